@@ -1,0 +1,55 @@
+# Homeport: `make run` starts it on its embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOME_DIR ?= var/homeport
+VOLUME ?= var/volume1
+HTTP_PORT ?= 5000
+HTTPS_PORT ?= 5001
+# Debian packages the tests drive for real: Chromium (console e2e), fonts for its screenshots, iproute2.
+TEST_DEBS := chromium fonts-dejavu-core iproute2
+
+.PHONY: run test bench lint format system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p $(VOLUME)
+	$(BIN)/homeport serve --home $(HOME_DIR) --volume $(VOLUME) --http-port $(HTTP_PORT) --https-port $(HTTPS_PORT)
+
+system-deps:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing Debian packages: $$missing (run 'make test' as root, or: sudo apt-get install $$missing)"; exit 1; \
+	  fi; \
+	fi
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

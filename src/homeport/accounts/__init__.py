@@ -1,0 +1,1 @@
+"""User and administrator accounts, groups, the password policy and password hashing."""

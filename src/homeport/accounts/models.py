@@ -1,0 +1,51 @@
+"""What an account and a group are, independent of how they are stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADMINISTRATORS = "administrators"
+USERS = "users"
+BUILTIN_ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    full_name: str
+    email: str
+    enabled: bool
+    builtin: bool
+    groups: tuple[str, ...]
+    password_hash: str | None
+    must_change_password: bool
+    created_at: float
+    updated_at: float
+    password_changed_at: float | None
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMINISTRATORS in self.groups
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    description: str
+    builtin: bool
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """A partial update; None means "leave as is"."""
+
+    full_name: str | None = None
+    email: str | None = None
+    enabled: bool | None = None
+    groups: tuple[str, ...] | None = None

@@ -1,0 +1,138 @@
+"""Argon2id password hashing in a bounded worker pool (security-baseline.md, OWASP password storage).
+
+The pool bounds memory and CPU: at most `workers` hashes run at once and at most `queue_limit` wait, so a
+flood of sign-ins cannot exhaust the box; past that the caller gets `Busy` at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from homeport.accounts.policy import MAX_PASSWORD_BYTES, normalise
+from homeport.core.errors import Busy
+from homeport.core.ids import new_token
+
+T = TypeVar("T")
+
+OWASP_FLOOR_MEMORY_KIB = 19 * 1024  # OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1
+OWASP_FLOOR_TIME_COST = 2
+MEMORY_LADDER_KIB = (19 * 1024, 32 * 1024, 46 * 1024, 64 * 1024)
+CALIBRATION_TARGET_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Argon2Parameters:
+    memory_kib: int = OWASP_FLOOR_MEMORY_KIB
+    time_cost: int = OWASP_FLOOR_TIME_COST
+    parallelism: int = 1
+
+    def __post_init__(self) -> None:
+        if self.memory_kib < OWASP_FLOOR_MEMORY_KIB or self.time_cost < OWASP_FLOOR_TIME_COST:
+            raise ValueError("Argon2id parameters below the OWASP floor (m=19 MiB, t=2) are refused")
+
+    def as_dict(self) -> dict[str, int]:
+        return {"memory_kib": self.memory_kib, "time_cost": self.time_cost, "parallelism": self.parallelism}
+
+
+def _argon2(params: Argon2Parameters) -> argon2.PasswordHasher:
+    return argon2.PasswordHasher(
+        time_cost=params.time_cost,
+        memory_cost=params.memory_kib,
+        parallelism=params.parallelism,
+        hash_len=32,
+        salt_len=16,
+        type=argon2.Type.ID,
+    )
+
+
+def encode_password(password: str) -> bytes:
+    """The exact bytes that are hashed: NFKC, UTF-8; truncated nowhere (the policy caps the length)."""
+    return normalise(password).encode("utf-8", "surrogatepass")
+
+
+def can_verify(password_hash: str | None) -> bool:
+    """True when this code can verify `password_hash` (an Argon2id string it can parse)."""
+    if not password_hash:
+        return False
+    try:
+        return argon2.extract_parameters(password_hash).type is argon2.Type.ID
+    except (InvalidHashError, ValueError):
+        return False
+
+
+def _seconds_per_hash(params: Argon2Parameters) -> float:
+    hasher = _argon2(params)
+    started = time.perf_counter()
+    hasher.hash(b"calibration")
+    return time.perf_counter() - started
+
+
+def calibrate(target_seconds: float = CALIBRATION_TARGET_SECONDS) -> Argon2Parameters:
+    """The largest memory step (t=2, p=1) whose hash takes at most about `target_seconds` on this machine.
+
+    One measurement at the floor predicts the step (cost grows at least linearly with memory), then the
+    prediction is measured and stepped down while too slow: a few tenths of a second at first start.
+    """
+    floor = Argon2Parameters()
+    per_kib = _seconds_per_hash(floor) / floor.memory_kib
+    candidates = [m for m in MEMORY_LADDER_KIB if m * per_kib <= target_seconds] or [floor.memory_kib]
+    for memory in reversed(candidates):
+        params = Argon2Parameters(memory_kib=memory)
+        if memory == floor.memory_kib or _seconds_per_hash(params) <= target_seconds * 1.25:
+            return params
+    return floor
+
+
+
+
+class PasswordHasher:
+    """Hash and verify passwords off the caller's thread, within the pool's bounds."""
+
+    def __init__(self, params: Argon2Parameters, workers: int = 2, queue_limit: int = 16) -> None:
+        self.params = params
+        self._argon = _argon2(params)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
+        self._slots = threading.BoundedSemaphore(workers + queue_limit)
+        # Verified against when there is no real hash, so unknown and disabled accounts take as long as
+        # a wrong password (ASVS 6.3.8).
+        self._dummy_hash = self._argon.hash(new_token())
+
+    def hash(self, password: str) -> str:
+        return self._run(self._argon.hash, encode_password(password))
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """True if `password` matches; an absent or foreign hash costs a dummy verification and fails."""
+        secret = encode_password(password)
+        if len(secret) > MAX_PASSWORD_BYTES:
+            return False
+        usable = password_hash if can_verify(password_hash) else None
+        matched = self._run(self._verify_one, usable or self._dummy_hash, secret)
+        return matched and usable is not None
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._argon.check_needs_rehash(password_hash)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _verify_one(self, password_hash: str, secret: bytes) -> bool:
+        try:
+            return self._argon.verify(password_hash, secret)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _run(self, work: Callable[..., T], *args: object) -> T:
+        if not self._slots.acquire(blocking=False):
+            raise Busy("Too many sign-ins are being checked right now; try again in a second.")
+        try:
+            return self._pool.submit(work, *args).result()
+        finally:
+            self._slots.release()

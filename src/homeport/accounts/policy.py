@@ -1,0 +1,68 @@
+"""The password policy of security-baseline.md (ASVS 6.2.x, NIST SP 800-63B).
+
+Length is what counts: no composition rules, any Unicode accepted and normalised to NFKC, a hard byte cap
+before hashing, and a local list of common passwords (the box may be offline).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from homeport.core.errors import InvalidInput
+
+DEFAULT_MIN_LENGTH = 12
+MIN_LENGTH_RANGE = (8, 64)
+MAX_PASSWORD_BYTES = 1024  # 256 characters of any script fit (ASVS 6.2.9: at least 64)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 10,000 most common passwords of 8+ characters, casefolded; ships with Homeport."""
+    text = resources.files("homeport.accounts").joinpath("data/common-passwords.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def normalise(password: str) -> str:
+    """NFKC, so that the same password typed on another keyboard or OS still matches (ASVS 6.2.10)."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def within_byte_cap(password: str) -> bool:
+    return len(normalise(password).encode("utf-8", "surrogatepass")) <= MAX_PASSWORD_BYTES
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int = DEFAULT_MIN_LENGTH
+
+    def check(self, password: str, username: str, field: str = "password") -> str:
+        """Return the normalised password, or raise InvalidInput saying which rule it breaks."""
+        normalised = normalise(password)
+        if not normalised:
+            raise InvalidInput.field(field, "Enter a password.")
+        if "\x00" in normalised or any(0xD800 <= ord(ch) <= 0xDFFF for ch in normalised):
+            raise InvalidInput.field(field, "Remove the NUL or unpaired surrogate characters from the password.")
+        if len(normalised) < self.min_length:
+            raise InvalidInput.field(
+                field,
+                f"Use at least {self.min_length} characters (this one has {len(normalised)}); "
+                "a few unrelated words make a long password that is easy to remember.",
+            )
+        if len(normalised.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+            raise InvalidInput.field(field, f"Use at most {MAX_PASSWORD_BYTES} bytes (about 256 characters).")
+        folded = normalised.casefold()
+        if folded in common_passwords():
+            raise InvalidInput.field(field, "This password is one of the most common ones; choose another.")
+        if len(username) >= 3 and username.casefold() in folded:
+            raise InvalidInput.field(field, "The password must not contain the user name.")
+        return normalised
+
+
+def check_min_length_setting(value: int) -> int:
+    low, high = MIN_LENGTH_RANGE
+    if not low <= value <= high:
+        raise InvalidInput.field("password_min_length", f"Choose a minimum length from {low} to {high}.")
+    return value

@@ -1,0 +1,121 @@
+"""Who is calling: a signed-in user (cookie session) or, on the local socket, root on the machine.
+
+State-changing calls authenticated by the session cookie must carry `X-CSRF-Token` with the token that
+sign-in returned (ASVS 3.5.1); the local socket needs none (only root or the daemon's user can open it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from homeport.accounts.models import User
+from homeport.audit.log import Actor
+from homeport.auth.sessions import Session
+from homeport.core.errors import Conflict, Forbidden, Unauthenticated
+from homeport.core.ids import same_secret
+from homeport.services import Services
+
+SESSION_COOKIE = "__Host-homeport_session"
+CSRF_HEADER = "X-CSRF-Token"
+LOCAL_OPERATOR = "root@local"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    actor: Actor
+    user: User | None
+    session: Session | None
+
+    @property
+    def local(self) -> bool:
+        """Root on the machine, through the CLI socket."""
+        return self.user is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.local or (self.user is not None and self.user.is_admin)
+
+    @property
+    def restricted(self) -> bool:
+        """A session that may only change its password and sign out."""
+        return self.user is not None and self.user.must_change_password
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "local"
+
+
+def is_local_surface(request: Request) -> bool:
+    return bool(getattr(request.app.state, "local", False))
+
+
+def resolve_session(request: Request) -> tuple[Session, User] | None:
+    """The caller's live session and enabled account, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    svc = services(request)
+    session = svc.sessions.resolve(token)
+    if session is None:
+        return None
+    user = svc.accounts.user_by_id(session.user_id)
+    if user is None or not user.enabled:
+        svc.sessions.end(session.id)
+        return None
+    return session, user
+
+
+def principal(request: Request) -> Principal:
+    if is_local_surface(request):
+        return Principal(actor=Actor(LOCAL_OPERATOR, "local"), user=None, session=None)
+    found = resolve_session(request)
+    if found is None:
+        raise Unauthenticated("Sign in first (or again: the session has ended).", code="not_signed_in")
+    session, user = found
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not same_secret(sent, session.csrf_token):
+            raise Forbidden(
+                f"Send the {CSRF_HEADER} header with the token that sign-in returned.",
+                code="csrf_token_missing",
+            )
+    return Principal(actor=Actor(user.name, client_address(request)), user=user, session=session)
+
+
+def any_session(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    """Any signed-in caller, restricted sessions included (for /me, password change, sign-out)."""
+    return caller
+
+
+def signed_in(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    if caller.restricted:
+        raise Forbidden("Change your password first (PUT /api/v1/me/password).", code="password_change_required")
+    return caller
+
+
+def administrator(caller: Annotated[Principal, Depends(signed_in)]) -> Principal:
+    if not caller.is_admin:
+        raise Forbidden("Only administrators may do this.", code="administrators_only")
+    return caller
+
+
+AnyCaller = Annotated[Principal, Depends(any_session)]
+Caller = Annotated[Principal, Depends(signed_in)]
+Admin = Annotated[Principal, Depends(administrator)]
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def installed(request: Request) -> None:
+    """Accounts exist only once setup has run (this matters on the local socket, which needs no session)."""
+    state = services(request).device.state()
+    if state not in ("ready", "recovery"):
+        raise Conflict(f"The device is '{state}'; run the setup wizard first.", code="not_installed")

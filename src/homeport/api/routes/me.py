@@ -1,0 +1,44 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from homeport.api.deps import AnyCaller, ServicesDep, client_address
+from homeport.api.errors import documented
+from homeport.api.schemas import MeOut, PasswordChangeIn, UserOut
+from homeport.core.errors import Forbidden
+
+router = APIRouter(prefix="/me", tags=["me"])
+
+
+@router.get("", response_model=MeOut, responses=documented(401), summary="Who am I")
+def get_me(caller: AnyCaller) -> MeOut:
+    if caller.user is None:
+        raise Forbidden("The local operator has no account; use `homeport user list`.", code="local_operator")
+    return MeOut(
+        user=UserOut.of(caller.user),
+        session_id=caller.session.id if caller.session else None,
+        restricted=caller.restricted,
+    )
+
+
+@router.put(
+    "/password",
+    status_code=204,
+    responses=documented(400, 401, 403, 422, 429, 503),
+    summary="Change my password (needs the current one); ends my other sessions",
+)
+def put_my_password(body: PasswordChangeIn, request: Request, caller: AnyCaller, svc: ServicesDep) -> Response:
+    if caller.user is None:
+        raise Forbidden("The local operator has no password; use `homeport user passwd NAME`.", code="local_operator")
+    svc.accounts.policy().check(body.new_password, caller.user.name, field="new_password")
+    svc.login.confirm_password(caller.user, body.current_password, client_address(request), "current_password")
+    svc.accounts.set_password(
+        caller.actor,
+        caller.user.name,
+        body.new_password,
+        must_change=False,
+        keep_session=caller.session.id if caller.session else None,
+    )
+    return Response(status_code=204)

@@ -1,0 +1,83 @@
+"""The device: identity and state (no sign-in needed), first-run setup; root-only status and store reset."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from homeport.api.deps import Principal, ServicesDep, client_address, principal
+from homeport.api.errors import documented
+from homeport.api.schemas import DamageOut, SetupIn, SetupOut, StatusOut, SystemOut, UserOut, VolumeOut
+from homeport.audit.log import Actor
+from homeport.core.errors import Forbidden
+from homeport.services import Services
+
+router = APIRouter(tags=["system"])
+local_router = APIRouter(tags=["local"])
+
+
+def system_out(svc: Services) -> SystemOut:
+    info = svc.device.info()
+    return SystemOut(
+        state=info.state,
+        name=info.name,
+        model=info.model,
+        serial=info.serial,
+        version=info.version,
+        mac=info.mac,
+        damage=DamageOut(**info.damage) if info.damage else None,
+    )
+
+
+@router.get("/system", response_model=SystemOut, summary="The device's identity and state")
+def get_system(svc: ServicesDep) -> SystemOut:
+    return system_out(svc)
+
+
+@router.post(
+    "/setup",
+    status_code=201,
+    response_model=SetupOut,
+    responses=documented(400, 409, 422, 503),
+    summary="First run: name the device and create its first administrator",
+)
+def post_setup(body: SetupIn, request: Request, svc: ServicesDep) -> SetupOut:
+    actor = Actor(body.admin.username, client_address(request))
+    user = svc.setup.run(body.name, body.admin.username, body.admin.password, actor)
+    return SetupOut(state=svc.device.state(), name=svc.device.name(), admin=UserOut.of(user))
+
+
+def _local_only(request: Request) -> Principal:
+    caller = principal(request)
+    if not caller.local:
+        raise Forbidden("Only root on the machine may do this (homeport CLI).", code="local_only")
+    return caller
+
+
+@local_router.get("/status", response_model=StatusOut, summary="Daemon status for `homeport status`")
+def get_status(request: Request, svc: ServicesDep) -> StatusOut:
+    _local_only(request)
+    urls: list[str] = request.app.state.urls
+    return StatusOut(
+        system=system_out(svc),
+        uptime_seconds=svc.clock.monotonic() - svc.started_at,
+        urls=urls,
+        ca_certificate=str(svc.tls.ca_cert_path),
+        sessions=len(svc.sessions.list()),
+        volumes=[
+            VolumeOut(
+                name=v.name,
+                path=str(v.path),
+                available=v.available,
+                total_bytes=v.total_bytes,
+                free_bytes=v.free_bytes,
+            )
+            for v in svc.volumes.list()
+        ],
+    )
+
+
+@local_router.post("/store/start-fresh", status_code=204, responses=documented(409))
+def post_start_fresh(request: Request, svc: ServicesDep) -> Response:
+    caller = _local_only(request)
+    svc.setup.start_fresh(caller.actor)
+    return Response(status_code=204)

@@ -1,0 +1,89 @@
+"""Accounts: administrators manage them; guardrails answer 409 with the reason."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from homeport.accounts.models import UserChanges
+from homeport.api.deps import Admin, ServicesDep, client_address
+from homeport.api.errors import documented
+from homeport.api.schemas import PasswordSetIn, UserCreateIn, UserOut, UserPatchIn
+from homeport.core.errors import InvalidInput
+
+router = APIRouter(prefix="/users", tags=["users"])
+NAME_PATH = "{name}"
+
+
+@router.get("", response_model=list[UserOut], responses=documented(401, 403), summary="All accounts")
+def list_users(_: Admin, svc: ServicesDep) -> list[UserOut]:
+    return [UserOut.of(u) for u in svc.accounts.list_users()]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserOut,
+    responses=documented(400, 401, 403, 409, 422, 503),
+    summary="Create an account",
+)
+def create_user(body: UserCreateIn, caller: Admin, svc: ServicesDep) -> UserOut:
+    new = svc.accounts.prepare_user(
+        body.name,
+        body.password,
+        full_name=body.full_name,
+        email=body.email,
+        groups=tuple(body.groups),
+        must_change_password=body.must_change_password,
+    )
+    return UserOut.of(svc.accounts.create_user(caller.actor, new))
+
+
+@router.get(f"/{NAME_PATH}", response_model=UserOut, responses=documented(401, 403, 404), summary="One account")
+def get_user(name: str, _: Admin, svc: ServicesDep) -> UserOut:
+    return UserOut.of(svc.accounts.get_user(name))
+
+
+@router.patch(
+    f"/{NAME_PATH}",
+    response_model=UserOut,
+    responses=documented(400, 401, 403, 404, 409, 422),
+    summary="Change full name, email, enabled or groups (admin rights are membership of `administrators`)",
+)
+def patch_user(name: str, body: UserPatchIn, caller: Admin, svc: ServicesDep) -> UserOut:
+    changes = UserChanges(
+        full_name=body.full_name,
+        email=body.email,
+        enabled=body.enabled,
+        groups=None if body.groups is None else tuple(body.groups),
+    )
+    return UserOut.of(svc.accounts.update_user(caller.actor, name, changes))
+
+
+@router.delete(f"/{NAME_PATH}", status_code=204, responses=documented(401, 403, 404, 409), summary="Delete an account")
+def delete_user(name: str, caller: Admin, svc: ServicesDep) -> Response:
+    svc.accounts.delete_user(caller.actor, name)
+    return Response(status_code=204)
+
+
+@router.put(
+    f"/{NAME_PATH}/password",
+    status_code=204,
+    responses=documented(400, 401, 403, 404, 422, 429, 503),
+    summary="Set an account's password, after re-entering your own (`admin_password`)",
+)
+def set_password(name: str, body: PasswordSetIn, request: Request, caller: Admin, svc: ServicesDep) -> Response:
+    target = svc.accounts.get_user(name)
+    svc.accounts.policy().check(body.password, target.name)
+    if caller.user is not None:
+        if not body.admin_password:
+            raise InvalidInput.field("admin_password", "Enter your own password to confirm.")
+        svc.login.confirm_password(caller.user, body.admin_password, client_address(request), "admin_password")
+    own = caller.user is not None and caller.user.id == target.id
+    svc.accounts.set_password(
+        caller.actor,
+        target.name,
+        body.password,
+        must_change=body.must_change_password and not own,
+        keep_session=caller.session.id if own and caller.session else None,
+    )
+    return Response(status_code=204)

@@ -1,0 +1,269 @@
+"""Request and response bodies of the API, as published in its OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from homeport.accounts.models import Group, User
+from homeport.audit.log import AuditRecord
+from homeport.auth.blocklist import Block
+from homeport.auth.sessions import Session
+
+# Generous bounds against absurd bodies; the services give the precise, friendly rules.
+NAME_MAX = 64
+TEXT_MAX = 256
+PASSWORD_MAX = 4096
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# --- errors -----------------------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable identifier for scripts, e.g. `last_administrator`.")
+    message: str = Field(description="What went wrong and what to do, for people.")
+    fields: dict[str, str] | None = Field(default=None, description="Per-field problems, by field path.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# --- system -----------------------------------------------------------------------------------------------
+
+
+class DamageOut(BaseModel):
+    reason: str
+    quarantined_to: str
+    detected_at: float
+
+
+class SystemOut(BaseModel):
+    state: Literal["not-installed", "ready", "recovery", "migratable", "damaged"]
+    name: str
+    model: str
+    serial: str
+    version: str
+    mac: str
+    damage: DamageOut | None = None
+
+
+class SetupAdminIn(Strict):
+    username: str = Field(min_length=1, max_length=NAME_MAX)
+    password: str = Field(max_length=PASSWORD_MAX)
+
+
+class SetupIn(Strict):
+    name: str = Field(min_length=1, max_length=NAME_MAX, description="Device name; the LAN sees `<name>.local`.")
+    admin: SetupAdminIn
+
+
+class SetupOut(BaseModel):
+    state: str
+    name: str
+    admin: UserOut
+
+
+# --- accounts ---------------------------------------------------------------------------------------------
+
+
+class UserOut(BaseModel):
+    name: str
+    full_name: str
+    email: str
+    enabled: bool
+    builtin: bool
+    admin: bool
+    groups: list[str]
+    has_password: bool
+    must_change_password: bool
+    created_at: float
+    password_changed_at: float | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            name=user.name,
+            full_name=user.full_name,
+            email=user.email,
+            enabled=user.enabled,
+            builtin=user.builtin,
+            admin=user.is_admin,
+            groups=list(user.groups),
+            has_password=user.has_password,
+            must_change_password=user.must_change_password,
+            created_at=user.created_at,
+            password_changed_at=user.password_changed_at,
+        )
+
+
+class UserCreateIn(Strict):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    password: str = Field(max_length=PASSWORD_MAX)
+    full_name: str = Field(default="", max_length=TEXT_MAX)
+    email: str = Field(default="", max_length=TEXT_MAX)
+    groups: list[str] = Field(default_factory=list, max_length=100)
+    must_change_password: bool = Field(
+        default=True, description="Ask the user to choose their own password at the first sign-in."
+    )
+
+
+class UserPatchIn(Strict):
+    full_name: str | None = Field(default=None, max_length=TEXT_MAX)
+    email: str | None = Field(default=None, max_length=TEXT_MAX)
+    enabled: bool | None = None
+    groups: list[str] | None = Field(default=None, max_length=100)
+
+
+class PasswordSetIn(Strict):
+    password: str = Field(max_length=PASSWORD_MAX)
+    admin_password: str = Field(
+        default="", max_length=PASSWORD_MAX, description="Your own password, to confirm it is you."
+    )
+    must_change_password: bool = True
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(max_length=PASSWORD_MAX)
+    new_password: str = Field(max_length=PASSWORD_MAX)
+
+
+class GroupOut(BaseModel):
+    name: str
+    description: str
+    builtin: bool
+    members: list[str]
+
+    @classmethod
+    def of(cls, group: Group) -> GroupOut:
+        return cls(name=group.name, description=group.description, builtin=group.builtin, members=list(group.members))
+
+
+class GroupCreateIn(Strict):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    description: str = Field(default="", max_length=TEXT_MAX)
+
+
+# --- sign-in and sessions -----------------------------------------------------------------------------------
+
+
+class LoginIn(Strict):
+    username: str = Field(max_length=TEXT_MAX)
+    password: str = Field(max_length=PASSWORD_MAX)
+
+
+class LoginOut(BaseModel):
+    user: UserOut
+    csrf_token: str = Field(description="Send it as `X-CSRF-Token` with every state-changing call.")
+    must_change_password: bool
+
+
+class SessionOut(BaseModel):
+    id: str
+    user: str
+    created_at: float
+    last_seen: float
+    client: str
+    user_agent: str
+    current: bool
+
+    @classmethod
+    def of(cls, session: Session, current_id: str | None) -> SessionOut:
+        return cls(
+            id=session.id,
+            user=session.user_name,
+            created_at=session.created_at,
+            last_seen=session.last_seen,
+            client=session.client,
+            user_agent=session.user_agent,
+            current=session.id == current_id,
+        )
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    session_id: str | None
+    restricted: bool = Field(description="True until the password has been changed.")
+
+
+# --- log and settings ---------------------------------------------------------------------------------------
+
+
+class LogEntryOut(BaseModel):
+    id: int
+    at: float
+    action: str
+    outcome: str
+    actor: str
+    client: str
+    target: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> LogEntryOut:
+        return cls(**record.__dict__)
+
+
+class SecuritySettingsOut(BaseModel):
+    password_min_length: int
+    session_idle_minutes: int
+    session_absolute_hours: int
+    auto_block_enabled: bool
+    auto_block_attempts: int
+    auto_block_window_minutes: int
+    auto_block_minutes: int
+    account_protection_attempts: int
+    account_protection_window_minutes: int
+    account_protection_minutes: int
+    allow_list: list[str]
+
+
+class SecuritySettingsIn(Strict):
+    password_min_length: int | None = None
+    session_idle_minutes: int | None = None
+    session_absolute_hours: int | None = None
+    auto_block_enabled: bool | None = None
+    auto_block_attempts: int | None = None
+    auto_block_window_minutes: int | None = None
+    auto_block_minutes: int | None = None
+    account_protection_attempts: int | None = None
+    account_protection_window_minutes: int | None = None
+    account_protection_minutes: int | None = None
+    allow_list: list[str] | None = Field(default=None, max_length=100)
+
+
+class BlockOut(BaseModel):
+    address: str
+    blocked_at: float
+    until: float
+    reason: str
+
+    @classmethod
+    def of(cls, block: Block) -> BlockOut:
+        return cls(address=block.address, blocked_at=block.blocked_at, until=block.until, reason=block.reason)
+
+
+class StatusOut(BaseModel):
+    system: SystemOut
+    uptime_seconds: float
+    urls: list[str]
+    ca_certificate: str
+    sessions: int
+    volumes: list[VolumeOut]
+
+
+class VolumeOut(BaseModel):
+    name: str
+    path: str
+    available: bool
+    total_bytes: int
+    free_bytes: int
+
+
+SetupOut.model_rebuild()
+StatusOut.model_rebuild()

@@ -1,0 +1,128 @@
+"""Audit records, written in the same transaction as the change they describe."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeport.core.clock import Clock
+from homeport.store.db import Database
+
+RETAINED_RECORDS = 100_000
+_SECRET_WORDS = ("password", "token", "secret", "hash", "csrf")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and from where: a user name (or `root@local` for the CLI) and a client address."""
+
+    name: str
+    client: str = ""
+
+
+SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: float
+    action: str
+    outcome: str
+    actor: str
+    client: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _without_secrets(detail: dict[str, Any]) -> dict[str, Any]:
+    """A defensive filter: a detail key that names a secret is never stored, whatever a caller passes."""
+    return {k: v for k, v in detail.items() if not any(word in k.lower() for word in _SECRET_WORDS)}
+
+
+class AuditLog:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def record(
+        self,
+        conn: sqlite3.Connection,
+        action: str,
+        actor: Actor,
+        *,
+        target: str = "",
+        outcome: str = "success",
+        **detail: Any,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO audit_log (at, action, outcome, actor, client, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._clock.now(),
+                action,
+                outcome,
+                actor.name,
+                actor.client,
+                target,
+                json.dumps(_without_secrets(detail), sort_keys=True),
+            ),
+        )
+
+    def record_now(
+        self, action: str, actor: Actor, *, target: str = "", outcome: str = "success", **detail: Any
+    ) -> None:
+        with self._db.write() as conn:
+            self.record(conn, action, actor, target=target, outcome=outcome, **detail)
+
+    def prune(self) -> int:
+        """Keep the newest RETAINED_RECORDS; called at start-up."""
+        with self._db.write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM audit_log WHERE id <= (SELECT MAX(id) FROM audit_log) - ?", (RETAINED_RECORDS,)
+            )
+            return cursor.rowcount
+
+    def query(
+        self,
+        *,
+        limit: int = 100,
+        before: int | None = None,
+        after: int | None = None,
+        action: str | None = None,
+    ) -> list[AuditRecord]:
+        """Newest first; `after` (for following) returns the oldest records after that id first."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if before is not None:
+            clauses.append("id < ?")
+            params.append(before)
+        if after is not None:
+            clauses.append("id > ?")
+            params.append(after)
+        if action:
+            clauses.append("action = ?")
+            params.append(action)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        order = "ASC" if after is not None else "DESC"
+        with self._db.read() as conn:
+            rows = conn.execute(
+                # Only fixed clause texts are joined in; every value is a bound parameter.
+                f"SELECT id, at, action, outcome, actor, client, target, detail FROM audit_log {where}"  # noqa: S608
+                f" ORDER BY id {order} LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [
+            AuditRecord(
+                id=int(r["id"]),
+                at=float(r["at"]),
+                action=str(r["action"]),
+                outcome=str(r["outcome"]),
+                actor=str(r["actor"]),
+                client=str(r["client"]),
+                target=str(r["target"]),
+                detail=json.loads(r["detail"]),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,1 @@
+"""Signing in: the login flow, brute-force throttling and auto block, sessions."""

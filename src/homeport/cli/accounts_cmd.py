@@ -1,0 +1,129 @@
+"""`homeport user ...` and `homeport group list`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from homeport.cli.client import DaemonClient
+from homeport.cli.options import DEFAULT, HomeOption, JsonOption
+from homeport.cli.output import INVALID, emit_json, fail, say, table
+from homeport.cli.secrets import read_new_password
+
+user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+group_app = typer.Typer(help="Inspect groups.", no_args_is_help=True)
+NameArg = Annotated[str, typer.Argument(help="The account's name.")]
+
+
+def _status(user: dict[str, Any]) -> str:
+    parts = ["enabled" if user["enabled"] else "disabled"]
+    if user["admin"]:
+        parts.append("administrator")
+    if user["builtin"]:
+        parts.append("built-in")
+    if user["must_change_password"]:
+        parts.append("must change password")
+    return ", ".join(parts)
+
+
+@user_app.command("list")
+def user_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """List every account."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        users = daemon.call("GET", "/users")
+    if as_json:
+        emit_json(users)
+        return
+    rows = [[u["name"], u["full_name"], ", ".join(u["groups"]), _status(u)] for u in users]
+    table("Accounts", ["Name", "Full name", "Groups", "Status"], rows)
+
+
+@user_app.command("add")
+def user_add(
+    name: NameArg,
+    home: HomeOption = DEFAULT,
+    full_name: Annotated[str, typer.Option("--full-name")] = "",
+    email: Annotated[str, typer.Option("--email")] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="Make the account an administrator.")] = False,
+    group: Annotated[list[str] | None, typer.Option("--group", help="Another group (repeatable).")] = None,
+    must_change: Annotated[
+        bool, typer.Option("--must-change/--no-must-change", help="Ask for a new password at first sign-in.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an account; the password is read from the terminal (or one line of standard input)."""
+    groups = [*(group or []), *(["administrators"] if admin else [])]
+    password = read_new_password()
+    body = {
+        "name": name,
+        "password": password,
+        "full_name": full_name,
+        "email": email,
+        "groups": groups,
+        "must_change_password": must_change,
+    }
+    with DaemonClient(home, as_json=as_json) as daemon:
+        user = daemon.call("POST", "/users", json=body)
+    emit_json(user) if as_json else say(f"Created {user['name']} ({_status(user)}).")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: NameArg,
+    home: HomeOption = DEFAULT,
+    must_change: Annotated[
+        bool, typer.Option("--must-change/--no-must-change", help="Ask for a new password at next sign-in.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set an account's password (ends its sessions); read from the terminal or standard input."""
+    password = read_new_password()
+    with DaemonClient(home, as_json=as_json) as daemon:
+        daemon.call("PUT", f"/users/{name}/password", json={"password": password, "must_change_password": must_change})
+    emit_json({"name": name, "password_set": True}) if as_json else say(f"Password of {name} set.")
+
+
+def _set_enabled(home: Any, name: str, enabled: bool, as_json: bool) -> None:
+    with DaemonClient(home, as_json=as_json) as daemon:
+        user = daemon.call("PATCH", f"/users/{name}", json={"enabled": enabled})
+    emit_json(user) if as_json else say(f"{name} is now {_status(user)}.")
+
+
+@user_app.command("enable")
+def user_enable(name: NameArg, home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """Enable an account."""
+    _set_enabled(home, name, True, as_json)
+
+
+@user_app.command("disable")
+def user_disable(name: NameArg, home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """Disable an account (its sessions end)."""
+    _set_enabled(home, name, False, as_json)
+
+
+@user_app.command("delete")
+def user_delete(
+    name: NameArg,
+    home: HomeOption = DEFAULT,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete an account (its sessions end)."""
+    if not yes and not typer.confirm(f"Delete the account {name}?", default=False):
+        fail("Nothing was deleted.", INVALID, as_json=as_json)
+    with DaemonClient(home, as_json=as_json) as daemon:
+        daemon.call("DELETE", f"/users/{name}")
+    emit_json({"name": name, "deleted": True}) if as_json else say(f"Deleted {name}.")
+
+
+@group_app.command("list")
+def group_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """List groups and their members."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        groups = daemon.call("GET", "/groups")
+    if as_json:
+        emit_json(groups)
+        return
+    rows = [[g["name"], g["description"], ", ".join(g["members"]) or "-"] for g in groups]
+    table("Groups", ["Group", "Description", "Members"], rows)

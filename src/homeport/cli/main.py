@@ -1,0 +1,30 @@
+"""The `homeport` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from homeport.cli import accounts_cmd, log_cmd, serve_cmd, status_cmd
+from homeport.cli.output import CliExit
+
+app = typer.Typer(
+    help="Homeport: the control plane of your NAS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve_cmd.serve)
+app.command("status")(status_cmd.status)
+app.command("log")(log_cmd.log)
+app.add_typer(accounts_cmd.user_app, name="user")
+app.add_typer(accounts_cmd.group_app, name="group")
+app.add_typer(status_cmd.store_app, name="store")
+
+
+def run() -> None:
+    try:
+        app()
+    except CliExit as exc:
+        sys.exit(exc.code)

@@ -1,0 +1,67 @@
+"""Printing for people (rich) or scripts (`--json`), and the exit codes the CLI promises.
+
+Exit codes: 0 done; 1 failed inside Homeport; 2 invalid input or usage; 3 the daemon is not reachable;
+4 not found; 5 refused in the current state (a guardrail); 6 not allowed; 7 throttled or busy, retry later.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+OK, FAILED, INVALID, UNREACHABLE, NOT_FOUND, REFUSED, NOT_ALLOWED, RETRY_LATER = range(8)
+EXIT_OF_STATUS = {
+    400: INVALID,
+    401: NOT_ALLOWED,
+    403: NOT_ALLOWED,
+    404: NOT_FOUND,
+    409: REFUSED,
+    413: INVALID,
+    422: INVALID,
+    429: RETRY_LATER,
+    503: RETRY_LATER,
+}
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class CliExit(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def fail(message: str, code: int, fields: dict[str, str] | None = None, *, as_json: bool = False) -> NoReturn:
+    if as_json:
+        body: dict[str, Any] = {"error": {"message": message, "exit_code": code}}
+        if fields:
+            body["error"]["fields"] = fields
+        print(json.dumps(body), file=sys.stderr)
+    else:
+        err.print(f"[bold red]Error:[/] {message}", markup=True)
+        for name, problem in (fields or {}).items():
+            if problem != message:
+                err.print(f"  {name}: {problem}", markup=False)
+    raise CliExit(code)
+
+
+def emit_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*row)
+    out.print(grid)
+
+
+def say(message: str) -> None:
+    out.print(message, markup=False)

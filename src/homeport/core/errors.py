@@ -1,0 +1,82 @@
+"""The error hierarchy, mapped once to HTTP status codes (api/errors.py) and CLI exit codes (cli/output.py).
+
+`InvalidInput` is bad input with a message per field; the others say why an operation could not be done.
+Every message tells the user what went wrong and what to do next.
+"""
+
+from __future__ import annotations
+
+
+class HomeportError(Exception):
+    """Base of every error a user may see; `code` is stable for scripts, `message` is for people."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(HomeportError):
+    """The request itself is wrong; `fields` maps a field name to what is wrong with it."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.fields = dict(fields or {})
+
+    @classmethod
+    def field(cls, name: str, problem: str) -> InvalidInput:
+        """One field is wrong: the message repeats the problem so a caller without field display sees it."""
+        return cls(problem, fields={name: problem})
+
+
+class Unauthenticated(HomeportError):
+    """No valid sign-in: the caller must sign in (again)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(HomeportError):
+    """Signed in, but not allowed to do this."""
+
+    code = "forbidden"
+
+
+class NotFound(HomeportError):
+    code = "not_found"
+
+
+class Conflict(HomeportError):
+    """The request is valid but the current state forbids it (a guardrail, a wrong device state, a duplicate)."""
+
+    code = "conflict"
+
+
+class TooManyAttempts(HomeportError):
+    """Throttled: try again after `retry_after` seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Busy(HomeportError):
+    """The device is saturated for a moment (e.g. the password hashing queue is full); retry shortly."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OperationFailed(HomeportError):
+    """The request was fine but doing it failed (a disk, a subprocess); the message says what to check."""
+
+    code = "operation_failed"

@@ -1,0 +1,46 @@
+"""A small typed in-process publish/subscribe, so domains announce changes without knowing who listens.
+
+The device's state and name are published here; the TLS certificate manager listens today, and the mDNS
+advertiser will listen the same way (RFC 6762 sections 8.3 and 10.1: re-announce when records change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import structlog
+
+_log = structlog.get_logger("homeport.events")
+
+EventT = TypeVar("EventT")
+
+
+@dataclass(frozen=True)
+class DeviceStateChanged:
+    previous: str
+    current: str
+
+
+@dataclass(frozen=True)
+class DeviceRenamed:
+    previous: str
+    current: str
+
+
+class EventBus:
+    """Synchronous delivery in subscription order; a failing subscriber is logged and does not stop the others."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[type[Any], list[Callable[[Any], None]]] = {}
+
+    def subscribe(self, event_type: type[EventT], handler: Callable[[EventT], None]) -> None:
+        self._subscribers.setdefault(event_type, []).append(handler)
+
+    def publish(self, event: object) -> None:
+        for handler in self._subscribers.get(type(event), []):
+            try:
+                handler(event)
+            except Exception:
+                _log.exception("event subscriber failed", event=type(event).__name__)

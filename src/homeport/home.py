@@ -1,0 +1,98 @@
+"""The daemon's home folder: its layout, its permissions, and the lock that keeps a second instance out."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from homeport.core.atomic import write_atomic
+from homeport.core.ids import new_serial
+
+UNIX_SOCKET_PATH_MAX = 107
+
+
+class HomeUnusable(Exception):
+    """The home cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "config.sqlite"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def tls(self) -> Path:
+        return self.root / "tls"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.root / "homeport.sock"
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.root / "daemon.lock"
+
+    @property
+    def _serial_path(self) -> Path:
+        return self.root / "serial"
+
+    def prepare(self) -> None:
+        """Create the home (mode 0700) or check that an existing one is ours and private."""
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            info = self.root.stat()
+        except OSError as exc:
+            raise HomeUnusable(f"Cannot create or read the home {self.root}: {exc.strerror}.") from exc
+        if info.st_uid != os.geteuid():
+            raise HomeUnusable(
+                f"The home {self.root} belongs to user id {info.st_uid}, not to this process ({os.geteuid()}). "
+                "Run Homeport as its owner, or choose another --home."
+            )
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise HomeUnusable(f"The home {self.root} is writable by other users; fix it with: chmod 700 {self.root}")
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise HomeUnusable(f"The home {self.root} is not writable; check its permissions.")
+        if len(str(self.socket_path.absolute())) > UNIX_SOCKET_PATH_MAX:
+            raise HomeUnusable(f"The home path {self.root} is too long for the CLI socket; choose a shorter --home.")
+        os.chmod(self.root, 0o700)
+
+    def lock(self) -> int:
+        """Take the home's lock for the life of the process; returns the file descriptor to keep open."""
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise HomeUnusable(
+                f"Another Homeport (pid {holder}) is already running with the home {self.root}. "
+                "Stop it first (or use `homeport status` to talk to it)."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return fd
+
+    def serial(self) -> str:
+        """The device's serial number: generated once, kept outside the store so no reset changes it."""
+        with contextlib.suppress(FileNotFoundError):
+            existing = self._serial_path.read_text().strip()
+            if existing:
+                return existing
+        serial = new_serial()
+        write_atomic(self._serial_path, (serial + "\n").encode(), 0o644)
+        return serial

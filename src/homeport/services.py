@@ -1,0 +1,39 @@
+"""The services the API, the web console and the CLI socket share; built only by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeport.accounts.passwords import PasswordHasher
+from homeport.accounts.service import AccountService
+from homeport.audit.log import AuditLog
+from homeport.auth.login import LoginService
+from homeport.auth.sessions import SessionService
+from homeport.auth.throttle import LoginThrottle
+from homeport.core.clock import Clock
+from homeport.core.events import EventBus
+from homeport.store.db import Database
+from homeport.system.device import DeviceService
+from homeport.system.settings import SettingsService
+from homeport.system.setup import SetupService
+from homeport.system.volumes import VolumeService
+from homeport.tls.manager import TlsManager
+
+
+@dataclass(frozen=True)
+class Services:
+    clock: Clock
+    db: Database
+    bus: EventBus
+    device: DeviceService
+    settings: SettingsService
+    audit: AuditLog
+    hasher: PasswordHasher
+    sessions: SessionService
+    throttle: LoginThrottle
+    login: LoginService
+    accounts: AccountService
+    setup: SetupService
+    volumes: VolumeService
+    tls: TlsManager
+    started_at: float

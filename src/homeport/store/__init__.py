@@ -1,0 +1,1 @@
+"""The configuration store: one SQLite file, migrated by number, backed up before every migration."""

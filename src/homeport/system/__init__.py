@@ -1,0 +1,1 @@
+"""The device itself: identity, state, settings, first-run setup, volumes."""

@@ -1,0 +1,126 @@
+"""Settings kept in the store as JSON values, read through a cache (they are read on every request)."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from homeport.accounts.policy import DEFAULT_MIN_LENGTH, check_min_length_setting
+from homeport.core.errors import InvalidInput
+from homeport.store.db import Database
+
+SECURITY_KEY = "security"
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Sign-in, session and brute-force settings (security-baseline.md); defaults are the baseline's."""
+
+    password_min_length: int = DEFAULT_MIN_LENGTH
+    session_idle_minutes: int = 15
+    session_absolute_hours: int = 12
+    auto_block_enabled: bool = True
+    auto_block_attempts: int = 10
+    auto_block_window_minutes: int = 5
+    auto_block_minutes: int = 30
+    account_protection_attempts: int = 5
+    account_protection_window_minutes: int = 1
+    account_protection_minutes: int = 30
+    allow_list: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["allow_list"] = list(self.allow_list)
+        return data
+
+
+_RANGES: dict[str, tuple[int, int]] = {
+    "session_idle_minutes": (5, 24 * 60),
+    "session_absolute_hours": (1, 7 * 24),
+    "auto_block_attempts": (3, 100),
+    "auto_block_window_minutes": (1, 24 * 60),
+    "auto_block_minutes": (1, 7 * 24 * 60),
+    "account_protection_attempts": (3, 100),
+    "account_protection_window_minutes": (1, 24 * 60),
+    "account_protection_minutes": (1, 24 * 60),
+}
+
+
+def validate_security(changes: dict[str, Any], current: SecuritySettings) -> SecuritySettings:
+    """Apply `changes` to `current`, or raise InvalidInput naming every wrong field."""
+    known = {f.name for f in dataclasses.fields(SecuritySettings)}
+    problems: dict[str, str] = {name: "Unknown setting." for name in changes if name not in known}
+    merged = {**current.as_dict(), **{k: v for k, v in changes.items() if k in known}}
+    for name, (low, high) in _RANGES.items():
+        value = merged[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems[name] = f"Choose a whole number from {low} to {high}."
+    try:
+        check_min_length_setting(merged["password_min_length"])
+    except InvalidInput as exc:
+        problems.update(exc.fields)
+    if not isinstance(merged["auto_block_enabled"], bool):
+        problems["auto_block_enabled"] = "Choose true or false."
+    allow_list = merged["allow_list"]
+    normalised: list[str] = []
+    for entry in allow_list if isinstance(allow_list, list | tuple) else [None]:
+        try:
+            normalised.append(str(ipaddress.ip_network(str(entry), strict=False)))
+        except ValueError:
+            problems["allow_list"] = f"'{entry}' is not an address or network such as 192.168.1.10 or 10.0.0.0/24."
+    if problems:
+        raise InvalidInput("Some settings are not valid; see the fields.", fields=problems)
+    merged["allow_list"] = tuple(sorted(set(normalised)))
+    return SecuritySettings(**merged)
+
+
+def read_value(conn: sqlite3.Connection, key: str) -> Any:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def write_value(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, json.dumps(value, sort_keys=True)),
+    )
+
+
+class SettingsService:
+    """Cached reads; the cache is never filled while holding a lock, so it cannot deadlock with the store."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._generation = 0
+        self._security: SecuritySettings | None = None
+
+    def security(self) -> SecuritySettings:
+        cached = self._security
+        if cached is not None:
+            return cached
+        generation = self._generation
+        with self._db.read() as conn:
+            stored = read_value(conn, SECURITY_KEY) or {}
+        known = {f.name for f in dataclasses.fields(SecuritySettings)}
+        values = {k: v for k, v in stored.items() if k in known}
+        if "allow_list" in values:
+            values["allow_list"] = tuple(values["allow_list"])
+        loaded = SecuritySettings(**values)
+        if generation == self._generation:
+            self._security = loaded
+        return loaded
+
+    def update_security(self, conn: sqlite3.Connection, changes: dict[str, Any]) -> SecuritySettings:
+        """Validate and save within the caller's transaction; the cache refreshes on the next read."""
+        updated = validate_security(changes, self.security())
+        write_value(conn, SECURITY_KEY, updated.as_dict())
+        self.invalidate()
+        return updated
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._security = None

@@ -1,0 +1,57 @@
+"""First run: the setup wizard's one operation, and the way out of the `damaged` state."""
+
+from __future__ import annotations
+
+from homeport.accounts.models import ADMINISTRATORS, User
+from homeport.accounts.service import AccountService
+from homeport.audit.log import Actor, AuditLog
+from homeport.core.errors import Conflict, InvalidInput
+from homeport.store.db import Database
+from homeport.system.device import DeviceService, check_device_name
+
+
+class SetupService:
+    def __init__(self, db: Database, device: DeviceService, accounts: AccountService, audit: AuditLog) -> None:
+        self._db = db
+        self._device = device
+        self._accounts = accounts
+        self._audit = audit
+
+    def _require_not_installed(self) -> None:
+        state = self._device.state()
+        if state != "not-installed":
+            raise Conflict(
+                f"Setup runs only on a device that is not installed; this one is '{state}'.",
+                code="not_setup_state",
+            )
+
+    def run(self, name: str, username: str, password: str, actor: Actor) -> User:
+        """Name the device and create its first administrator, then the device is `ready`."""
+        self._require_not_installed()
+        problems: dict[str, str] = {}
+        try:
+            check_device_name(name)
+        except InvalidInput as exc:
+            problems.update(exc.fields)
+        try:
+            new = self._accounts.prepare_user(username, password, groups=(ADMINISTRATORS,))
+        except InvalidInput as exc:
+            problems.update({f"admin.{'username' if k == 'name' else k}": v for k, v in exc.fields.items()})
+            new = None
+        if problems or new is None:
+            raise InvalidInput("Setup is not complete; see the fields.", fields=problems)
+        with self._db.write() as conn:
+            self._require_not_installed()
+            user = self._accounts.insert_user(conn, new, actor)
+            self._device.set_name(conn, name)
+            self._device.set_state(conn, "ready")
+            self._audit.record(conn, "system.setup", actor, target=name, administrator=user.name)
+        return user
+
+    def start_fresh(self, actor: Actor) -> None:
+        """Leave `damaged` for `not-installed` (root's decision; the damaged file stays in quarantine)."""
+        if self._device.state() != "damaged":
+            raise Conflict("The store is not damaged; there is nothing to start afresh.", code="not_damaged")
+        with self._db.write() as conn:
+            self._device.set_state(conn, "not-installed")
+            self._audit.record(conn, "system.start_fresh", actor)

@@ -1,0 +1,1 @@
+"""The device's own certificate authority and HTTPS certificate."""

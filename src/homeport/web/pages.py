@@ -1,0 +1,202 @@
+"""Entry pages: setup wizard, sign-in, sign-out, password change, overview, CA certificate download."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from homeport.api.deps import client_address
+from homeport.api.errors import status_of
+from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
+from homeport.audit.log import Actor
+from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
+from homeport.web import manage
+from homeport.web.guard import Redirect, check_form_token, redirect, services, state_redirect, viewer
+from homeport.web.render import render
+
+router = APIRouter(include_in_schema=False)
+CA_FILENAME = "homeport-ca.crt"
+FormText = Annotated[str, Form(max_length=4096)]
+
+
+def safe_next(target: str) -> str:
+    """Only local paths: never an open redirect."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def ca_certificate(request: Request) -> Response:
+    return Response(
+        services(request).tls.ca_certificate_pem(),
+        media_type="application/x-x509-ca-cert",
+        headers={"Content-Disposition": f'attachment; filename="{CA_FILENAME}"'},
+    )
+
+
+router.add_api_route("/ca.crt", ca_certificate, methods=["GET"])
+
+
+@router.get("/")
+def overview(request: Request) -> Response:
+    who = viewer(request)
+    svc = services(request)
+    events = svc.audit.query(limit=10) if who.user.is_admin else []
+    return render(
+        request,
+        "overview.html",
+        me=who.user,
+        csrf=who.csrf,
+        info=svc.device.info(),
+        volumes=svc.volumes.list(),
+        events=events,
+    )
+
+
+@router.get("/setup")
+def setup_page(request: Request) -> Response:
+    if services(request).device.state() != "not-installed":
+        return redirect("/")
+    return render(request, "setup.html", form={"name": services(request).device.default_name()})
+
+
+@router.post("/setup")
+def setup_submit(
+    request: Request,
+    name: FormText = "",
+    username: FormText = "",
+    password: FormText = "",
+    password_again: FormText = "",
+) -> Response:
+    svc = services(request)
+    form = {"name": name, "username": username}
+    if svc.device.state() != "not-installed":
+        return redirect("/")
+    if password != password_again:
+        errors = {"password_again": "The two passwords differ; type the same password twice."}
+        return render(request, "setup.html", 422, form=form, errors=errors)
+    try:
+        svc.setup.run(name, username, password, Actor(username, client_address(request)))
+    except HomeportError as exc:
+        fields = {k.removeprefix("admin."): v for k, v in getattr(exc, "fields", {}).items()}
+        return render(request, "setup.html", status_of(exc), form=form, errors=fields, error=exc.message)
+    return redirect("/login?done=setup")
+
+
+@router.get("/damaged")
+def damaged_page(request: Request) -> Response:
+    svc = services(request)
+    if svc.device.state() != "damaged":
+        return redirect("/")
+    return render(request, "damaged.html", info=svc.device.info())
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    target = state_redirect(request)
+    if target:
+        return redirect(target)
+    return render(request, "login.html", next=safe_next(next), form={})
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    username: FormText = "",
+    password: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    svc = services(request)
+    target = state_redirect(request)
+    if target:
+        return redirect(target)
+    form = {"username": username}
+    try:
+        result = svc.login.sign_in(
+            username,
+            password,
+            client_address(request),
+            request.headers.get("user-agent", ""),
+            previous_token=request.cookies.get("__Host-homeport_session"),
+        )
+    except HomeportError as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
+        page = render(request, "login.html", status_of(exc), next=safe_next(next), form=form, error=exc.message)
+        page.headers.update(headers)
+        return page
+    response = redirect("/password" if result.user.must_change_password else safe_next(next))
+    set_session_cookie(response, result.token)
+    return response
+
+
+@router.post("/logout")
+def logout_submit(request: Request, csrf_token: FormText = "") -> Response:
+    try:
+        who = viewer(request, allow_restricted=True)
+    except Redirect:
+        return redirect("/login")
+    check_form_token(who, csrf_token)
+    svc = services(request)
+    svc.sessions.end(who.session.id)
+    svc.audit.record_now("auth.sign_out", who.actor, target=who.user.name)
+    response = redirect("/login?done=signed-out")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/password")
+def password_page(request: Request) -> Response:
+    who = viewer(request, allow_restricted=True)
+    return render(request, "password.html", me=who.user, csrf=who.csrf, forced=who.user.must_change_password)
+
+
+@router.post("/password")
+def password_submit(
+    request: Request,
+    csrf_token: FormText = "",
+    current_password: FormText = "",
+    new_password: FormText = "",
+    new_password_again: FormText = "",
+) -> Response:
+    who = viewer(request, allow_restricted=True)
+    check_form_token(who, csrf_token)
+    svc = services(request)
+    page = {"me": who.user, "csrf": who.csrf, "forced": who.user.must_change_password}
+    try:
+        if new_password != new_password_again:
+            raise InvalidInput.field("new_password_again", "The two new passwords differ; type the same one twice.")
+        svc.accounts.policy().check(new_password, who.user.name, field="new_password")
+        svc.login.confirm_password(who.user, current_password, client_address(request), "current_password")
+        svc.accounts.set_password(
+            who.actor, who.user.name, new_password, must_change=False, keep_session=who.session.id
+        )
+    except HomeportError as exc:
+        fields = getattr(exc, "fields", {})
+        return render(request, "password.html", status_of(exc), errors=fields, error=exc.message, **page)
+    return redirect("/account?done=password")
+
+
+def _on_redirect(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirect)
+    return redirect(exc.location)
+
+
+def install(app: FastAPI) -> None:
+    """Add the console's pages, static files and HTML error pages to `app`."""
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(router)
+    app.include_router(manage.router)
+    app.add_exception_handler(Redirect, _on_redirect)
+    api_handler = app.exception_handlers[HomeportError]
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/") or not isinstance(exc, HomeportError):
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        code = 403 if isinstance(exc, Forbidden) else status_of(exc)
+        return render(request, "error.html", code, error=exc.message)
+
+    app.add_exception_handler(HomeportError, on_error)

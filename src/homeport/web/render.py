@@ -1,0 +1,65 @@
+"""Templates and the context every page shares (device name and state are always on screen)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from homeport import __version__
+from homeport.services import Services
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+DONE_MESSAGES = {
+    "setup": "Homeport is set up. Sign in with the administrator you just created.",
+    "signed-out": "You have signed out.",
+    "password": "Your password has been changed. Your other sessions have ended.",
+    "user-created": "The account has been created.",
+    "user-saved": "The account has been saved.",
+    "user-deleted": "The account has been deleted.",
+    "user-password": "The password has been set; the account's sessions have ended.",
+    "group-created": "The group has been created.",
+    "group-deleted": "The group has been deleted.",
+    "session-ended": "The session has ended.",
+    "expired": "Your session has ended; sign in again.",
+}
+
+
+def when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def size(value: int) -> str:
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if amount < 1024 or unit == "TiB":
+            return f"{amount:.1f} {unit}" if unit != "B" else f"{int(amount)} B"
+        amount /= 1024
+    return f"{amount:.1f} PiB"
+
+
+TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.filters["size"] = size
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    svc: Services = request.app.state.services
+    done = request.query_params.get("done", "")
+    base: dict[str, Any] = {
+        "device_name": svc.device.name(),
+        "device_state": svc.device.state(),
+        "version": __version__,
+        "done": DONE_MESSAGES.get(done, ""),
+        "me": None,
+        "csrf": "",
+        "errors": {},
+        "error": "",
+    }
+    return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
