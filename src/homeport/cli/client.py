@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 from homeport.cli.output import EXIT_OF_STATUS, FAILED, NOT_ALLOWED, UNREACHABLE, fail
 from homeport.home import Home

@@ -46,6 +46,7 @@ class Database:
         self._conn = conn
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[], None]] = []
+        self._after_end: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -69,11 +70,25 @@ class Database:
             except BaseException:
                 self._after_commit.clear()
                 self._conn.execute("ROLLBACK")
+                self._run_after_end()
                 raise
             self._conn.execute("COMMIT")
+            self._run_after_end()
             callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
+
+    def _run_after_end(self) -> None:
+        callbacks, self._after_end = self._after_end, []
+        for callback in callbacks:
+            callback()
+
+    def after_transaction(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when the current transaction ends, committed or rolled back (to drop caches)."""
+        with self._lock:
+            if not self._conn.in_transaction:
+                raise RuntimeError("after_transaction() outside a write transaction")
+            self._after_end.append(callback)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the current transaction has committed (dropped if it rolls back)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from homeport import __version__
+from homeport.core.cache import Cached
 from homeport.core.errors import InvalidInput
 from homeport.core.events import DeviceRenamed, DeviceStateChanged, EventBus
 from homeport.store.db import Database
@@ -64,23 +65,29 @@ class DeviceService:
         self._db = db
         self._bus = bus
         self.identity = identity
-        self._state: DeviceState | None = None
-        self._name: str | None = None
+        self._state = Cached(self._load_state)
+        self._name = Cached(self._load_name)
 
     def default_name(self) -> str:
         return f"homeport-{self.identity.serial[-4:].lower()}"
 
+    def _load_state(self) -> DeviceState:
+        with self._db.read() as conn:
+            return self.state_in(conn)
+
+    def _load_name(self) -> str:
+        with self._db.read() as conn:
+            return str(read_value(conn, _NAME_KEY) or self.default_name())
+
     def state(self) -> DeviceState:
-        if self._state is None:
-            with self._db.read() as conn:
-                self._state = cast(DeviceState, read_value(conn, _STATE_KEY) or "not-installed")
-        return self._state
+        return self._state.get()
+
+    def state_in(self, conn: sqlite3.Connection) -> DeviceState:
+        """The state as the caller's transaction sees it (the cache may lag a concurrent commit)."""
+        return cast(DeviceState, read_value(conn, _STATE_KEY) or "not-installed")
 
     def name(self) -> str:
-        if self._name is None:
-            with self._db.read() as conn:
-                self._name = str(read_value(conn, _NAME_KEY) or self.default_name())
-        return self._name
+        return self._name.get()
 
     def info(self) -> DeviceInfo:
         with self._db.read() as conn:
@@ -97,28 +104,22 @@ class DeviceService:
 
     def set_state(self, conn: sqlite3.Connection, new: DeviceState) -> None:
         """Within the caller's transaction; listeners hear of it once the transaction has committed."""
-        previous = cast(DeviceState, read_value(conn, _STATE_KEY) or "not-installed")
+        previous = self.state_in(conn)
         write_value(conn, _STATE_KEY, new)
         if new != "damaged":
             conn.execute("DELETE FROM settings WHERE key = ?", (_DAMAGE_KEY,))
-
-        def committed() -> None:
-            self._state = new
-            if previous != new:
-                self._bus.publish(DeviceStateChanged(previous=previous, current=new))
-
-        self._db.after_commit(committed)
+        self._state.invalidate()
+        self._db.after_transaction(self._state.invalidate)
+        if previous != new:
+            self._db.after_commit(lambda: self._bus.publish(DeviceStateChanged(previous=previous, current=new)))
 
     def set_name(self, conn: sqlite3.Connection, new: str) -> None:
         previous = str(read_value(conn, _NAME_KEY) or self.default_name())
         write_value(conn, _NAME_KEY, check_device_name(new))
-
-        def committed() -> None:
-            self._name = new
-            if previous != new:
-                self._bus.publish(DeviceRenamed(previous=previous, current=new))
-
-        self._db.after_commit(committed)
+        self._name.invalidate()
+        self._db.after_transaction(self._name.invalidate)
+        if previous != new:
+            self._db.after_commit(lambda: self._bus.publish(DeviceRenamed(previous=previous, current=new)))
 
     def mark_damaged(self, conn: sqlite3.Connection, damage: dict[str, Any]) -> None:
         self.set_state(conn, "damaged")

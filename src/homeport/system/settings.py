@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeport.accounts.policy import DEFAULT_MIN_LENGTH, check_min_length_setting
+from homeport.core.cache import Cached
 from homeport.core.errors import InvalidInput
 from homeport.store.db import Database
 
@@ -91,36 +92,26 @@ def write_value(conn: sqlite3.Connection, key: str, value: Any) -> None:
 
 
 class SettingsService:
-    """Cached reads; the cache is never filled while holding a lock, so it cannot deadlock with the store."""
-
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._generation = 0
-        self._security: SecuritySettings | None = None
+        self._security = Cached(self._load_security)
 
-    def security(self) -> SecuritySettings:
-        cached = self._security
-        if cached is not None:
-            return cached
-        generation = self._generation
+    def _load_security(self) -> SecuritySettings:
         with self._db.read() as conn:
             stored = read_value(conn, SECURITY_KEY) or {}
         known = {f.name for f in dataclasses.fields(SecuritySettings)}
         values = {k: v for k, v in stored.items() if k in known}
         if "allow_list" in values:
             values["allow_list"] = tuple(values["allow_list"])
-        loaded = SecuritySettings(**values)
-        if generation == self._generation:
-            self._security = loaded
-        return loaded
+        return SecuritySettings(**values)
+
+    def security(self) -> SecuritySettings:
+        return self._security.get()
 
     def update_security(self, conn: sqlite3.Connection, changes: dict[str, Any]) -> SecuritySettings:
-        """Validate and save within the caller's transaction; the cache refreshes on the next read."""
+        """Validate and save within the caller's transaction; readers see it once it has committed."""
         updated = validate_security(changes, self.security())
         write_value(conn, SECURITY_KEY, updated.as_dict())
-        self.invalidate()
+        self._security.invalidate()
+        self._db.after_transaction(self._security.invalidate)
         return updated
-
-    def invalidate(self) -> None:
-        self._generation += 1
-        self._security = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from homeport.accounts.models import ADMINISTRATORS, User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
@@ -17,8 +19,8 @@ class SetupService:
         self._accounts = accounts
         self._audit = audit
 
-    def _require_not_installed(self) -> None:
-        state = self._device.state()
+    def _require_not_installed(self, conn: sqlite3.Connection | None = None) -> None:
+        state = self._device.state() if conn is None else self._device.state_in(conn)
         if state != "not-installed":
             raise Conflict(
                 f"Setup runs only on a device that is not installed; this one is '{state}'.",
@@ -41,7 +43,7 @@ class SetupService:
         if problems or new is None:
             raise InvalidInput("Setup is not complete; see the fields.", fields=problems)
         with self._db.write() as conn:
-            self._require_not_installed()
+            self._require_not_installed(conn)
             user = self._accounts.insert_user(conn, new, actor)
             self._device.set_name(conn, name)
             self._device.set_state(conn, "ready")
@@ -50,8 +52,8 @@ class SetupService:
 
     def start_fresh(self, actor: Actor) -> None:
         """Leave `damaged` for `not-installed` (root's decision; the damaged file stays in quarantine)."""
-        if self._device.state() != "damaged":
-            raise Conflict("The store is not damaged; there is nothing to start afresh.", code="not_damaged")
         with self._db.write() as conn:
+            if self._device.state_in(conn) != "damaged":
+                raise Conflict("The store is not damaged; there is nothing to start afresh.", code="not_damaged")
             self._device.set_state(conn, "not-installed")
             self._audit.record(conn, "system.start_fresh", actor)
