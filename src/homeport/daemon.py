@@ -26,6 +26,7 @@ from homeport.home import Home
 from homeport.network.interfaces import HostInterfaces, InterfaceReader, host_addresses, primary_mac
 from homeport.services import Services
 from homeport.store.db import Database
+from homeport.store.migrations import MIGRATIONS, Migration
 from homeport.store.opening import Damage, open_store
 from homeport.system.device import DeviceIdentity, DeviceService
 from homeport.system.settings import SettingsService, read_value, write_value
@@ -47,6 +48,7 @@ class BuildOptions:
     argon2: Argon2Parameters | None = None
     hash_workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     model: str = VIRTUAL_MODEL
+    migrations: tuple[Migration, ...] = MIGRATIONS
 
 
 def _store_invariant(conn: sqlite3.Connection) -> str | None:
@@ -79,7 +81,7 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     interfaces = interfaces or HostInterfaces()
-    db, damage = open_store(home.db_path, home.backups, home.quarantine, _store_invariant)
+    db, damage = open_store(home.db_path, home.backups, home.quarantine, _store_invariant, options.migrations)
     bus = EventBus()
     links = interfaces.interfaces()
     identity = DeviceIdentity(model=options.model, serial=home.serial(), mac=primary_mac(links))

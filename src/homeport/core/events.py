@@ -43,4 +43,4 @@ class EventBus:
             try:
                 handler(event)
             except Exception:
-                _log.exception("event subscriber failed", event=type(event).__name__)
+                _log.exception("event subscriber failed", event_type=type(event).__name__)

@@ -5,6 +5,7 @@ the host's addresses or the expiry call for it, and swapped into the live TLS co
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import socket
 import ssl
 import threading
@@ -43,7 +44,8 @@ class CertificateSubject:
         return {n for n in names if dns_name_permitted(n)}
 
     def ip_addresses(self) -> set[IpAddress]:
-        return {a for a in self.addresses if address_permitted(a)}
+        loopback = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
+        return {a for a in self.addresses | loopback if address_permitted(a)}
 
 
 class TlsManager:

@@ -1,0 +1,40 @@
+"""Account names, emails and full names: generated inputs never crash the checks."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from homeport.accounts.names import check_account_name, check_email, check_full_name
+from homeport.core.errors import InvalidInput
+
+
+@given(st.text(max_size=80))
+def test_any_text_is_either_a_valid_name_or_a_clear_refusal(text: str) -> None:
+    try:
+        assert check_account_name(text) == text
+    except InvalidInput as exc:
+        assert exc.fields["name"]
+    else:
+        assert text[0].isalpha() and text.islower() and len(text) <= 32
+
+
+@pytest.mark.parametrize("name", ["alice", "bob.smith", "c-3po", "x_y", "a" * 32])
+def test_valid_names(name: str) -> None:
+    assert check_account_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "Alice", "1bob", "a" * 33, "bob smith", "root", "bøb", "-x"])
+def test_invalid_names(name: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_account_name(name)
+
+
+@given(st.text(max_size=300))
+def test_emails_and_full_names_never_crash(text: str) -> None:
+    for check in (check_email, check_full_name):
+        try:
+            check(text)
+        except InvalidInput as exc:
+            assert exc.fields

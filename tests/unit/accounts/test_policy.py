@@ -1,0 +1,88 @@
+"""The password policy (security-baseline.md "Passwords"), with generated inputs."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homeport.accounts.policy import MAX_PASSWORD_BYTES, PasswordPolicy, common_passwords
+from homeport.core.errors import InvalidInput
+
+POLICY = PasswordPolicy(min_length=12)
+# Letters from several scripts, digits, punctuation and spaces; no surrogates or NUL.
+PRINTABLE = st.characters(categories=("L", "N", "P", "Zs", "S"), exclude_characters="\x00")
+
+
+def test_the_shipped_list_has_ten_thousand_common_passwords_that_fit_the_policy() -> None:
+    words = common_passwords()
+    assert len(words) == 10_000
+    assert all(len(w) >= 8 for w in words)
+    assert "password" in words and "baseball" in words
+
+
+@given(st.text(PRINTABLE, min_size=0, max_size=11))
+def test_anything_shorter_than_the_minimum_is_refused(password: str) -> None:
+    if len(unicodedata.normalize("NFKC", password)) >= 12:
+        return
+    with pytest.raises(InvalidInput) as caught:
+        POLICY.check(password, "alice")
+    assert "password" in caught.value.fields
+
+
+@settings(max_examples=200)
+@given(st.text(PRINTABLE, min_size=12, max_size=256))
+def test_long_passwords_of_any_script_pass_unless_common_or_with_the_name(password: str) -> None:
+    normalised = unicodedata.normalize("NFKC", password)
+    if (
+        len(normalised) < 12
+        or len(normalised.encode()) > MAX_PASSWORD_BYTES
+        or normalised.casefold() in common_passwords()
+        or "alice" in normalised.casefold()
+    ):
+        return
+    assert POLICY.check(password, "alice") == normalised
+
+
+@given(st.text(PRINTABLE, min_size=0, max_size=20), st.text(PRINTABLE, min_size=0, max_size=20))
+def test_a_password_containing_the_user_name_is_refused(before: str, after: str) -> None:
+    password = before + "Alice" + after + "x" * 12
+    with pytest.raises(InvalidInput, match="user name"):
+        POLICY.check(password, "alice")
+
+
+def test_no_composition_rules() -> None:
+    assert POLICY.check("all lower case words", "alice") == "all lower case words"
+    assert POLICY.check("4444 5555 6666 1", "alice")
+
+
+def test_common_passwords_are_refused_whatever_the_case() -> None:
+    with pytest.raises(InvalidInput, match="most common"):
+        PasswordPolicy(min_length=8).check("BaseBall", "alice")
+
+
+def test_256_characters_are_accepted_and_the_byte_cap_holds() -> None:
+    assert len(POLICY.check("é" * 256, "alice")) == 256
+    assert len(POLICY.check("😀" * 256, "alice")) == 256  # 1024 bytes: exactly the cap
+    with pytest.raises(InvalidInput, match="1024 bytes"):
+        POLICY.check("😀" * 257, "alice")
+
+
+def test_normalisation_is_nfkc() -> None:
+    assert POLICY.check("ｆｕｌｌｗｉｄｔｈ ｐａｓｓ", "alice") == "fullwidth pass"
+
+
+@pytest.mark.parametrize("bad", ["valid length pw\x00", "valid length pw\ud800"])
+def test_nul_and_lone_surrogates_are_refused_with_a_reason(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="NUL or unpaired surrogate"):
+        POLICY.check(bad, "alice")
+
+
+@pytest.mark.parametrize("length", [7, 65])
+def test_the_minimum_is_settable_only_from_8_to_64(length: int) -> None:
+    from homeport.accounts.policy import check_min_length_setting
+
+    with pytest.raises(InvalidInput):
+        check_min_length_setting(length)
