@@ -1,0 +1,96 @@
+"""The CLI against a real daemon over its Unix socket: passwords from stdin, exit codes, JSON, root only."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from tests.support.daemon import Daemon
+
+ADMIN, PASSWORD = "alice", "correct horse battery staple"
+
+
+@pytest.fixture
+def ready(daemon: Daemon) -> Daemon:
+    daemon.start()
+    status, body, _ = daemon.request("POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}})
+    assert status == 201, body
+    return daemon
+
+
+def test_the_socket_is_private(ready: Daemon) -> None:
+    mode = (ready.home / "homeport.sock").stat().st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+    assert stat.S_IMODE(ready.home.stat().st_mode) == 0o700
+
+
+def test_status(ready: Daemon) -> None:
+    result = ready.cli("status")
+    assert result.returncode == 0, result.stderr
+    assert "State:          ready" in result.stdout
+    assert f"https://127.0.0.1:{ready.https_port}/" in result.stdout
+    data = json.loads(ready.cli("status", "--json").stdout)
+    assert data["system"]["name"] == "nas" and data["volumes"][0]["available"] is True
+
+
+def test_user_lifecycle_with_the_password_on_stdin(ready: Daemon) -> None:
+    added = ready.cli("user", "add", "bob", "--full-name", "Bob B", "--admin", "--no-must-change", stdin="bob's new passphrase... no\n")
+    assert added.returncode == 2  # contains the user name: refused with the reason
+    assert "must not contain the user name" in added.stderr
+    added = ready.cli("user", "add", "bob", "--full-name", "Bob B", "--admin", "--no-must-change", stdin="a long enough password\n")
+    assert added.returncode == 0, added.stderr
+    status, _, _ = ready.request("POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"})
+    assert status == 200
+    users = json.loads(ready.cli("user", "list", "--json").stdout)
+    bob = next(u for u in users if u["name"] == "bob")
+    assert bob["admin"] and bob["full_name"] == "Bob B"
+    assert ready.cli("user", "passwd", "bob", stdin="another long password\n").returncode == 0
+    status, _, _ = ready.request("POST", "/api/v1/auth/login", {"username": "bob", "password": "another long password"})
+    assert status == 200
+    assert ready.cli("user", "disable", "bob").returncode == 0
+    assert ready.cli("user", "enable", "bob").returncode == 0
+    assert ready.cli("user", "delete", "bob", "--yes").returncode == 0
+    assert ready.cli("user", "delete", "bob", "--yes").returncode == 4
+
+
+def test_guardrails_answer_with_exit_code_5(ready: Daemon) -> None:
+    result = ready.cli("user", "disable", ADMIN)
+    assert result.returncode == 5
+    assert "last enabled administrator" in result.stderr
+
+
+def test_passwords_are_never_taken_from_the_command_line(ready: Daemon) -> None:
+    result = ready.cli("user", "add", "bob", "--password", "a long enough password")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr
+
+
+def test_the_log_shows_what_happened_and_follows(ready: Daemon) -> None:
+    ready.cli("user", "add", "carol", stdin="a long enough password\n")
+    result = ready.cli("log", "-n", "10")
+    assert result.returncode == 0
+    assert "system.setup" in result.stdout and "user.created" in result.stdout and "root@local" in result.stdout
+    followed = ready.cli("log", "-n", "1", "--follow", "--max-seconds", "2.5", "--json")
+    assert followed.returncode == 0
+    assert json.loads(followed.stdout.splitlines()[0])["action"] == "user.created"
+
+
+def test_group_list(ready: Daemon) -> None:
+    groups = {g["name"]: g for g in json.loads(ready.cli("group", "list", "--json").stdout)}
+    assert groups["administrators"]["members"] == ["admin", ADMIN]
+
+
+def test_other_users_cannot_use_the_socket(ready: Daemon) -> None:
+    result = ready.cli("status", as_user=65534)
+    assert result.returncode == 6
+    assert "Not allowed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_without_a_daemon_the_cli_says_so(daemon: Daemon) -> None:
+    daemon.home.mkdir(mode=0o700)
+    result = daemon.cli("status")
+    assert result.returncode == 3
+    assert "not running" in result.stderr
