@@ -8,8 +8,9 @@ HOME_DIR ?= var/homeport
 VOLUME ?= var/volume1
 HTTP_PORT ?= 5000
 HTTPS_PORT ?= 5001
-# Debian packages the tests drive for real: Chromium (console e2e), fonts for its screenshots, iproute2.
-TEST_DEBS := chromium fonts-dejavu-core iproute2
+# Debian packages the tests drive for real: Chromium (console e2e), fonts for its screenshots,
+# NSS tools (to make Chromium trust the device CA), iproute2 (the host interface reader).
+TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2
 
 .PHONY: run test bench lint format system-deps clean
 

@@ -15,6 +15,7 @@ from homeport.api.app import create_app
 from homeport.daemon import BuildOptions, build_services, close_services
 from homeport.home import Home
 from homeport.services import Services
+from homeport.tls.issue import issue
 from tests.support.clock import FakeClock
 from tests.support.fakes import StaticInterfaces
 
@@ -47,7 +48,7 @@ def services(home: Home, clock: FakeClock, short_tmp: Path) -> Iterator[Services
     volume.mkdir()
     built = build_services(
         home,
-        BuildOptions(volumes=(volume,), argon2=FLOOR, hash_workers=2),
+        BuildOptions(volumes=(volume,), argon2=FLOOR, hash_workers=2, tls_issuer=issue),
         clock=clock,
         interfaces=StaticInterfaces(),
     )

@@ -32,7 +32,7 @@ from homeport.system.device import DeviceIdentity, DeviceService
 from homeport.system.settings import SettingsService, read_value, write_value
 from homeport.system.setup import SetupService
 from homeport.system.volumes import VolumeService
-from homeport.tls.manager import CertificateSubject, TlsManager
+from homeport.tls.manager import CertificateSubject, Issuer, TlsManager, issue_in_child
 
 _log = structlog.get_logger("homeport.daemon")
 
@@ -49,6 +49,7 @@ class BuildOptions:
     hash_workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     model: str = VIRTUAL_MODEL
     migrations: tuple[Migration, ...] = MIGRATIONS
+    tls_issuer: Issuer = issue_in_child
 
 
 def _store_invariant(conn: sqlite3.Connection) -> str | None:
@@ -94,7 +95,7 @@ def build_services(
     login = LoginService(db, clock, hasher, throttle, sessions, settings, device, audit)
     accounts = AccountService(db, clock, hasher, settings, sessions, audit)
     setup = SetupService(db, device, accounts, audit)
-    tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA")
+    tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA", options.tls_issuer)
     if damage is not None:
         _record_damage(db, device, audit, damage)
 

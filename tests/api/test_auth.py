@@ -183,7 +183,10 @@ def test_idle_timeout_survives_a_restart_of_the_services(services: Services, clo
 
 def test_a_password_change_ends_the_other_sessions(services: Services) -> None:
     app = create_app(services)
-    with TestClient(app, base_url="https://testserver") as laptop, TestClient(app, base_url="https://testserver") as phone:
+    with (
+        TestClient(app, base_url="https://testserver") as laptop,
+        TestClient(app, base_url="https://testserver") as phone,
+    ):
         setup_device(laptop)
         sign_in(laptop)
         sign_in(phone)

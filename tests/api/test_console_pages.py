@@ -87,8 +87,14 @@ def test_create_a_user_from_the_form(browser: TestClient, services: Services) ->
     assert bad.status_code == 422 and "field-error" in bad.text
     good = browser.post(
         "/users",
-        data={"csrf_token": token, "name": "bob", "full_name": "Bob", "password": "a long enough password",
-              "groups": "administrators", "must_change_password": "1"},
+        data={
+            "csrf_token": token,
+            "name": "bob",
+            "full_name": "Bob",
+            "password": "a long enough password",
+            "groups": "administrators",
+            "must_change_password": "1",
+        },
     )
     assert good.status_code == 303
     bob = services.accounts.get_user("bob")
@@ -98,8 +104,10 @@ def test_create_a_user_from_the_form(browser: TestClient, services: Services) ->
 def test_a_forced_password_change_comes_first(browser: TestClient, services: Services) -> None:
     setup_device(browser)
     token = sign_in_form(browser)
-    browser.post("/users", data={"csrf_token": token, "name": "bob", "password": "a temporary password",
-                                 "must_change_password": "1"})
+    browser.post(
+        "/users",
+        data={"csrf_token": token, "name": "bob", "password": "a temporary password", "must_change_password": "1"},
+    )
     browser.cookies.clear()
     signed_in = browser.post("/login", data={"username": "bob", "password": "a temporary password"})
     assert signed_in.headers["location"] == "/password"
@@ -108,8 +116,12 @@ def test_a_forced_password_change_comes_first(browser: TestClient, services: Ser
     token = form_token(page.text)
     changed = browser.post(
         "/password",
-        data={"csrf_token": token, "current_password": "a temporary password",
-              "new_password": "a passphrase of my own", "new_password_again": "a passphrase of my own"},
+        data={
+            "csrf_token": token,
+            "current_password": "a temporary password",
+            "new_password": "a passphrase of my own",
+            "new_password_again": "a passphrase of my own",
+        },
     )
     assert changed.status_code == 303
     assert browser.get("/").status_code == 200

@@ -45,7 +45,9 @@ def test_setup_is_refused_once_the_device_is_installed(client: TestClient) -> No
 
 
 def test_setup_refuses_the_builtin_admin_name_and_saves_nothing(client: TestClient, services: Services) -> None:
-    answer = client.post("/api/v1/setup", json={"name": "nas", "admin": {"username": "admin", "password": ADMIN_PASSWORD}})
+    answer = client.post(
+        "/api/v1/setup", json={"name": "nas", "admin": {"username": "admin", "password": ADMIN_PASSWORD}}
+    )
     assert answer.status_code == 422
     assert "admin.username" in answer.json()["error"]["fields"]
     assert services.device.state() == "not-installed"
@@ -53,7 +55,9 @@ def test_setup_refuses_the_builtin_admin_name_and_saves_nothing(client: TestClie
 
 
 def test_setup_reports_every_wrong_field_at_once(client: TestClient) -> None:
-    answer = client.post("/api/v1/setup", json={"name": "-bad-", "admin": {"username": "Bad Name", "password": "short"}})
+    answer = client.post(
+        "/api/v1/setup", json={"name": "-bad-", "admin": {"username": "Bad Name", "password": "short"}}
+    )
     assert answer.status_code == 422
     fields = answer.json()["error"]["fields"]
     assert set(fields) == {"name", "admin.username", "admin.password"}
@@ -86,7 +90,9 @@ def test_only_one_of_two_concurrent_setups_wins(client: TestClient, services: Se
     results: list[int] = []
 
     def attempt(user: str) -> None:
-        answer = client.post("/api/v1/setup", json={"name": "nas", "admin": {"username": user, "password": ADMIN_PASSWORD}})
+        answer = client.post(
+            "/api/v1/setup", json={"name": "nas", "admin": {"username": user, "password": ADMIN_PASSWORD}}
+        )
         results.append(answer.status_code)
 
     threads = [threading.Thread(target=attempt, args=(name,)) for name in ("first", "second")]

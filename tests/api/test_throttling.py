@@ -174,4 +174,21 @@ def test_sign_ins_failures_and_blocks_are_in_the_log(clients: tuple[TestClient, 
     # Unknown names typed into the form are not logged (they may be passwords typed in the wrong field).
     attacker_records = [r for r in log if r["client"] == ATTACKER[0]]
     assert not any(r["actor"].startswith("user") or r["target"].startswith("user") for r in attacker_records)
-    assert {r["actor"] for r in attacker_records} == {"", "system", ADMIN}
+    assert {r["actor"] for r in attacker_records} == {"", "system"}  # refused before the body is read
+
+
+def test_a_blocked_address_is_refused_on_the_sign_in_page_too(clients: tuple[TestClient, TestClient]) -> None:
+    attacker, owner = clients
+    for i in range(10):
+        guess(attacker, f"user{i}")
+    page = attacker.post("/login", data={"username": ADMIN, "password": ADMIN_PASSWORD}, follow_redirects=False)
+    assert page.status_code == 429
+    assert page.headers["content-type"].startswith("text/html")
+    assert "blocked for now" in page.text
+    assert int(page.headers["retry-after"]) > 1700
+    assert "content-security-policy" in page.headers
+    # Other addresses sign in through the same page.
+    assert (
+        owner.post("/login", data={"username": ADMIN, "password": ADMIN_PASSWORD}, follow_redirects=False).status_code
+        == 303
+    )

@@ -128,7 +128,8 @@ def test_a_reset_password_must_be_changed_at_the_next_sign_in(admin: TestClient,
     refused = second_browser.get("/api/v1/groups")
     assert refused.status_code == 403 and error_code(refused) == "password_change_required"
     changed = second_browser.put(
-        "/api/v1/me/password", json={"current_password": "a temporary password", "new_password": "a passphrase of my own"}
+        "/api/v1/me/password",
+        json={"current_password": "a temporary password", "new_password": "a passphrase of my own"},
     )
     assert changed.status_code == 204
     assert second_browser.get("/api/v1/groups").status_code == 200

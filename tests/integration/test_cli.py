@@ -15,7 +15,9 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 @pytest.fixture
 def ready(daemon: Daemon) -> Daemon:
     daemon.start()
-    status, body, _ = daemon.request("POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}})
+    status, body, _ = daemon.request(
+        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
+    )
     assert status == 201, body
     return daemon
 
@@ -36,12 +38,25 @@ def test_status(ready: Daemon) -> None:
 
 
 def test_user_lifecycle_with_the_password_on_stdin(ready: Daemon) -> None:
-    added = ready.cli("user", "add", "bob", "--full-name", "Bob B", "--admin", "--no-must-change", stdin="bob's new passphrase... no\n")
+    added = ready.cli(
+        "user",
+        "add",
+        "bob",
+        "--full-name",
+        "Bob B",
+        "--admin",
+        "--no-must-change",
+        stdin="bob's new passphrase... no\n",
+    )
     assert added.returncode == 2  # contains the user name: refused with the reason
     assert "must not contain the user name" in added.stderr
-    added = ready.cli("user", "add", "bob", "--full-name", "Bob B", "--admin", "--no-must-change", stdin="a long enough password\n")
+    added = ready.cli(
+        "user", "add", "bob", "--full-name", "Bob B", "--admin", "--no-must-change", stdin="a long enough password\n"
+    )
     assert added.returncode == 0, added.stderr
-    status, _, _ = ready.request("POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"})
+    status, _, _ = ready.request(
+        "POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"}
+    )
     assert status == 200
     users = json.loads(ready.cli("user", "list", "--json").stdout)
     bob = next(u for u in users if u["name"] == "bob")

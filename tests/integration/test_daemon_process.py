@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import sqlite3
 import ssl
-import http.client
 
 import pytest
 
@@ -17,7 +17,9 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 
 
 def setup_and_sign_in(daemon: Daemon) -> dict[str, str]:
-    status, body, _ = daemon.request("POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}})
+    status, body, _ = daemon.request(
+        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
+    )
     assert status == 201, body
     status, body, headers = daemon.request("POST", "/api/v1/auth/login", {"username": ADMIN, "password": PASSWORD})
     assert status == 200, body
@@ -68,7 +70,9 @@ def test_data_survives_a_restart(daemon: Daemon) -> None:
     assert daemon.stop() == 0
     daemon.start()
     assert daemon.get("/api/v1/system")["serial"] == serial
-    status, body, _ = daemon.request("POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"})
+    status, body, _ = daemon.request(
+        "POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"}
+    )
     assert status == 200 and body["must_change_password"] is True  # the API default for new accounts
 
 
@@ -79,7 +83,9 @@ def test_data_survives_sigkill_right_after_the_answer(daemon: Daemon) -> None:
     assert status == 201
     daemon.stop(signal.SIGKILL)
     daemon.start()
-    status, _, _ = daemon.request("POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"})
+    status, _, _ = daemon.request(
+        "POST", "/api/v1/auth/login", {"username": "bob", "password": "a long enough password"}
+    )
     assert status == 200
     # The stale socket file of the killed daemon did not stop the new one.
     assert daemon.cli("status").returncode == 0
@@ -150,7 +156,9 @@ def test_a_damaged_store_starts_in_the_damaged_state_until_root_decides(daemon: 
     system = daemon.get("/api/v1/system")
     assert system["state"] == "damaged"
     assert os.path.exists(system["damage"]["quarantined_to"])
-    status, _, _ = daemon.request("POST", "/api/v1/setup", {"name": "x", "admin": {"username": "eve", "password": "x" * 20}})
+    status, _, _ = daemon.request(
+        "POST", "/api/v1/setup", {"name": "x", "admin": {"username": "eve", "password": "x" * 20}}
+    )
     assert status == 409
     result = daemon.cli("store", "start-fresh", "--yes")
     assert result.returncode == 0, result.stderr

@@ -25,7 +25,9 @@ def sign_in(client: TestClient, user: str = ADMIN, password: str = ADMIN_PASSWOR
     return token
 
 
-def create_user(client: TestClient, name: str, password: str = "a long enough password", **extra: Any) -> dict[str, Any]:
+def create_user(
+    client: TestClient, name: str, password: str = "a long enough password", **extra: Any
+) -> dict[str, Any]:
     body = {"name": name, "password": password, "must_change_password": False, **extra}
     answer = client.post("/api/v1/users", json=body)
     assert answer.status_code == 201, answer.text

@@ -41,8 +41,20 @@ class Daemon:
 
     def command(self, *extra: str) -> list[str]:
         return [
-            sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--bind", "127.0.0.1",
-            "--https-port", str(self.https_port), "--http-port", str(self.http_port), "--volume", str(self.volume),
+            sys.executable,
+            "-m",
+            "homeport",
+            "serve",
+            "--home",
+            str(self.home),
+            "--bind",
+            "127.0.0.1",
+            "--https-port",
+            str(self.https_port),
+            "--http-port",
+            str(self.http_port),
+            "--volume",
+            str(self.volume),
             *extra,
         ]
 
@@ -82,7 +94,9 @@ class Daemon:
         connection = http.client.HTTPSConnection("localhost", self.https_port, context=self.tls_context(), timeout=10)
         try:
             payload = None if body is None else json.dumps(body).encode()
-            connection.request(method, path, body=payload, headers={"content-type": "application/json", **(headers or {})})
+            connection.request(
+                method, path, body=payload, headers={"content-type": "application/json", **(headers or {})}
+            )
             answer = connection.getresponse()
             raw = answer.read()
             return answer.status, json.loads(raw) if raw else None, {k.lower(): v for k, v in answer.getheaders()}

@@ -91,8 +91,6 @@ def calibrate(target_seconds: float = CALIBRATION_TARGET_SECONDS) -> Argon2Param
     return floor
 
 
-
-
 class PasswordHasher:
     """Hash and verify passwords off the caller's thread, within the pool's bounds."""
 

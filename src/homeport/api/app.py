@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from homeport import __version__
 from homeport.api import errors
 from homeport.api.deps import installed
+from homeport.api.gate import SignInGate
 from homeport.api.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
 from homeport.api.routes import auth, groups, log, me, sessions, settings, system, users
 from homeport.services import Services
@@ -50,5 +51,7 @@ def create_app(services: Services, *, local: bool = False, urls: list[str] | Non
         install_console(app)
     app.add_middleware(CrossOriginGuard)
     app.add_middleware(BodyLimit)
+    if not local:
+        app.add_middleware(SignInGate, services=services)
     app.add_middleware(SecurityHeaders)
     return app

@@ -68,7 +68,7 @@ class LoginService:
         try:
             self._throttle.admit(account, client, settings)
         except TooManyAttempts as exc:
-            self._log_blocked(account, client, exc.code)
+            self.note_blocked(account, client, exc.code)
             raise
         try:
             with self._db.read() as conn:
@@ -127,8 +127,8 @@ class LoginService:
         if verdict.blocked is not None:
             _log.warning("address blocked", address=verdict.blocked.address, until=verdict.blocked.until)
 
-    def _log_blocked(self, account: str, client: str, code: str) -> None:
-        """One audit record per address per minute, so a flood cannot flood the log as well."""
+    def note_blocked(self, account: str, client: str, code: str) -> None:
+        """Audit a refused attempt: one record per address per minute, so a flood cannot flood the log."""
         now = self._clock.monotonic()
         if now - self._blocked_logged.get(client, -BLOCKED_LOG_INTERVAL) < BLOCKED_LOG_INTERVAL:
             return
@@ -136,7 +136,7 @@ class LoginService:
             self._blocked_logged.clear()
         self._blocked_logged[client] = now
         with self._db.read() as conn:
-            known = repository.find_user(conn, account) is not None
+            known = bool(account) and repository.find_user(conn, account) is not None
         self._audit.record_now(
             "auth.sign_in",
             Actor(account if known else "", client),

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
-
 from homeport.cli.output import EXIT_OF_STATUS, FAILED, NOT_ALLOWED, UNREACHABLE, fail
 from homeport.home import Home
 
@@ -14,7 +12,11 @@ DEFAULT_HOME = Path("/var/lib/homeport")
 
 
 class DaemonClient:
+    """Imports its HTTP client lazily: `homeport serve` goes through this module and should not load it."""
+
     def __init__(self, home: Path, *, as_json: bool = False, timeout: float = 30.0) -> None:
+        import httpx2 as httpx
+
         self.socket = Home(home).socket_path
         self.as_json = as_json
         self._http = httpx.Client(
@@ -30,6 +32,8 @@ class DaemonClient:
         self._http.close()
 
     def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        import httpx2 as httpx
+
         try:
             response = self._http.request(method, path, json=json, params=params)
         except httpx.ConnectError as exc:
@@ -53,7 +57,7 @@ class DaemonClient:
             return None
         return response.json()
 
-    def _raise(self, response: httpx.Response) -> None:
+    def _raise(self, response: Any) -> None:
         try:
             error = response.json().get("error", {})
         except ValueError:

@@ -7,7 +7,6 @@ and private addresses, so even a stolen CA key cannot impersonate any public sit
 from __future__ import annotations
 
 import datetime
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
@@ -17,34 +16,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from homeport.tls.names import PERMITTED_DNS, PERMITTED_NETWORKS, IpAddress, address_permitted, dns_name_permitted
+
 CA_VALIDITY = datetime.timedelta(days=3650)
 SERVER_VALIDITY = datetime.timedelta(days=397)  # browsers' ceiling for server certificates
-PERMITTED_DNS = ("local", "localhost", "home.arpa", "lan", "internal", "localdomain")
-PERMITTED_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "100.64.0.0/10",
-        "::1/128",
-        "fc00::/7",
-        "fe80::/10",
-    )
-)
-
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def dns_name_permitted(name: str) -> bool:
-    labels = name.lower().rstrip(".")
-    return any(labels == p or labels.endswith("." + p) for p in PERMITTED_DNS)
-
-
-def address_permitted(address: IpAddress) -> bool:
-    return any(address.version == net.version and address in net for net in PERMITTED_NETWORKS)
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,33 @@
 """Keeps the HTTPS certificate matching the device: issued at first start, re-issued when the device name,
 the host's addresses or the expiry call for it, and swapped into the live TLS context without a restart.
+
+The daemon issues in a child process (`homeport.tls.issue`): the CA key never enters its memory, and the
+daemon never loads the cryptography library.
 """
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
+import json
 import socket
 import ssl
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
-from homeport.core.atomic import write_atomic
-from homeport.tls.authority import (
-    IpAddress,
-    IssuedPair,
-    address_permitted,
-    create_authority,
-    dns_name_permitted,
-    expires_at,
-    issue_server_certificate,
-    subject_alternative_names,
-)
+from homeport.core.errors import OperationFailed
+from homeport.tls.names import IpAddress, address_permitted, dns_name_permitted
 
 _log = structlog.get_logger("homeport.tls")
 
-RENEW_BEFORE = datetime.timedelta(days=30)
+RENEW_BEFORE_SECONDS = 30 * 24 * 3600
+ISSUE_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -48,26 +47,35 @@ class CertificateSubject:
         return {a for a in self.addresses | loopback if address_permitted(a)}
 
 
+Issuer = Callable[[Path, dict[str, object]], object]
+"""Creates the CA if needed and issues the server certificate into a folder (see `homeport.tls.issue`)."""
+
+
+def issue_in_child(directory: Path, request: dict[str, object]) -> None:
+    """The daemon's issuer: a child process, so the CA key never enters the daemon's memory."""
+    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "homeport.tls.issue", str(directory)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=ISSUE_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise OperationFailed(f"Could not issue the HTTPS certificate: {done.stderr.strip()}")
+
+
 class TlsManager:
-    def __init__(self, directory: Path, authority_name: str) -> None:
+    def __init__(self, directory: Path, authority_name: str, issuer: Issuer = issue_in_child) -> None:
         self.directory = directory
         self.ca_cert_path = directory / "ca.crt"
-        self._ca_key_path = directory / "ca.key"
         self._cert_path = directory / "server.crt"
         self._key_path = directory / "server.key"
+        self._summary_path = directory / "server.json"
         self._authority_name = authority_name
+        self._issuer = issuer
         self._context: ssl.SSLContext | None = None
         self._lock = threading.Lock()
-
-    def authority(self) -> IssuedPair:
-        """The CA, created on first use (key readable by the daemon only)."""
-        if not self.ca_cert_path.exists() or not self._ca_key_path.exists():
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            pair = create_authority(self._authority_name)
-            write_atomic(self._ca_key_path, pair.key_pem, 0o600)
-            write_atomic(self.ca_cert_path, pair.cert_pem, 0o644)
-            _log.info("certificate authority created", path=str(self.ca_cert_path))
-        return IssuedPair(self._ca_key_path.read_bytes(), self.ca_cert_path.read_bytes())
 
     def ca_certificate_pem(self) -> bytes:
         return self.ca_cert_path.read_bytes()
@@ -77,24 +85,31 @@ class TlsManager:
         with self._lock:
             if not self._needs_new(subject):
                 return False
-            pair = issue_server_certificate(
-                self.authority(), subject.device_name, subject.dns_names(), subject.ip_addresses()
-            )
-            write_atomic(self._key_path, pair.key_pem, 0o600)
-            write_atomic(self._cert_path, pair.cert_pem, 0o644)
+            request: dict[str, object] = {
+                "authority": self._authority_name,
+                "common_name": subject.device_name,
+                "dns_names": sorted(subject.dns_names()),
+                "addresses": sorted(str(a) for a in subject.ip_addresses()),
+            }
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._issuer(self.directory, request)
             if self._context is not None:
                 self._context.load_cert_chain(self._cert_path, self._key_path)
-            _log.info("server certificate issued", names=sorted(subject.dns_names()))
+            _log.info("server certificate issued", names=request["dns_names"])
             return True
 
     def _needs_new(self, subject: CertificateSubject) -> bool:
-        if not self._cert_path.exists() or not self._key_path.exists():
+        try:
+            summary = json.loads(self._summary_path.read_text())
+            expiry = float(summary["not_after"])
+            dns, addresses = set(summary["dns_names"]), set(summary["addresses"])
+        except (OSError, ValueError, KeyError, TypeError):
             return True
-        cert_pem = self._cert_path.read_bytes()
-        if expires_at(cert_pem) - datetime.datetime.now(datetime.UTC) < RENEW_BEFORE:
+        if not self._cert_path.exists() or not self._key_path.exists() or not self.ca_cert_path.exists():
             return True
-        dns, ips = subject_alternative_names(cert_pem)
-        return dns != frozenset(subject.dns_names()) or ips != frozenset(subject.ip_addresses())
+        if expiry - time.time() < RENEW_BEFORE_SECONDS:
+            return True
+        return dns != subject.dns_names() or addresses != {str(a) for a in subject.ip_addresses()}
 
     def server_context(self) -> ssl.SSLContext:
         """The live TLS context (TLS 1.2 or newer); later re-issues load into this same object."""

@@ -74,7 +74,9 @@ def test_a_success_clears_the_pair_and_the_account_counters(throttle: LoginThrot
     throttle.admit("bob", "10.0.0.1", DEFAULTS)
 
 
-def test_one_hundred_consecutive_failures_pause_the_account_everywhere(throttle: LoginThrottle, clock: FakeClock) -> None:
+def test_one_hundred_consecutive_failures_pause_the_account_everywhere(
+    throttle: LoginThrottle, clock: FakeClock
+) -> None:
     """NIST SP 800-63B: at most 100 consecutive failures; a pause, never a permanent lock."""
     relaxed = SecuritySettings(auto_block_enabled=False, account_protection_attempts=100)
     for i in range(ACCOUNT_CONSECUTIVE_LIMIT):

@@ -9,12 +9,22 @@ from homeport.network.interfaces import HostInterfaces, host_addresses, parse_ip
 
 SAMPLE = json.dumps(
     [
-        {"ifname": "lo", "flags": ["LOOPBACK", "UP"], "address": "00:00:00:00:00:00",
-         "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}]},
+        {
+            "ifname": "lo",
+            "flags": ["LOOPBACK", "UP"],
+            "address": "00:00:00:00:00:00",
+            "addr_info": [{"family": "inet", "local": "127.0.0.1", "prefixlen": 8}],
+        },
         {"ifname": "eth1", "flags": ["BROADCAST"], "address": "02:00:00:00:00:02", "addr_info": []},
-        {"ifname": "eth0", "flags": ["BROADCAST", "UP"], "address": "02:00:00:00:00:01",
-         "addr_info": [{"family": "inet", "local": "192.168.1.20", "prefixlen": 24},
-                       {"family": "inet6", "local": "fe80::1", "prefixlen": 64}]},
+        {
+            "ifname": "eth0",
+            "flags": ["BROADCAST", "UP"],
+            "address": "02:00:00:00:00:01",
+            "addr_info": [
+                {"family": "inet", "local": "192.168.1.20", "prefixlen": 24},
+                {"family": "inet6", "local": "fe80::1", "prefixlen": 64},
+            ],
+        },
     ]
 )
 

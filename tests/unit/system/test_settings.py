@@ -13,8 +13,16 @@ from homeport.system.settings import SecuritySettings, validate_security
 
 def test_defaults_are_the_baselines() -> None:
     settings = SecuritySettings()
-    assert (settings.password_min_length, settings.session_idle_minutes, settings.session_absolute_hours) == (12, 15, 12)
-    assert (settings.auto_block_attempts, settings.auto_block_window_minutes, settings.auto_block_minutes) == (10, 5, 30)
+    assert (settings.password_min_length, settings.session_idle_minutes, settings.session_absolute_hours) == (
+        12,
+        15,
+        12,
+    )
+    assert (settings.auto_block_attempts, settings.auto_block_window_minutes, settings.auto_block_minutes) == (
+        10,
+        5,
+        30,
+    )
     assert (settings.account_protection_attempts, settings.account_protection_window_minutes) == (5, 1)
     assert settings.account_protection_minutes == 30
 

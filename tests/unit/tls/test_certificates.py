@@ -39,9 +39,10 @@ def handshake(manager: TlsManager, server_name: str) -> None:
     thread.start()
     client_ctx = ssl.create_default_context(cafile=str(manager.ca_cert_path))
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, client_ctx.wrap_socket(
-            raw, server_hostname=server_name
-        ) as tls:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            client_ctx.wrap_socket(raw, server_hostname=server_name) as tls,
+        ):
             tls.sendall(b"x")
     finally:
         thread.join(5)

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `make bench` prints figures as ratios to baselines measured in the same run."""
