@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import argon2
 import pytest
 from starlette.testclient import TestClient
 
+from homeport.accounts.passwords import Argon2Parameters
 from homeport.api.app import create_app
+from homeport.daemon import BuildOptions, build_services, close_services
+from homeport.home import Home
 from homeport.services import Services
+from homeport.tls.issue import issue
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, setup_device, sign_in
 from tests.support.clock import FakeClock
+from tests.support.fakes import StaticInterfaces
 
 
 @pytest.fixture
@@ -247,3 +254,27 @@ def test_users_see_and_end_only_their_own_sessions(two_clients: tuple[TestClient
     admins = next(s for s in admin.get("/api/v1/sessions").json() if s["user"] == ADMIN)
     assert bob.delete(f"/api/v1/sessions/{admins['id']}").status_code == 404
     assert admin.get("/api/v1/me").status_code == 200
+
+
+def test_a_sign_in_upgrades_a_hash_made_with_older_parameters(home: Home, short_tmp: Path) -> None:
+    """Rehash on sign-in when the parameters change (security-baseline.md "Passwords")."""
+    weaker = build_services(
+        home, BuildOptions(argon2=Argon2Parameters(), tls_issuer=issue), interfaces=StaticInterfaces()
+    )
+    with TestClient(create_app(weaker), base_url="https://testserver") as client:
+        setup_device(client)
+    old_hash = weaker.accounts.get_user(ADMIN).password_hash
+    close_services(weaker)
+    stronger_params = Argon2Parameters(memory_kib=32 * 1024)
+    stronger = build_services(
+        home, BuildOptions(argon2=stronger_params, tls_issuer=issue), interfaces=StaticInterfaces()
+    )
+    try:
+        with TestClient(create_app(stronger), base_url="https://testserver") as client:
+            sign_in(client)
+        new_hash = stronger.accounts.get_user(ADMIN).password_hash
+        assert new_hash != old_hash
+        assert argon2.extract_parameters(new_hash or "").memory_cost == 32 * 1024
+        assert stronger.hasher.verify(new_hash, ADMIN_PASSWORD)
+    finally:
+        close_services(stronger)

@@ -170,3 +170,11 @@ def test_non_administrators_do_not_get_management_pages(browser: TestClient) -> 
     assert browser.get("/log").status_code == 403
     assert browser.get("/account").status_code == 200
     assert 'href="/users"' not in browser.get("/").text
+
+
+def test_unknown_pages_get_an_html_answer_and_unknown_api_paths_json(browser: TestClient) -> None:
+    page = browser.get("/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html") and "There is no such page" in page.text
+    api = browser.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from homeport.api.deps import client_address
@@ -200,3 +201,12 @@ def install(app: FastAPI) -> None:
         return render(request, "error.html", code, error=exc.message)
 
     app.add_exception_handler(HomeportError, on_error)
+    http_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/") or not isinstance(exc, StarletteHTTPException):
+            answer = http_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        return render(request, "error.html", exc.status_code, error="There is no such page.")
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
