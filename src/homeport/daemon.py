@@ -17,6 +17,7 @@ from homeport.accounts.passwords import Argon2Parameters, PasswordHasher, calibr
 from homeport.accounts.service import AccountService
 from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.blocklist import BlockList
+from homeport.auth.credentials import CredentialService
 from homeport.auth.login import LoginService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
@@ -123,6 +124,7 @@ def build_services(
         throttle=throttle,
         login=login,
         accounts=accounts,
+        credentials=CredentialService(accounts, login),
         setup=setup,
         volumes=VolumeService(list(options.volumes)),
         tls=tls,

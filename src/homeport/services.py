@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from homeport.accounts.passwords import PasswordHasher
 from homeport.accounts.service import AccountService
 from homeport.audit.log import AuditLog
+from homeport.auth.credentials import CredentialService
 from homeport.auth.login import LoginService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
@@ -33,6 +34,7 @@ class Services:
     throttle: LoginThrottle
     login: LoginService
     accounts: AccountService
+    credentials: CredentialService
     setup: SetupService
     volumes: VolumeService
     tls: TlsManager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -9,9 +10,8 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from homeport.accounts.models import ADMINISTRATORS, UserChanges
-from homeport.api.deps import client_address
 from homeport.api.errors import status_of
-from homeport.core.errors import HomeportError, InvalidInput, NotFound
+from homeport.core.errors import HomeportError, NotFound
 from homeport.web.guard import Viewer, check_form_token, redirect, services, viewer
 from homeport.web.render import render
 
@@ -97,6 +97,17 @@ def user_page(request: Request, name: str) -> Response:
     return _user_page(request, viewer(request, admin=True), name)
 
 
+def _user_action(request: Request, who: Viewer, name: str, action: Callable[[], object], done: str) -> Response:
+    """Run an action on one account; its failure re-renders that account's page with the reason."""
+    try:
+        action()
+    except NotFound:
+        raise
+    except HomeportError as exc:
+        return _user_page(request, who, name, status_of(exc), errors=_fields(exc), error=exc.message)
+    return redirect(done)
+
+
 @router.post("/users/{name}")
 def user_save(
     request: Request,
@@ -112,13 +123,14 @@ def user_save(
     check_form_token(who, csrf_token)
     chosen = {g for g in groups if g != ADMINISTRATORS} | ({ADMINISTRATORS} if admin else set())
     changes = UserChanges(full_name=full_name, email=email, enabled=bool(enabled), groups=tuple(sorted(chosen)))
-    try:
-        services(request).accounts.update_user(who.actor, name, changes)
-    except NotFound:
-        raise
-    except HomeportError as exc:
-        return _user_page(request, who, name, status_of(exc), errors=_fields(exc), error=exc.message)
-    return redirect(f"/users/{quote(name)}?done=user-saved")
+    accounts = services(request).accounts
+    return _user_action(
+        request,
+        who,
+        name,
+        lambda: accounts.update_user(who.actor, name, changes),
+        f"/users/{quote(name)}?done=user-saved",
+    )
 
 
 @router.post("/users/{name}/password")
@@ -132,48 +144,41 @@ def user_password(
 ) -> Response:
     who = viewer(request, admin=True)
     check_form_token(who, csrf_token)
-    svc = services(request)
-    try:
-        target = svc.accounts.get_user(name)
-        svc.accounts.policy().check(password, target.name)
-        if not admin_password:
-            raise InvalidInput.field("admin_password", "Enter your own password to confirm.")
-        svc.login.confirm_password(who.user, admin_password, client_address(request), "admin_password")
-        own = target.id == who.user.id
-        svc.accounts.set_password(
+    credentials = services(request).credentials
+
+    def set_it() -> object:
+        return credentials.set_for(
             who.actor,
-            target.name,
+            who.user,
+            admin_password,
+            name,
             password,
-            must_change=bool(must_change_password) and not own,
-            keep_session=who.session.id if own else None,
+            must_change=bool(must_change_password),
+            keep_session=who.session.id,
         )
-    except NotFound:
-        raise
-    except HomeportError as exc:
-        return _user_page(request, who, name, status_of(exc), errors=_fields(exc), error=exc.message)
-    return redirect(f"/users/{quote(name)}?done=user-password")
+
+    return _user_action(request, who, name, set_it, f"/users/{quote(name)}?done=user-password")
 
 
 @router.post("/users/{name}/delete")
 def user_delete(request: Request, name: str, csrf_token: FormText = "") -> Response:
     who = viewer(request, admin=True)
     check_form_token(who, csrf_token)
-    try:
-        services(request).accounts.delete_user(who.actor, name)
-    except NotFound:
-        raise
-    except HomeportError as exc:
-        return _user_page(request, who, name, status_of(exc), error=exc.message)
-    return redirect("/users?done=user-deleted")
+    accounts = services(request).accounts
+    return _user_action(request, who, name, lambda: accounts.delete_user(who.actor, name), "/users?done=user-deleted")
 
 
 # --- groups -----------------------------------------------------------------------------------------------
 
 
+def _groups_page(request: Request, who: Viewer, status: int = 200, **extra: object) -> Response:
+    groups = services(request).accounts.list_groups()
+    return render(request, "groups.html", status, me=who.user, csrf=who.csrf, groups=groups, **extra)
+
+
 @router.get("/groups")
 def groups_page(request: Request) -> Response:
-    who = viewer(request, admin=True)
-    return render(request, "groups.html", me=who.user, csrf=who.csrf, groups=services(request).accounts.list_groups())
+    return _groups_page(request, viewer(request, admin=True))
 
 
 @router.post("/groups")
@@ -182,21 +187,11 @@ def groups_create(
 ) -> Response:
     who = viewer(request, admin=True)
     check_form_token(who, csrf_token)
-    svc = services(request)
     try:
-        svc.accounts.create_group(who.actor, name, description)
+        services(request).accounts.create_group(who.actor, name, description)
     except HomeportError as exc:
-        return render(
-            request,
-            "groups.html",
-            status_of(exc),
-            me=who.user,
-            csrf=who.csrf,
-            groups=svc.accounts.list_groups(),
-            errors=_fields(exc),
-            error=exc.message,
-            form={"name": name, "description": description},
-        )
+        form = {"name": name, "description": description}
+        return _groups_page(request, who, status_of(exc), errors=_fields(exc), error=exc.message, form=form)
     return redirect("/groups?done=group-created")
 
 
@@ -204,19 +199,10 @@ def groups_create(
 def groups_delete(request: Request, name: str, csrf_token: FormText = "") -> Response:
     who = viewer(request, admin=True)
     check_form_token(who, csrf_token)
-    svc = services(request)
     try:
-        svc.accounts.delete_group(who.actor, name)
+        services(request).accounts.delete_group(who.actor, name)
     except HomeportError as exc:
-        return render(
-            request,
-            "groups.html",
-            status_of(exc),
-            me=who.user,
-            csrf=who.csrf,
-            groups=svc.accounts.list_groups(),
-            error=exc.message,
-        )
+        return _groups_page(request, who, status_of(exc), error=exc.message)
     return redirect("/groups?done=group-deleted")
 
 

@@ -169,11 +169,7 @@ def password_submit(
     try:
         if new_password != new_password_again:
             raise InvalidInput.field("new_password_again", "The two new passwords differ; type the same one twice.")
-        svc.accounts.policy().check(new_password, who.user.name, field="new_password")
-        svc.login.confirm_password(who.user, current_password, client_address(request), "current_password")
-        svc.accounts.set_password(
-            who.actor, who.user.name, new_password, must_change=False, keep_session=who.session.id
-        )
+        svc.credentials.change_own(who.user, current_password, new_password, who.actor, who.session.id)
     except HomeportError as exc:
         fields = getattr(exc, "fields", {})
         return render(request, "password.html", status_of(exc), errors=fields, error=exc.message, **page)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
-from homeport.api.deps import AnyCaller, ServicesDep, client_address
+from homeport.api.deps import AnyCaller, ServicesDep
 from homeport.api.errors import documented
 from homeport.api.schemas import MeOut, PasswordChangeIn, UserOut
 from homeport.core.errors import Forbidden
@@ -29,16 +29,9 @@ def get_me(caller: AnyCaller) -> MeOut:
     responses=documented(400, 401, 403, 422, 429, 503),
     summary="Change my password (needs the current one); ends my other sessions",
 )
-def put_my_password(body: PasswordChangeIn, request: Request, caller: AnyCaller, svc: ServicesDep) -> Response:
+def put_my_password(body: PasswordChangeIn, caller: AnyCaller, svc: ServicesDep) -> Response:
     if caller.user is None:
         raise Forbidden("The local operator has no password; use `homeport user passwd NAME`.", code="local_operator")
-    svc.accounts.policy().check(body.new_password, caller.user.name, field="new_password")
-    svc.login.confirm_password(caller.user, body.current_password, client_address(request), "current_password")
-    svc.accounts.set_password(
-        caller.actor,
-        caller.user.name,
-        body.new_password,
-        must_change=False,
-        keep_session=caller.session.id if caller.session else None,
-    )
+    keep = caller.session.id if caller.session else None
+    svc.credentials.change_own(caller.user, body.current_password, body.new_password, caller.actor, keep)
     return Response(status_code=204)

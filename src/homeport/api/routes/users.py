@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from homeport.accounts.models import UserChanges
-from homeport.api.deps import Admin, ServicesDep, client_address
+from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
 from homeport.api.schemas import PasswordSetIn, UserCreateIn, UserOut, UserPatchIn
-from homeport.core.errors import InvalidInput
 
 router = APIRouter(prefix="/users", tags=["users"])
 NAME_PATH = "{name}"
@@ -71,19 +70,14 @@ def delete_user(name: str, caller: Admin, svc: ServicesDep) -> Response:
     responses=documented(400, 401, 403, 404, 422, 429, 503),
     summary="Set an account's password, after re-entering your own (`admin_password`)",
 )
-def set_password(name: str, body: PasswordSetIn, request: Request, caller: Admin, svc: ServicesDep) -> Response:
-    target = svc.accounts.get_user(name)
-    svc.accounts.policy().check(body.password, target.name)
-    if caller.user is not None:
-        if not body.admin_password:
-            raise InvalidInput.field("admin_password", "Enter your own password to confirm.")
-        svc.login.confirm_password(caller.user, body.admin_password, client_address(request), "admin_password")
-    own = caller.user is not None and caller.user.id == target.id
-    svc.accounts.set_password(
+def set_password(name: str, body: PasswordSetIn, caller: Admin, svc: ServicesDep) -> Response:
+    svc.credentials.set_for(
         caller.actor,
-        target.name,
+        caller.user,
+        body.admin_password,
+        name,
         body.password,
-        must_change=body.must_change_password and not own,
-        keep_session=caller.session.id if own and caller.session else None,
+        must_change=body.must_change_password,
+        keep_session=caller.session.id if caller.session else None,
     )
     return Response(status_code=204)
