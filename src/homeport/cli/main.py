@@ -28,3 +28,5 @@ def run() -> None:
         app()
     except CliExit as exc:
         sys.exit(exc.code)
+    except KeyboardInterrupt:
+        sys.exit(130)
