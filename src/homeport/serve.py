@@ -174,7 +174,7 @@ async def _serve(services: Services, options: ServeOptions, home: Home) -> None:
         state=services.device.state(),
         socket=str(home.socket_path),
     )
-    _announce_next_step(services, urls)
+    _announce_next_step(services, urls, home.root.absolute())
     try:
         await asyncio.gather(*(server.serve(sockets=socks) for server, socks in servers))
     finally:
@@ -182,7 +182,7 @@ async def _serve(services: Services, options: ServeOptions, home: Home) -> None:
             home.socket_path.unlink()
 
 
-def _announce_next_step(services: Services, urls: list[str]) -> None:
+def _announce_next_step(services: Services, urls: list[str], home: Path) -> None:
     state = services.device.state()
     steps = {
         "not-installed": "open the console and run the setup wizard",
@@ -191,6 +191,7 @@ def _announce_next_step(services: Services, urls: list[str]) -> None:
     print(f"Homeport console: {urls[0]}", file=sys.stderr, flush=True)
     print(f"CA certificate:   {services.tls.ca_cert_path}", file=sys.stderr, flush=True)
     print(f"Next:             {steps.get(state, 'sign in')}", file=sys.stderr, flush=True)
+    print(f"Command line:     homeport status --home {home}", file=sys.stderr, flush=True)
 
 
 def run(options: ServeOptions) -> None:

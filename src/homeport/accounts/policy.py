@@ -30,10 +30,6 @@ def normalise(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-def within_byte_cap(password: str) -> bool:
-    return len(normalise(password).encode("utf-8", "surrogatepass")) <= MAX_PASSWORD_BYTES
-
-
 @dataclass(frozen=True)
 class PasswordPolicy:
     min_length: int = DEFAULT_MIN_LENGTH

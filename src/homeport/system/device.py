@@ -21,7 +21,6 @@ from homeport.store.db import Database
 from homeport.system.settings import read_value, write_value
 
 DeviceState = Literal["not-installed", "ready", "recovery", "migratable", "damaged"]
-DEVICE_STATES: tuple[DeviceState, ...] = ("not-installed", "ready", "recovery", "migratable", "damaged")
 SIGNED_IN_STATES: frozenset[DeviceState] = frozenset({"ready", "recovery"})
 
 _STATE_KEY = "system.state"

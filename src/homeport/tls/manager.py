@@ -38,8 +38,13 @@ class CertificateSubject:
     addresses: frozenset[IpAddress]
 
     def dns_names(self) -> set[str]:
+        """localhost, `<name>.local`, `<host>.local` and the host's LAN domain name (e.g. nas.home.arpa).
+
+        A bare single-label host name is left out: a name-constrained CA cannot vouch for it without also
+        vouching for every name under a public top-level domain of the same spelling.
+        """
         host = socket.gethostname().split(".")[0].lower()
-        names = {"localhost", f"{self.device_name.lower()}.local", f"{host}.local"}
+        names = {"localhost", f"{self.device_name.lower()}.local", f"{host}.local", socket.getfqdn().lower()}
         return {n for n in names if dns_name_permitted(n)}
 
     def ip_addresses(self) -> set[IpAddress]:
