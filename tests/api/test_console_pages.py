@@ -178,3 +178,31 @@ def test_unknown_pages_get_an_html_answer_and_unknown_api_paths_json(browser: Te
     assert page.headers["content-type"].startswith("text/html") and "There is no such page" in page.text
     api = browser.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_the_security_page_saves_settings_and_lifts_blocks(browser: TestClient, services: Services) -> None:
+    setup_device(browser)
+    token = sign_in_form(browser)
+    services.throttle.blocklist.add("198.51.100.7", 1800, "10 failed sign-ins")
+    page = browser.get("/security")
+    assert page.status_code == 200 and "198.51.100.7" in page.text
+    form = {name: str(value) for name, value in services.settings.security().as_dict().items() if name != "allow_list"}
+    bad = browser.post("/security", data={**form, "csrf_token": token, "session_idle_minutes": "soon"})
+    assert bad.status_code == 422 and 'value="soon"' in bad.text
+    assert services.settings.security().session_idle_minutes == 15
+    saved = browser.post(
+        "/security",
+        data={
+            **form,
+            "csrf_token": token,
+            "session_idle_minutes": "30",
+            "auto_block_enabled": "1",
+            "allow_list": "192.168.1.5\n10.0.0.0/8",
+        },
+    )
+    assert saved.status_code == 303
+    settings = services.settings.security()
+    assert settings.session_idle_minutes == 30 and settings.allow_list == ("10.0.0.0/8", "192.168.1.5/32")
+    unblocked = browser.post("/security/unblock", data={"csrf_token": token, "address": "198.51.100.7"})
+    assert unblocked.status_code == 303
+    assert services.throttle.blocklist.active() == []

@@ -54,6 +54,14 @@ def test_setup_sign_in_create_a_user_and_sign_out(console: Daemon, page: Page) -
     expect(page.get_by_test_id("users")).to_contain_text("Bob Builder")
     snap(page, "05-users")
 
+    page.get_by_role("link", name="Security").click()
+    expect(page.get_by_test_id("blocks")).to_contain_text("No address is blocked")
+    page.get_by_label("Sign out after idle minutes").fill("30")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("security settings have been saved")
+    expect(page.get_by_label("Sign out after idle minutes")).to_have_value("30")
+    snap(page, "05b-security")
+
     page.get_by_test_id("sign-out").click()
     expect(page).to_have_url(console.base + "/login?done=signed-out")
     page.goto(console.base + "/users")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeport.accounts.policy import DEFAULT_MIN_LENGTH, check_min_length_setting
+from homeport.audit.log import Actor, AuditLog
 from homeport.core.cache import Cached
 from homeport.core.errors import InvalidInput
 from homeport.store.db import Database
@@ -92,8 +93,9 @@ def write_value(conn: sqlite3.Connection, key: str, value: Any) -> None:
 
 
 class SettingsService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditLog) -> None:
         self._db = db
+        self._audit = audit
         self._security = Cached(self._load_security)
 
     def _load_security(self) -> SecuritySettings:
@@ -114,4 +116,11 @@ class SettingsService:
         write_value(conn, SECURITY_KEY, updated.as_dict())
         self._security.invalidate()
         self._db.after_transaction(self._security.invalidate)
+        return updated
+
+    def change_security(self, actor: Actor, changes: dict[str, Any]) -> SecuritySettings:
+        """An administrator's change, saved with its audit record."""
+        with self._db.write() as conn:
+            updated = self.update_security(conn, changes)
+            self._audit.record(conn, "settings.security_changed", actor, fields=sorted(changes))
         return updated

@@ -16,7 +16,7 @@ from homeport.api.errors import status_of
 from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
-from homeport.web import manage
+from homeport.web import manage, security
 from homeport.web.guard import Redirect, check_form_token, redirect, services, state_redirect, viewer
 from homeport.web.render import render
 
@@ -186,6 +186,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(router)
     app.include_router(manage.router)
+    app.include_router(security.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

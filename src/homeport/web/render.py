@@ -26,6 +26,8 @@ DONE_MESSAGES = {
     "group-created": "The group has been created.",
     "group-deleted": "The group has been deleted.",
     "session-ended": "The session has ended.",
+    "settings-saved": "The security settings have been saved.",
+    "unblocked": "The address may sign in again.",
     "expired": "Your session has ended; sign in again.",
 }
 

@@ -20,10 +20,7 @@ def get_security(_: Admin, svc: ServicesDep) -> SecuritySettingsOut:
 
 @router.patch("/settings/security", response_model=SecuritySettingsOut, responses=documented(400, 401, 403, 422))
 def patch_security(body: SecuritySettingsIn, caller: Admin, svc: ServicesDep) -> SecuritySettingsOut:
-    changes = body.model_dump(exclude_none=True)
-    with svc.db.write() as conn:
-        updated = svc.settings.update_security(conn, changes)
-        svc.audit.record(conn, "settings.security_changed", caller.actor, fields=sorted(changes))
+    updated = svc.settings.change_security(caller.actor, body.model_dump(exclude_none=True))
     return SecuritySettingsOut(**updated.as_dict())
 
 
