@@ -5,8 +5,8 @@
 2. Authenticated GET /api/v1/me latency, p50/p99: goal p99 <= 10 ms.
 3. Idle RSS of the daemon: goal <= 80 MB.
 4. Start to first HTTPS answer (first start of a new home, and a restart): goal <= 2 s.
-5. A legitimate sign-in while another address floods POST /auth/login with wrong passwords:
-   goal p99 <= 2x its idle p99.
+5. A legitimate sign-in while another address floods POST /auth/login with wrong passwords over many
+   connections: goal p99 <= 2x its idle p99. (Throttled answers are held for a second by design.)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tests.support.daemon import Daemon
 
 ADMIN, PASSWORD = "alice", "correct horse battery staple"
 HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
+FLOOD_CONNECTIONS = 64
 
 
 def rss_mb(pid: int) -> float:
@@ -154,7 +155,7 @@ def main() -> None:
         idle = legit_sign_in_latencies(daemon, 100)
         stop = threading.Event()
         counter = [0]
-        flooders = [threading.Thread(target=flood, args=(daemon, stop, counter)) for _ in range(4)]
+        flooders = [threading.Thread(target=flood, args=(daemon, stop, counter)) for _ in range(FLOOD_CONNECTIONS)]
         for thread in flooders:
             thread.start()
         time.sleep(0.5)
@@ -167,9 +168,9 @@ def main() -> None:
             thread.join(30)
         idle_p99, flood_p99 = percentile(idle, 0.99), percentile(under_flood, 0.99)
         print(
-            f"5. legitimate sign-in p99: idle {idle_p99 * 1000:.1f} ms, under a flood of {flood_rate:.0f} "
-            f"wrong-password requests/s from another address {flood_p99 * 1000:.1f} ms; ratio "
-            f"{flood_p99 / idle_p99:.2f} (goal <= 2)"
+            f"5. legitimate sign-in p99: idle {idle_p99 * 1000:.1f} ms, {flood_p99 * 1000:.1f} ms while another "
+            f"address floods POST /auth/login with wrong passwords over {FLOOD_CONNECTIONS} connections "
+            f"({flood_rate:.0f} answers/s, each refusal held 1 s); ratio {flood_p99 / idle_p99:.2f} (goal <= 2)"
         )
         daemon.stop()
     finally:

@@ -35,7 +35,7 @@ class Signed:
 
 @pytest.fixture
 def contract(services: Services) -> Iterator[tuple[schemathesis.BaseSchema, Signed]]:
-    app = create_app(services)
+    app = create_app(services, tarpit_seconds=0)  # generated sign-ins get the address blocked quickly
     with TestClient(app, base_url="https://testserver", client=("192.168.1.2", 1)) as client:
         setup_device(client)
         # Generated sign-ins fail on purpose; keep the operator's own address usable throughout.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,7 +19,7 @@ OWNER = ("192.168.1.10", 40000)
 
 @pytest.fixture
 def clients(services: Services) -> Iterator[tuple[TestClient, TestClient]]:
-    app = create_app(services)
+    app = create_app(services, tarpit_seconds=0)  # the pause itself is tested on its own below
     with (
         TestClient(app, base_url="https://testserver", client=ATTACKER) as attacker,
         TestClient(app, base_url="https://testserver", client=OWNER) as owner,
@@ -192,3 +193,29 @@ def test_a_blocked_address_is_refused_on_the_sign_in_page_too(clients: tuple[Tes
         owner.post("/login", data={"username": ADMIN, "password": ADMIN_PASSWORD}, follow_redirects=False).status_code
         == 303
     )
+
+
+def test_answers_to_a_blocked_address_come_after_a_pause(services: Services) -> None:
+    app = create_app(services, tarpit_seconds=0.3)
+    with TestClient(app, base_url="https://testserver", client=ATTACKER) as attacker:
+        setup_device(attacker)
+        for i in range(10):
+            guess(attacker, f"user{i}")
+        started = time.monotonic()
+        assert guess(attacker, ADMIN) == 429
+        assert time.monotonic() - started >= 0.3
+
+
+def test_a_delayed_account_is_answered_after_a_pause_too(services: Services) -> None:
+    app = create_app(services, tarpit_seconds=0.3)
+    with TestClient(app, base_url="https://testserver", client=ATTACKER) as attacker:
+        setup_device(attacker)
+        for _ in range(5):
+            guess(attacker, ADMIN)
+        started = time.monotonic()
+        answer = attacker.post("/api/v1/auth/login", json={"username": ADMIN, "password": "another guess here"})
+        assert answer.status_code == 429 and error_code(answer) == "account_protection"
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        assert guess(attacker, "bob") == 401  # a plain failure is not delayed
+        assert time.monotonic() - started < 0.3

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from homeport import __version__
 from homeport.api import errors
 from homeport.api.deps import installed
-from homeport.api.gate import SignInGate
+from homeport.api.gate import TARPIT_SECONDS, SignInGate
 from homeport.api.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
 from homeport.api.routes import auth, groups, log, me, sessions, settings, system, users
 from homeport.services import Services
@@ -31,7 +31,9 @@ def _api(local: bool) -> APIRouter:
     return api
 
 
-def create_app(services: Services, *, local: bool = False, urls: list[str] | None = None) -> FastAPI:
+def create_app(
+    services: Services, *, local: bool = False, urls: list[str] | None = None, tarpit_seconds: float = TARPIT_SECONDS
+) -> FastAPI:
     app = FastAPI(
         title="Homeport",
         version=__version__,
@@ -52,6 +54,6 @@ def create_app(services: Services, *, local: bool = False, urls: list[str] | Non
     app.add_middleware(CrossOriginGuard)
     app.add_middleware(BodyLimit)
     if not local:
-        app.add_middleware(SignInGate, services=services)
+        app.add_middleware(SignInGate, services=services, tarpit_seconds=tarpit_seconds)
     app.add_middleware(SecurityHeaders)
     return app

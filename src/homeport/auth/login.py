@@ -127,14 +127,22 @@ class LoginService:
         if verdict.blocked is not None:
             _log.warning("address blocked", address=verdict.blocked.address, until=verdict.blocked.until)
 
-    def note_blocked(self, account: str, client: str, code: str) -> None:
-        """Audit a refused attempt: one record per address per minute, so a flood cannot flood the log."""
+    def blocked_note_due(self, client: str) -> bool:
+        """True at most once a minute per address: a flood of refused attempts must not flood the log."""
         now = self._clock.monotonic()
         if now - self._blocked_logged.get(client, -BLOCKED_LOG_INTERVAL) < BLOCKED_LOG_INTERVAL:
-            return
+            return False
         if len(self._blocked_logged) > 10_000:
             self._blocked_logged.clear()
         self._blocked_logged[client] = now
+        return True
+
+    def note_blocked(self, account: str, client: str, code: str) -> None:
+        """Audit a refused attempt, if one from this address was not audited in the last minute."""
+        if self.blocked_note_due(client):
+            self.record_blocked(account, client, code)
+
+    def record_blocked(self, account: str, client: str, code: str) -> None:
         with self._db.read() as conn:
             known = bool(account) and repository.find_user(conn, account) is not None
         self._audit.record_now(
