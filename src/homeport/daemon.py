@@ -100,13 +100,11 @@ def build_services(
     if damage is not None:
         _record_damage(db, device, audit, damage)
 
-    def subject() -> CertificateSubject:
-        return CertificateSubject(device.name(), frozenset(host_addresses(interfaces.interfaces())))
-
     tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(links))))
 
     def reissue(_: DeviceRenamed) -> None:
-        tls.ensure(subject())
+        """The certificate names `<name>.local`: a new device name needs a new certificate."""
+        tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(interfaces.interfaces()))))
 
     bus.subscribe(DeviceRenamed, reissue)
     audit.prune()
