@@ -1,17 +1,21 @@
-"""The composition root: opens the home and the store, builds every service and adapter, starts listeners.
+"""The composition root: opens the home and the store, builds every service and adapter, wires their events.
 
 Nothing else constructs adapters, so tests assemble the same services with fakes where hardware is missing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import structlog
 
+from homeport import __version__
 from homeport.accounts.guardrails import sign_in_problem
 from homeport.accounts.passwords import Argon2Parameters, PasswordHasher, calibrate
 from homeport.accounts.service import AccountService
@@ -22,9 +26,19 @@ from homeport.auth.login import LoginService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock, SystemClock
-from homeport.core.events import DeviceRenamed, EventBus
+from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateChanged, EventBus
+from homeport.discovery.advertiser import Advertiser
+from homeport.discovery.finder import Browser
+from homeport.discovery.interfaces import Announcement
 from homeport.home import Home
-from homeport.network.interfaces import HostInterfaces, InterfaceReader, host_addresses, primary_mac
+from homeport.network.backends import NetworkBackend
+from homeport.network.backends.networkd import DEFAULT_DIRECTORY as DEFAULT_NETWORKD_DIRECTORY
+from homeport.network.backends.networkd import NetworkdBackend
+from homeport.network.backends.virtual import VirtualBackend
+from homeport.network.dhcp import DhcpEvent
+from homeport.network.interfaces import HostInterface, HostInterfaces, InterfaceReader, host_addresses, primary_mac
+from homeport.network.listeners import FixedPorts
+from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, WebListeners
 from homeport.services import Services
 from homeport.store.db import Database
 from homeport.store.migrations import MIGRATIONS, Migration
@@ -39,6 +53,8 @@ _log = structlog.get_logger("homeport.daemon")
 
 ARGON2_KEY = "security.argon2"
 VIRTUAL_MODEL = "Homeport Virtual"
+NetworkKind = Literal["virtual", "netlink", "networkd"]
+NOT_MANAGED_BY_DEFAULT = ("lo", "docker", "veth", "br-", "virbr", "ifb", "dummy", "tun", "tap", "wg", "vnet")
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,32 @@ class BuildOptions:
     model: str = VIRTUAL_MODEL
     migrations: tuple[Migration, ...] = MIGRATIONS
     tls_issuer: Issuer = issue_in_child
+    network: NetworkKind = "virtual"
+    interfaces: tuple[str, ...] = ()  # managed interfaces; empty: every physical-looking one
+    confirm_seconds: int = DEFAULT_CONFIRM_SECONDS
+    resolv_conf: Path = Path("/etc/resolv.conf")
+    networkd_dir: Path = DEFAULT_NETWORKD_DIRECTORY
+    networkctl: tuple[str, ...] = ("networkctl",)
+    discovery: bool = True
+
+
+class StartupError(Exception):
+    """The daemon cannot be assembled as asked; the message says why."""
+
+
+def managed_interfaces(links: list[HostInterface], chosen: tuple[str, ...]) -> dict[str, str]:
+    """Name -> MAC of the interfaces Homeport manages: those chosen, or every physical-looking one."""
+    by_name = {link.name: link.mac for link in links}
+    if chosen:
+        missing = [name for name in chosen if name not in by_name]
+        if missing:
+            raise StartupError(
+                f"No network interface named {', '.join(missing)} (this host has {', '.join(sorted(by_name))})."
+            )
+        return {name: by_name[name] for name in chosen}
+    return {
+        link.name: link.mac for link in links if not link.loopback and not link.name.startswith(NOT_MANAGED_BY_DEFAULT)
+    }
 
 
 def _store_invariant(conn: sqlite3.Connection) -> str | None:
@@ -74,19 +116,34 @@ def _argon2_parameters(db: Database, fixed: Argon2Parameters | None) -> Argon2Pa
     return params
 
 
+def _backend(
+    options: BuildOptions, home: Home, managed: dict[str, str], reader: InterfaceReader, bus: EventBus
+) -> NetworkBackend:
+    if options.network == "netlink":
+        from homeport.network.backends.netlink import NetlinkBackend
+
+        return NetlinkBackend(list(managed), home.root / "network", options.resolv_conf, bus.publish)
+    if options.network == "networkd":
+        return NetworkdBackend(list(managed), reader, options.networkd_dir, options.networkctl)
+    return VirtualBackend(reader, list(managed))
+
+
 def build_services(
     home: Home,
     options: BuildOptions,
     *,
     clock: Clock | None = None,
     interfaces: InterfaceReader | None = None,
+    listeners: WebListeners | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     interfaces = interfaces or HostInterfaces()
+    links = interfaces.interfaces()
+    managed = managed_interfaces(links, options.interfaces)
     db, damage = open_store(home.db_path, home.backups, home.quarantine, _store_invariant, options.migrations)
     bus = EventBus()
-    links = interfaces.interfaces()
-    identity = DeviceIdentity(model=options.model, serial=home.serial(), mac=primary_mac(links))
+    mac = next((m for m in managed.values() if m), primary_mac(links))
+    identity = DeviceIdentity(model=options.model, serial=home.serial(), mac=mac)
     device = DeviceService(db, bus, identity)
     audit = AuditLog(db, clock)
     settings = SettingsService(db, audit)
@@ -99,14 +156,30 @@ def build_services(
     tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA", options.tls_issuer)
     if damage is not None:
         _record_damage(db, device, audit, damage)
-
+    backend = _backend(options, home, managed, interfaces, bus)
+    listeners = listeners or FixedPorts()
+    network = NetworkService(
+        db, clock, backend, device, audit, managed, listeners, options.confirm_seconds,
+        on_addresses_changed=lambda: bus.publish(AddressesChanged()),
+    )  # fmt: skip
+    bus.subscribe(DhcpEvent, network.record_lease)
     tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(links))))
 
-    def reissue(_: DeviceRenamed) -> None:
-        """The certificate names `<name>.local`: a new device name needs a new certificate."""
+    def reissue() -> None:
+        """The certificate names `<name>.local` and the device's addresses: keep it matching them."""
         tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(interfaces.interfaces()))))
 
-    bus.subscribe(DeviceRenamed, reissue)
+    def reissue_off_loop(_: object) -> None:
+        try:
+            asyncio.get_running_loop().run_in_executor(None, reissue)
+        except RuntimeError:  # not on the event loop (a rename from a worker thread): do it here
+            reissue()
+
+    bus.subscribe(DeviceRenamed, reissue_off_loop)
+    bus.subscribe(AddressesChanged, reissue_off_loop)
+    advertiser = neighbours = None
+    if options.discovery:
+        advertiser, neighbours = _discovery(device, network, listeners, bus)
     audit.prune()
     throttle.blocklist.purge_expired()
     sessions.purge_expired()
@@ -126,8 +199,48 @@ def build_services(
         setup=setup,
         volumes=VolumeService(list(options.volumes)),
         tls=tls,
+        network=network,
+        advertiser=advertiser,
+        neighbours=neighbours,
         started_at=clock.monotonic(),
     )
+
+
+def _discovery(
+    device: DeviceService, network: NetworkService, listeners: WebListeners, bus: EventBus
+) -> tuple[Advertiser, Browser]:
+    async def describe() -> Announcement:
+        live = await network.live()
+        addresses = sorted(
+            {a.split("/")[0] for i in live for a in i.addresses if ipaddress.ip_interface(a).version == 4},
+            key=lambda a: int(ipaddress.ip_address(a)),
+        )
+        ports = listeners.ports
+        return Announcement(
+            name=device.name(),
+            state=device.state(),
+            model=device.identity.model,
+            serial=device.identity.serial,
+            mac=device.identity.mac,
+            version=__version__,
+            https_port=ports.https,
+            http_port=ports.http,
+            addresses=tuple(addresses),
+        )
+
+    advertiser = Advertiser(describe)
+    neighbours = Browser()
+
+    async def follow(zeroconf: object) -> None:
+        if zeroconf is None:
+            await neighbours.stop()
+        else:
+            await neighbours.start(zeroconf.zeroconf)  # type: ignore[attr-defined]
+
+    advertiser.on_new_zeroconf = follow
+    for event in (DeviceStateChanged, DeviceRenamed, AddressesChanged):
+        bus.subscribe(event, lambda _: advertiser.poke())
+    return advertiser, neighbours
 
 
 def _record_damage(db: Database, device: DeviceService, audit: AuditLog, damage: Damage) -> None:
@@ -141,6 +254,21 @@ def _record_damage(db: Database, device: DeviceService, audit: AuditLog, damage:
             reason=damage.reason,
             quarantined_to=damage.quarantined_to,
         )
+
+
+async def start_services(services: Services) -> None:
+    """What needs the event loop: apply the network settings, then announce the device."""
+    await services.network.start()
+    if services.advertiser is not None:
+        await services.advertiser.start()
+
+
+async def stop_services(services: Services) -> None:
+    if services.neighbours is not None:
+        await services.neighbours.stop()
+    if services.advertiser is not None:
+        await services.advertiser.close()
+    await services.network.close()
 
 
 def close_services(services: Services) -> None:

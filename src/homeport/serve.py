@@ -7,31 +7,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import errno
 import logging
 import os
 import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-import uvicorn
 
 from homeport.api.app import create_app
-from homeport.daemon import BuildOptions, build_services, close_services
+from homeport.daemon import BuildOptions, StartupError, build_services, close_services, start_services, stop_services
 from homeport.home import Home, HomeUnusable
+from homeport.listeners import PortUnavailable, QuietServer, WebServers, uvicorn_config
+from homeport.network.model import WebPorts
 from homeport.services import Services
 from homeport.store.migrate import MigrationError
 from homeport.web.redirect import create_redirect_app
 
 _log = structlog.get_logger("homeport.daemon")
-
-DEFAULT_HTTP_PORT = 5000
-DEFAULT_HTTPS_PORT = 5001
 
 
 class StartupFailed(Exception):
@@ -42,17 +39,9 @@ class StartupFailed(Exception):
 class ServeOptions:
     home: Path
     binds: tuple[str, ...] = ()
-    http_port: int = DEFAULT_HTTP_PORT
-    https_port: int = DEFAULT_HTTPS_PORT
+    http_port: int | None = None  # None: follow the network settings (default 5000)
+    https_port: int | None = None  # None: follow the network settings (default 5001)
     build: BuildOptions = field(default_factory=BuildOptions)
-
-
-class _Server(uvicorn.Server):
-    """Signals are handled once for all listeners by the daemon, not by each uvicorn server."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 def configure_logging() -> None:
@@ -76,40 +65,6 @@ def limit_malloc_arenas() -> None:
         libc.mallopt(-3, 1024 * 1024)  # M_MMAP_THRESHOLD: blocks of 1 MiB and more are mmapped
 
 
-def _tcp_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if family == socket.AF_INET6:
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise StartupFailed(
-                f"Port {port} on {host} is already in use; stop what uses it or pick another port."
-            ) from exc
-        if exc.errno == errno.EACCES:
-            raise StartupFailed(f"Not allowed to listen on port {port}; use a port above 1023 or run as root.") from exc
-        raise
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
-
-
-def bind_tcp(binds: Iterable[str], port: int) -> list[socket.socket]:
-    """Listen on each bind address; by default IPv4 everywhere, plus IPv6 where the host has it."""
-    chosen = list(binds)
-    if chosen:
-        return [_tcp_socket(host, port) for host in chosen]
-    sockets = [_tcp_socket("0.0.0.0", port)]  # noqa: S104 - an appliance answers on its LAN
-    if socket.has_ipv6:
-        with contextlib.suppress(OSError):
-            sockets.append(_tcp_socket("::", port))
-    return sockets
-
-
 def bind_unix(path: Path) -> socket.socket:
     """The CLI socket, created with mode 0600 from the start (no window with wider permissions)."""
     with contextlib.suppress(FileNotFoundError):
@@ -130,54 +85,42 @@ def console_urls(binds: Iterable[str], https_port: int, name: str) -> list[str]:
     return [f"https://{f'[{h}]' if ':' in h else h}:{https_port}/" for h in hosts]
 
 
-def _config(app: object, ssl_context: object | None = None) -> uvicorn.Config:
-    extra = {} if ssl_context is None else {"ssl_context_factory": lambda *_: ssl_context}
-    return uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        lifespan="off",
-        http="httptools",
-        access_log=False,
-        server_header=False,
-        date_header=True,
-        log_config=None,
-        timeout_keep_alive=30,
-        timeout_graceful_shutdown=5,
-        **extra,  # type: ignore[arg-type]
+def _initial_ports(options: ServeOptions, services: Services) -> WebPorts:
+    configured = services.network.current().web
+    return WebPorts(
+        http=options.http_port if options.http_port is not None else configured.http,
+        https=options.https_port if options.https_port is not None else configured.https,
     )
 
 
-async def _serve(services: Services, options: ServeOptions, home: Home) -> None:
-    https = bind_tcp(options.binds, options.https_port)
-    http = bind_tcp(options.binds, options.http_port)
+async def _serve(services: Services, options: ServeOptions, home: Home, web: WebServers) -> None:
     unix = bind_unix(home.socket_path)
-    urls = console_urls(options.binds, options.https_port, services.device.name())
-    web = create_app(services, urls=urls)
-    local = create_app(services, local=True, urls=urls)
-    redirect = create_redirect_app(services.tls.ca_certificate_pem(), options.https_port)
-    servers = [
-        (_Server(_config(web, services.tls.server_context())), https),
-        (_Server(_config(redirect)), http),
-        (_Server(_config(local)), [unix]),
-    ]
+    urls = console_urls(options.binds, web.ports.https, services.device.name())
+    ca = services.tls.ca_certificate_pem()
+    web.attach(
+        create_app(services, urls=urls), services.tls.server_context(), lambda port: create_redirect_app(ca, port)
+    )
+    local = QuietServer(uvicorn_config(create_app(services, local=True, urls=urls)))
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
-        for server, _ in servers:
-            server.should_exit = True
+        local.should_exit = True
+        web.stop()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
-    _log.info(
-        "homeport is listening",
-        console=urls[0],
-        ca_certificate=str(services.tls.ca_cert_path),
-        state=services.device.state(),
-        socket=str(home.socket_path),
-    )
-    _announce_next_step(services, urls, home.root.absolute())
     try:
-        await asyncio.gather(*(server.serve(sockets=socks) for server, socks in servers))
+        await start_services(services)
+        _log.info(
+            "homeport is listening",
+            console=urls[0],
+            state=services.device.state(),
+            network=services.network.backend.kind,
+        )
+        _announce_next_step(services, urls, home.root.absolute())
+        await asyncio.gather(web.run(), local.serve(sockets=[unix]))
     finally:
+        await stop_services(services)
         with contextlib.suppress(FileNotFoundError):
             home.socket_path.unlink()
 
@@ -205,8 +148,13 @@ def run(options: ServeOptions) -> None:
         lock_fd = home.lock()
     except HomeUnusable as exc:
         raise StartupFailed(str(exc)) from exc
+    fixed = options.http_port is not None or options.https_port is not None
+    web = WebServers(options.binds, WebPorts(), fixed)
     try:
-        services = build_services(home, options.build)
+        services = build_services(home, options.build, listeners=web)
+    except StartupError as exc:
+        os.close(lock_fd)
+        raise StartupFailed(str(exc)) from exc
     except MigrationError as exc:
         os.close(lock_fd)
         raise StartupFailed(f"The configuration store cannot be used by this version: {exc}") from exc
@@ -214,7 +162,11 @@ def run(options: ServeOptions) -> None:
         os.close(lock_fd)
         raise StartupFailed(f"Cannot open the configuration store {home.db_path}: {exc}") from exc
     try:
-        asyncio.run(_serve(services, options, home))
+        web.ports = _initial_ports(options, services)
+        web.bind()
+        asyncio.run(_serve(services, options, home, web))
+    except PortUnavailable as exc:
+        raise StartupFailed(str(exc)) from exc
     finally:
         close_services(services)
         os.close(lock_fd)

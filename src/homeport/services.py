@@ -13,6 +13,9 @@ from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
 from homeport.core.events import EventBus
+from homeport.discovery.advertiser import Advertiser
+from homeport.discovery.finder import Browser
+from homeport.network.service import NetworkService
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
 from homeport.system.settings import SettingsService
@@ -38,4 +41,7 @@ class Services:
     setup: SetupService
     volumes: VolumeService
     tls: TlsManager
+    network: NetworkService
+    advertiser: Advertiser | None
+    neighbours: Browser | None
     started_at: float

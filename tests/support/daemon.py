@@ -41,22 +41,11 @@ class Daemon:
 
     def command(self, *extra: str) -> list[str]:
         return [
-            sys.executable,
-            "-m",
-            "homeport",
-            "serve",
-            "--home",
-            str(self.home),
-            "--bind",
-            "127.0.0.1",
-            "--https-port",
-            str(self.https_port),
-            "--http-port",
-            str(self.http_port),
-            "--volume",
-            str(self.volume),
-            *extra,
-        ]
+            sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--bind", "127.0.0.1",
+            "--https-port", str(self.https_port), "--http-port", str(self.http_port), "--volume", str(self.volume),
+            # In the root namespace nothing may go out on the host's real network: no mDNS here.
+            "--no-discovery", *extra,
+        ]  # fmt: skip
 
     def start(self, wait: bool = True) -> Daemon:
         self.log_path = self.home.parent / f"daemon-{self.https_port}-{time.monotonic_ns()}.log"

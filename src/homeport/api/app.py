@@ -13,7 +13,7 @@ from homeport.api import errors
 from homeport.api.deps import installed
 from homeport.api.gate import TARPIT_SECONDS, SignInGate
 from homeport.api.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
-from homeport.api.routes import auth, groups, log, me, sessions, settings, system, users
+from homeport.api.routes import auth, groups, log, me, network, sessions, settings, system, users
 from homeport.services import Services
 
 API_PREFIX = "/api/v1"
@@ -24,7 +24,8 @@ def _api(local: bool) -> APIRouter:
     api.include_router(system.router)
     api.include_router(auth.router)
     api.include_router(me.router)
-    for router in (users.router, groups.router, sessions.router, log.router, settings.router):
+    routers = (users.router, groups.router, sessions.router, log.router, settings.router, network.router)
+    for router in (*routers, network.confirm_router):
         api.include_router(router, dependencies=[Depends(installed)])
     if local:
         api.include_router(system.local_router)

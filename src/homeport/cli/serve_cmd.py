@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from homeport.cli.options import DEFAULT, HomeOption
-from homeport.cli.output import FAILED, fail
-from homeport.daemon import BuildOptions
-from homeport.serve import DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, ServeOptions, StartupFailed, run
+from homeport.cli.output import FAILED, INVALID, fail
+from homeport.daemon import BuildOptions, NetworkKind
+from homeport.serve import ServeOptions, StartupFailed, run
 
 
 def serve(
@@ -20,26 +20,65 @@ def serve(
         typer.Option("--bind", envvar="HOMEPORT_BIND", help="Address to listen on (repeatable); default all."),
     ] = None,
     http_port: Annotated[
-        int,
-        typer.Option("--http-port", envvar="HOMEPORT_HTTP_PORT", min=1, max=65535, help="Plain HTTP port."),
-    ] = DEFAULT_HTTP_PORT,
+        int | None,
+        typer.Option(
+            "--http-port",
+            envvar="HOMEPORT_HTTP_PORT",
+            min=1,
+            max=65535,
+            help="Plain HTTP port; fixes it (default: 5000, settable in the console).",
+        ),
+    ] = None,
     https_port: Annotated[
-        int, typer.Option("--https-port", envvar="HOMEPORT_HTTPS_PORT", min=1, max=65535, help="HTTPS port.")
-    ] = DEFAULT_HTTPS_PORT,
+        int | None,
+        typer.Option(
+            "--https-port",
+            envvar="HOMEPORT_HTTPS_PORT",
+            min=1,
+            max=65535,
+            help="HTTPS port; fixes it (default: 5001, settable in the console).",
+        ),
+    ] = None,
     volume: Annotated[
         list[Path] | None,
         typer.Option("--volume", envvar="HOMEPORT_VOLUMES", help="A data volume's mount point (repeatable)."),
     ] = None,
+    network: Annotated[
+        str, typer.Option("--network", envvar="HOMEPORT_NETWORK", help="Network backend: virtual, netlink or networkd.")
+    ] = "virtual",
+    interface: Annotated[
+        list[str] | None,
+        typer.Option("--interface", envvar="HOMEPORT_INTERFACES", help="An interface Homeport manages (repeatable)."),
+    ] = None,
+    confirm_seconds: Annotated[
+        int, typer.Option("--confirm-seconds", min=10, max=3600, help="Time to confirm a network change.")
+    ] = 120,
+    resolv_conf: Annotated[
+        Path, typer.Option("--resolv-conf", help="Where the netlink backend writes DNS servers.")
+    ] = Path("/etc/resolv.conf"),
+    discovery: Annotated[
+        bool, typer.Option("--discovery/--no-discovery", help="Announce the device on the LAN (mDNS).")
+    ] = True,
 ) -> None:
     """Run the Homeport daemon in the foreground (stop it with Ctrl+C or SIGTERM)."""
-    if http_port == https_port:
-        fail("The HTTP and HTTPS ports must differ.", 2)
+    if http_port is not None and http_port == https_port:
+        fail("The HTTP and HTTPS ports must differ.", INVALID)
+    if network not in ("virtual", "netlink", "networkd"):
+        fail(f"Unknown network backend '{network}': choose virtual, netlink or networkd.", INVALID)
+    kind: NetworkKind = network  # type: ignore[assignment]
     options = ServeOptions(
         home=home,
         binds=tuple(bind or ()),
         http_port=http_port,
         https_port=https_port,
-        build=BuildOptions(volumes=tuple(p.absolute() for p in volume or ())),
+        build=BuildOptions(
+            volumes=tuple(p.absolute() for p in volume or ()),
+            network=kind,
+            interfaces=tuple(interface or ()),
+            confirm_seconds=confirm_seconds,
+            resolv_conf=resolv_conf,
+            discovery=discovery,
+        ),
     )
     try:
         run(options)

@@ -29,6 +29,11 @@ class DeviceRenamed:
     current: str
 
 
+@dataclass(frozen=True)
+class AddressesChanged:
+    """An interface gained or lost an address, or the web ports moved (published on the event loop)."""
+
+
 class EventBus:
     """Synchronous delivery in subscription order; a failing subscriber is logged and does not stop the others."""
 

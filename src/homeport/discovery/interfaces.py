@@ -15,6 +15,7 @@ class Announcement:
     mac: str
     version: str
     https_port: int
+    http_port: int
     addresses: tuple[str, ...]
 
 

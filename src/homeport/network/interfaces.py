@@ -23,6 +23,7 @@ class HostInterface:
     up: bool
     loopback: bool
     addresses: tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, ...]
+    mtu: int = 0
 
 
 class InterfaceReader(Protocol):
@@ -46,6 +47,7 @@ def parse_ip_json(text: str) -> list[HostInterface]:
                 up="UP" in flags,
                 loopback="LOOPBACK" in flags,
                 addresses=addresses,
+                mtu=int(link.get("mtu", 0)),
             )
         )
     return result

@@ -52,6 +52,10 @@ def _sneaky_commit(conn: sqlite3.Connection) -> None:
     raise RuntimeError("oops")
 
 
+NEXT = MIGRATIONS[-1].number + 1
+LATEST = MIGRATIONS[-1].number
+
+
 def users_table(db_path: Path) -> list[tuple[str, str | None]]:
     conn = sqlite3.connect(db_path)
     try:
@@ -75,12 +79,12 @@ def test_a_fresh_store_is_created_at_the_latest_version(home: Home) -> None:
 def test_a_migration_is_preceded_by_a_backup(home: Home) -> None:
     installed_store(home)
     conn = connect(home.db_path)
-    report = migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(2, "locale", _add_column)), invariant)
+    report = migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(NEXT, "locale", _add_column)), invariant)
     conn.close()
-    assert (report.from_version, report.to_version) == (1, 2)
+    assert (report.from_version, report.to_version) == (LATEST, NEXT)
     assert report.backup is not None and report.backup.exists()
     backup = sqlite3.connect(report.backup)
-    assert backup.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert backup.execute("PRAGMA user_version").fetchone()[0] == LATEST
     assert [r[0] for r in backup.execute("SELECT name FROM users ORDER BY name")] == ["admin", "alice"]
     backup.close()
     assert oct(report.backup.stat().st_mode & 0o777) == "0o600"
@@ -91,10 +95,10 @@ def test_a_migration_that_breaks_sign_in_is_rolled_back(home: Home) -> None:
     before = users_table(home.db_path)
     conn = connect(home.db_path)
     with pytest.raises(MigrationError, match="no administrator able to sign in"):
-        migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(2, "break", _break_hashes)), invariant)
+        migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(NEXT, "break", _break_hashes)), invariant)
     assert users_table(home.db_path) == before
     reopened = connect(home.db_path)
-    assert schema_version(reopened) == 1
+    assert schema_version(reopened) == LATEST
     reopened.close()
 
 
@@ -103,9 +107,9 @@ def test_a_failing_migration_leaves_the_store_as_it_was(home: Home) -> None:
     before = users_table(home.db_path)
     conn = connect(home.db_path)
     with pytest.raises(MigrationError, match="disk on fire"):
-        migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(2, "fail", _fail_midway)), invariant)
+        migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(NEXT, "fail", _fail_midway)), invariant)
     reopened = connect(home.db_path)
-    assert schema_version(reopened) == 1
+    assert schema_version(reopened) == LATEST
     columns = [r[1] for r in reopened.execute("PRAGMA table_info(users)")]
     assert "half" not in columns
     reopened.close()
@@ -116,11 +120,11 @@ def test_a_migration_that_committed_early_is_undone_from_the_backup(home: Home) 
     installed_store(home)
     conn = connect(home.db_path)
     with pytest.raises(MigrationError, match="restored from the backup"):
-        migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(2, "sneaky", _sneaky_commit)), invariant)
+        migrate(conn, home.db_path, home.backups, (*MIGRATIONS, Migration(NEXT, "sneaky", _sneaky_commit)), invariant)
     reopened = connect(home.db_path)
     tables = {r[0] for r in reopened.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "audit_log" in tables
-    assert schema_version(reopened) == 1
+    assert schema_version(reopened) == LATEST
     reopened.close()
 
 
@@ -135,7 +139,9 @@ def test_a_store_from_a_newer_version_is_refused(home: Home) -> None:
 
 def test_the_daemon_refuses_to_start_when_a_migration_fails(home: Home) -> None:
     installed_store(home)
-    breaking = BuildOptions(argon2=Argon2Parameters(), migrations=(*MIGRATIONS, Migration(2, "break", _break_hashes)))
+    breaking = BuildOptions(
+        argon2=Argon2Parameters(), migrations=(*MIGRATIONS, Migration(NEXT, "break", _break_hashes))
+    )
     with pytest.raises(MigrationError):
         build_services(home, breaking, interfaces=StaticInterfaces())
     # The store still works with the current code: the administrator can sign in.

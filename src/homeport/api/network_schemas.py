@@ -1,0 +1,156 @@
+"""Bodies of the network API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from homeport.network.backends import LiveInterface
+from homeport.network.model import NetworkConfig
+from homeport.network.service import ApplyOutcome, PendingChange
+from homeport.network.snapshots import Snapshot
+
+
+class InterfaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(max_length=32)
+    mode: Literal["dhcp", "static"] = "dhcp"
+    address: str | None = Field(default=None, max_length=64, description="Static only: e.g. 192.168.1.20/24.")
+    gateway: str | None = Field(default=None, max_length=64)
+    dns: list[str] = Field(default_factory=list, max_length=3)
+    mtu: int = 1500
+
+
+class PortsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    http: int = 5000
+    https: int = 5001
+
+
+class NetworkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    hostname: str = Field(max_length=63)
+    interfaces: list[InterfaceIn] = Field(max_length=16)
+    web: PortsIn = Field(default_factory=PortsIn)
+
+
+class InterfaceOut(BaseModel):
+    name: str
+    mac: str
+    mode: str
+    address: str | None
+    gateway: str | None
+    dns: list[str]
+    mtu: int
+
+
+class PortsOut(BaseModel):
+    http: int
+    https: int
+
+
+class ConfigOut(BaseModel):
+    hostname: str
+    interfaces: list[InterfaceOut]
+    web: PortsOut
+
+    @classmethod
+    def of(cls, config: NetworkConfig) -> ConfigOut:
+        data: dict[str, Any] = config.as_dict()
+        return cls(**data)
+
+
+class LeaseOut(BaseModel):
+    address: str
+    router: str
+    dns: list[str]
+    server: str
+    lease_seconds: int
+    obtained_at: float
+
+
+class LiveOut(BaseModel):
+    name: str
+    mac: str
+    up: bool
+    mtu: int
+    addresses: list[str]
+    lease: LeaseOut | None
+
+    @classmethod
+    def of(cls, live: LiveInterface) -> LiveOut:
+        lease = live.lease
+        return cls(
+            name=live.name,
+            mac=live.mac,
+            up=live.up,
+            mtu=live.mtu,
+            addresses=list(live.addresses),
+            lease=None
+            if lease is None
+            else LeaseOut(
+                address=lease.address,
+                router=lease.router,
+                dns=list(lease.dns),
+                server=lease.server,
+                lease_seconds=lease.lease_seconds,
+                obtained_at=lease.obtained_at,
+            ),
+        )
+
+
+class PendingOut(BaseModel):
+    snapshot: int
+    previous: int
+    deadline: float
+
+    @classmethod
+    def of(cls, pending: PendingChange) -> PendingOut:
+        return cls(snapshot=pending.snapshot_id, previous=pending.previous_id, deadline=pending.deadline)
+
+
+class NetworkOut(BaseModel):
+    backend: str
+    applies_to_host: bool
+    ports_fixed: bool
+    current_snapshot: int | None
+    config: ConfigOut
+    live: list[LiveOut]
+    pending: PendingOut | None
+
+
+class SnapshotOut(BaseModel):
+    id: int
+    at: float
+    actor: str
+    reason: str
+    config: ConfigOut
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> SnapshotOut:
+        return cls(
+            id=snapshot.id, at=snapshot.at, actor=snapshot.actor, reason=snapshot.reason,
+            config=ConfigOut.of(snapshot.config),
+        )  # fmt: skip
+
+
+class ApplyOut(BaseModel):
+    snapshot: int
+    pending: PendingOut | None
+    confirm_token: str | None = Field(description="Send it to POST /network/confirm from the new address.")
+    confirm_urls: list[str]
+
+    @classmethod
+    def of(cls, outcome: ApplyOutcome) -> ApplyOut:
+        return cls(
+            snapshot=outcome.snapshot_id,
+            pending=None if outcome.pending is None else PendingOut.of(outcome.pending),
+            confirm_token=outcome.token,
+            confirm_urls=list(outcome.confirm_urls),
+        )
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    token: str = Field(max_length=128)

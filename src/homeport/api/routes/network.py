@@ -1,0 +1,102 @@
+"""Network settings: view (live state too), apply with confirm-or-rollback, snapshots, lease renewal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from homeport.api.deps import Admin, ServicesDep, is_local_surface
+from homeport.api.errors import documented
+from homeport.api.network_schemas import (
+    ApplyOut,
+    ConfigOut,
+    ConfirmIn,
+    LiveOut,
+    NetworkIn,
+    NetworkOut,
+    PendingOut,
+    SnapshotOut,
+)
+from homeport.core.errors import Conflict
+from homeport.network.service import Via
+from homeport.network.validate import parse_config
+from homeport.services import Services
+
+router = APIRouter(prefix="/network", tags=["network"])
+confirm_router = APIRouter(prefix="/network", tags=["network"])
+
+
+def via(request: Request) -> Via | None:
+    """The local end of this connection (None on the CLI socket)."""
+    if is_local_surface(request):
+        return None
+    server = request.scope.get("server")
+    return Via(str(server[0]), int(server[1])) if server else None
+
+
+async def network_out(svc: Services) -> NetworkOut:
+    pending = svc.network.pending()
+    return NetworkOut(
+        backend=svc.network.backend.kind,
+        applies_to_host=svc.network.backend.applies_to_host,
+        ports_fixed=svc.network.ports_fixed,
+        current_snapshot=svc.network.current_id(),
+        config=ConfigOut.of(svc.network.current()),
+        live=[LiveOut.of(i) for i in await svc.network.live()],
+        pending=None if pending is None else PendingOut.of(pending),
+    )
+
+
+@router.get("", response_model=NetworkOut, responses=documented(401, 403), summary="Settings and live state")
+async def get_network(_: Admin, svc: ServicesDep) -> NetworkOut:
+    return await network_out(svc)
+
+
+@router.put(
+    "",
+    response_model=ApplyOut,
+    responses=documented(400, 401, 403, 409, 422),
+    summary="Apply settings; a change that cuts this connection must be confirmed from the new address",
+)
+async def put_network(body: NetworkIn, request: Request, caller: Admin, svc: ServicesDep) -> ApplyOut:
+    config = parse_config(body.model_dump(), svc.network.managed)
+    outcome = await svc.network.apply(caller.actor, config, "changed by an administrator", via(request))
+    return ApplyOut.of(outcome)
+
+
+@router.get("/snapshots", response_model=list[SnapshotOut], responses=documented(401, 403), summary="Snapshots")
+def list_snapshots(_: Admin, svc: ServicesDep) -> list[SnapshotOut]:
+    return [SnapshotOut.of(s) for s in svc.network.snapshots()]
+
+
+@router.post(
+    "/snapshots/{snapshot_id}/restore",
+    response_model=ApplyOut,
+    responses=documented(401, 403, 404, 409, 422),
+    summary="Apply an earlier snapshot again (confirm-or-rollback applies)",
+)
+async def restore_snapshot(snapshot_id: int, request: Request, caller: Admin, svc: ServicesDep) -> ApplyOut:
+    return ApplyOut.of(await svc.network.restore(caller.actor, snapshot_id, via(request)))
+
+
+@router.post(
+    "/interfaces/{name}/renew", status_code=204, responses=documented(401, 403, 404, 409), summary="Renew a DHCP lease"
+)
+async def renew_lease(name: str, caller: Admin, svc: ServicesDep) -> Response:
+    await svc.network.renew(caller.actor, name)
+    return Response(status_code=204)
+
+
+@confirm_router.post(
+    "/confirm",
+    status_code=204,
+    responses=documented(400, 401, 409, 422),
+    summary="Keep a pending change: sent by the browser from the new address, with the token apply returned",
+)
+async def confirm(body: ConfirmIn, request: Request, svc: ServicesDep) -> Response:
+    target = via(request)
+    if target is None:
+        raise Conflict(
+            "A change is confirmed by the browser at the new address, not here.", code="confirm_from_new_address"
+        )
+    await svc.network.confirm(body.token, target)
+    return Response(status_code=204)
