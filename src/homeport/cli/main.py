@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from homeport.cli import accounts_cmd, log_cmd, serve_cmd, status_cmd
+from homeport.cli import accounts_cmd, find_cmd, log_cmd, network_cmd, serve_cmd, status_cmd
 from homeport.cli.output import CliExit
 
 app = typer.Typer(
@@ -18,9 +18,11 @@ app = typer.Typer(
 app.command("serve")(serve_cmd.serve)
 app.command("status")(status_cmd.status)
 app.command("log")(log_cmd.log)
+app.command("find")(find_cmd.find)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")
+app.add_typer(network_cmd.network_app, name="network")
 
 
 def run() -> None:

@@ -20,6 +20,8 @@ from homeport.discovery.records import service_infos
 
 _log = structlog.get_logger("homeport.discovery")
 
+COALESCE_SECONDS = 0.05
+
 
 class Advertiser:
     def __init__(self, describe: Callable[[], Awaitable[Announcement]]) -> None:
@@ -29,6 +31,7 @@ class Advertiser:
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._again = False
+        self._broadcasts: set[asyncio.Future[object]] = set()
         self.on_new_zeroconf: Callable[[AsyncZeroconf | None], Awaitable[None]] | None = None
 
     async def start(self) -> None:
@@ -36,9 +39,13 @@ class Advertiser:
         await self.refresh()
 
     def poke(self) -> None:
-        """Something announced may have changed; callable from any thread."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(lambda: self._loop.create_task(self.refresh()) if self._loop else None)
+        """Something announced may have changed; callable from any thread. Changes that come in a burst (a
+        DHCP client's deconfig then bound, a rename with its new certificate) are taken together."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(
+                lambda: loop.call_later(COALESCE_SECONDS, lambda: loop.create_task(self.refresh()))
+            )
 
     @property
     def current(self) -> Announcement | None:
@@ -69,8 +76,16 @@ class Advertiser:
             await self._rebind(announcement.addresses)
         if self.zeroconf is None:
             return
-        for info in service_infos(announcement):
-            await self.zeroconf.async_register_service(info, allow_name_change=True)
+        # Probed together (RFC 6762 section 8.1 allows one probe for all records): about a second, not four.
+        # Each registration returns once probing is done; its announcements then go out in the background.
+        zeroconf = self.zeroconf
+        broadcasts = await asyncio.gather(
+            *(zeroconf.async_register_service(info, allow_name_change=True) for info in service_infos(announcement))
+        )
+        for broadcast in broadcasts:
+            task = asyncio.ensure_future(broadcast)
+            self._broadcasts.add(task)
+            task.add_done_callback(self._broadcasts.discard)
         _log.info("announced on mDNS", name=announcement.name, state=announcement.state,
                   addresses=list(announcement.addresses))  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,18 +19,20 @@ def render_resolv_conf(servers: Iterable[str]) -> str:
 
 def write_resolv_conf(path: Path, servers: Iterable[str]) -> bool:
     """Write when changed; returns whether it wrote. A bind-mounted file (as `ip netns exec` provides, and as
-    containers do) cannot be replaced by rename, so it is rewritten in place."""
+    containers do) cannot be replaced by rename (EBUSY), so it is then rewritten in place."""
     text = render_resolv_conf(servers)
     try:
         if path.read_text() == text:
             return False
     except OSError:
         pass
-    if os.path.ismount(path):
-        with path.open("w") as out:
+    try:
+        write_atomic(path, text.encode(), 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.EBUSY, errno.EXDEV):
+            raise
+        with path.open("w") as out:  # a bind-mounted file: rewrite it where it is
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-    else:
-        write_atomic(path, text.encode(), 0o644)
     return True

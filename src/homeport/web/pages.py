@@ -16,7 +16,7 @@ from homeport.api.errors import status_of
 from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
-from homeport.web import manage, security
+from homeport.web import manage, network, security
 from homeport.web.guard import Redirect, check_form_token, redirect, services, state_redirect, viewer
 from homeport.web.render import render
 
@@ -187,6 +187,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(manage.router)
     app.include_router(security.router)
+    app.include_router(network.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -28,6 +28,8 @@ DONE_MESSAGES = {
     "session-ended": "The session has ended.",
     "settings-saved": "The security settings have been saved.",
     "unblocked": "The address may sign in again.",
+    "network-applied": "The network settings have been applied.",
+    "lease-renewed": "The DHCP client has been asked to renew its lease.",
     "expired": "Your session has ended; sign in again.",
 }
 
