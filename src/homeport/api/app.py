@@ -24,9 +24,11 @@ def _api(local: bool) -> APIRouter:
     api.include_router(system.router)
     api.include_router(auth.router)
     api.include_router(me.router)
-    routers = (users.router, groups.router, sessions.router, log.router, settings.router, network.router)
-    for router in (*routers, network.confirm_router):
+    for router in (users.router, groups.router, sessions.router, log.router, settings.router):
         api.include_router(router, dependencies=[Depends(installed)])
+    # Root may set the network up before the setup wizard runs (e.g. a static address first).
+    api.include_router(network.router)
+    api.include_router(network.confirm_router)
     if local:
         api.include_router(system.local_router)
     return api

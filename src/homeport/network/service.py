@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -35,6 +35,7 @@ _log = structlog.get_logger("homeport.network")
 CURRENT_KEY = "network.current"
 PENDING_KEY = "network.pending"
 DEFAULT_CONFIRM_SECONDS = 120
+ANSWER_FIRST_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class NetworkService:
         listeners: WebListeners,
         confirm_seconds: int = DEFAULT_CONFIRM_SECONDS,
         on_addresses_changed: Callable[[], None] = lambda: None,
+        answer_first_seconds: float = ANSWER_FIRST_SECONDS,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -105,8 +107,10 @@ class NetworkService:
         self._listeners = listeners
         self.confirm_seconds = confirm_seconds
         self._on_addresses_changed = on_addresses_changed
+        self._answer_first = answer_first_seconds
         self._lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -189,19 +193,41 @@ class NetworkService:
                 deadline = self._clock.now() + self.confirm_seconds
                 pending = PendingChange(0, previous_id, deadline, token_digest(token))
             snapshot_id = self._save(actor, reason, config, pending)
-            if pending is not None:
-                pending = replace(pending, snapshot_id=snapshot_id)
-            try:
-                await self._realise(config, previous)
-            except Exception as exc:
-                _log.exception("applying network settings failed; reverting")
-                self._save(SYSTEM, f"reverted: applying #{snapshot_id} failed", previous, None)
-                await self._realise(previous, config)
-                raise OperationFailed(f"The network settings could not be applied ({exc}); nothing changed.") from exc
-            if pending is not None:
-                self._arm(pending)
-            urls = self._confirm_urls(config, token) if token else ()
-            return ApplyOutcome(snapshot_id=snapshot_id, pending=pending, token=token, confirm_urls=urls)
+            if pending is None:
+                await self._realise_or_revert(config, previous, snapshot_id)
+                return ApplyOutcome(snapshot_id=snapshot_id)
+            pending = replace(pending, snapshot_id=snapshot_id)
+            self._arm(pending)
+            # The change cuts the connection this request came through: answer first (the browser must learn
+            # where to go), apply a moment later.
+            loop = asyncio.get_running_loop()
+            loop.call_later(self._answer_first, lambda: self._spawn(self._apply_later(config, previous, snapshot_id)))
+            assert token is not None
+            return ApplyOutcome(snapshot_id, pending, token, self._confirm_urls(config, token))
+
+    async def _realise_or_revert(self, config: NetworkConfig, previous: NetworkConfig, snapshot_id: int) -> None:
+        try:
+            await self._realise(config, previous)
+        except Exception as exc:
+            _log.exception("applying network settings failed; reverting")
+            with self._db.write() as conn:
+                write_value(conn, PENDING_KEY, None)
+            self._disarm()
+            self._save(SYSTEM, f"reverted: applying #{snapshot_id} failed", previous, None)
+            await self._realise(previous, config)
+            raise OperationFailed(f"The network settings could not be applied ({exc}); nothing changed.") from exc
+
+    async def _apply_later(self, config: NetworkConfig, previous: NetworkConfig, snapshot_id: int) -> None:
+        async with self._lock:
+            if self.current_id() != snapshot_id:
+                return  # rolled back or replaced meanwhile
+            with contextlib.suppress(OperationFailed):
+                await self._realise_or_revert(config, previous, snapshot_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def restore(self, actor: Actor, snapshot_id: int, via: Via | None) -> ApplyOutcome:
         with self._db.read() as conn:
@@ -316,7 +342,13 @@ class NetworkService:
         self._disarm()
         loop = asyncio.get_running_loop()
         delay = max(0.0, pending.deadline - self._clock.now())
-        self._timer = loop.call_later(delay, lambda: loop.create_task(self.rollback_if_due()))
+        self._timer = loop.call_later(delay, lambda: self._spawn(self._rollback_quietly()))
+
+    async def _rollback_quietly(self) -> None:
+        try:
+            await self.rollback_if_due()
+        except Exception:
+            _log.exception("rolling back a network change failed")
 
     def _disarm(self) -> None:
         if self._timer is not None:

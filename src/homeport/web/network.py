@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from homeport.api.errors import status_of
-from homeport.api.routes.network import via
+from homeport.api.routes.network import SnapshotId, via
 from homeport.core.errors import Conflict, HomeportError
 from homeport.network.service import ApplyOutcome
 from homeport.network.validate import parse_config
@@ -100,7 +100,7 @@ async def network_apply(request: Request) -> Response:
 
 
 @router.post("/network/snapshots/{snapshot_id}/restore")
-async def network_restore(request: Request, snapshot_id: int) -> Response:
+async def network_restore(request: Request, snapshot_id: SnapshotId) -> Response:
     who = viewer(request, admin=True)
     form = await request.form()
     check_form_token(who, str(form.get("csrf_token", "")))

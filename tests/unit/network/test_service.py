@@ -32,8 +32,15 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 @pytest.fixture
 def parts(services: Services, clock: FakeClock) -> tuple[NetworkService, FakeBackend, MovablePorts]:
     backend, ports = FakeBackend(), MovablePorts()
-    network = NetworkService(services.db, clock, backend, services.device, services.audit, MANAGED, ports, 120)
+    network = NetworkService(
+        services.db, clock, backend, services.device, services.audit, MANAGED, ports, 120, answer_first_seconds=0
+    )
     return network, backend, ports
+
+
+def settle(loop: asyncio.AbstractEventLoop) -> None:
+    """Let a deferred apply (answer first, then apply) run."""
+    loop.run_until_complete(asyncio.sleep(0.05))
 
 
 def static_eth0(network: NetworkService, address: str = "192.168.1.20/24") -> NetworkConfig:
@@ -78,6 +85,7 @@ def test_moving_the_admins_address_must_be_confirmed_from_the_new_one(
     network, _, _ = parts
     loop.run_until_complete(network.start())
     outcome = loop.run_until_complete(network.apply(ADMIN, static_eth0(network), "test", OLD))
+    settle(loop)
     assert outcome.pending is not None and outcome.token
     assert outcome.pending.deadline == clock.now() + 120
     assert outcome.confirm_urls[0] == f"https://192.168.1.20:5001/network/confirm?token={outcome.token}"
@@ -104,6 +112,7 @@ def test_an_unconfirmed_change_is_rolled_back_at_its_deadline(
     loop.run_until_complete(network.start())
     before = network.current()
     outcome = loop.run_until_complete(network.apply(ADMIN, static_eth0(network), "test", OLD))
+    settle(loop)
     clock.advance(119)
     assert loop.run_until_complete(network.rollback_if_due()) is False
     clock.advance(1)
@@ -168,6 +177,7 @@ def test_a_port_change_moves_the_listeners_and_needs_confirmation(
     loop.run_until_complete(network.start())
     moved = replace(network.current(), web=WebPorts(http=8080, https=8443))
     outcome = loop.run_until_complete(network.apply(ADMIN, moved, "ports", OLD))
+    settle(loop)
     assert ports.moves[-1] == WebPorts(8080, 8443)
     assert outcome.pending is not None
     with pytest.raises(Conflict):
@@ -197,3 +207,27 @@ def test_changes_elsewhere_or_through_loopback_need_no_confirmation(
         loop.run_until_complete(network.apply(ADMIN, static_eth0(network), "lo", Via("127.0.0.1", 5001))).pending
         is None
     )
+
+
+def test_a_change_that_cuts_the_connection_is_answered_before_it_is_applied(
+    services: Services, clock: FakeClock, loop: asyncio.AbstractEventLoop
+) -> None:
+    backend = FakeBackend()
+    network = NetworkService(
+        services.db,
+        clock,
+        backend,
+        services.device,
+        services.audit,
+        MANAGED,
+        MovablePorts(),
+        120,
+        answer_first_seconds=0.2,
+    )
+    loop.run_until_complete(network.start())
+    before = network.current()
+    outcome = loop.run_until_complete(network.apply(ADMIN, static_eth0(network), "test", OLD))
+    assert outcome.pending is not None
+    assert backend.applied[-1] == before  # the browser gets its answer through the old address first
+    loop.run_until_complete(asyncio.sleep(0.3))
+    assert backend.applied[-1] == network.current() != before

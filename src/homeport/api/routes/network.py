@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, TypeAlias
+
+from fastapi import APIRouter, Path, Request, Response
 
 from homeport.api.deps import Admin, ServicesDep, is_local_surface
 from homeport.api.errors import documented
@@ -22,7 +24,9 @@ from homeport.network.validate import parse_config
 from homeport.services import Services
 
 router = APIRouter(prefix="/network", tags=["network"])
+SnapshotId: TypeAlias = Annotated[int, Path(ge=1, le=2**62, description="A snapshot number.")]
 confirm_router = APIRouter(prefix="/network", tags=["network"])
+SnapshotId: TypeAlias = Annotated[int, Path(ge=1, le=2**62, description="A snapshot number.")]
 
 
 def via(request: Request) -> Via | None:
@@ -74,7 +78,7 @@ def list_snapshots(_: Admin, svc: ServicesDep) -> list[SnapshotOut]:
     responses=documented(401, 403, 404, 409, 422),
     summary="Apply an earlier snapshot again (confirm-or-rollback applies)",
 )
-async def restore_snapshot(snapshot_id: int, request: Request, caller: Admin, svc: ServicesDep) -> ApplyOut:
+async def restore_snapshot(snapshot_id: SnapshotId, request: Request, caller: Admin, svc: ServicesDep) -> ApplyOut:
     return ApplyOut.of(await svc.network.restore(caller.actor, snapshot_id, via(request)))
 
 

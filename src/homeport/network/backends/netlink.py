@@ -11,8 +11,9 @@ import contextlib
 import ipaddress
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -24,6 +25,8 @@ from homeport.network.model import InterfaceConfig, NetworkConfig
 from homeport.network.resolv import write_resolv_conf
 
 _log = structlog.get_logger("homeport.network")
+
+T = TypeVar("T")
 
 
 class NetlinkBackend:
@@ -38,9 +41,10 @@ class NetlinkBackend:
         publish: Callable[[object], None],
     ) -> None:
         """`publish` receives each DhcpEvent (to be recorded) and an AddressesChanged after every change."""
-        from pyroute2 import IPRoute
-
-        self._ipr = IPRoute()
+        # pyroute2's synchronous API runs an event loop of its own: all of it happens on one worker thread,
+        # never on the daemon's loop.
+        self._netlink = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
+        self._ipr: Any = None
         self._managed = managed
         self._state_dir = state_dir
         self._resolv_conf = resolv_conf
@@ -50,29 +54,40 @@ class NetlinkBackend:
         self._config: NetworkConfig | None = None
         self._lock = asyncio.Lock()
 
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._netlink, function, *args)
+
+    def _connect(self) -> None:
+        if self._ipr is None:
+            from pyroute2 import IPRoute
+
+            self._ipr = IPRoute()
+
     # --- applying ---------------------------------------------------------------------------------------
 
     async def apply(self, config: NetworkConfig) -> None:
         async with self._lock:
             self._config = config
             for interface in config.interfaces:
-                await asyncio.to_thread(self._set_link, interface)
+                await self._call(self._set_link, interface)
                 if interface.mode == "dhcp":
                     await self._ensure_dhcp(interface, config.hostname)
                 else:
                     await self._stop_dhcp(interface.name)
-                    await asyncio.to_thread(self._set_static, interface)
-            await asyncio.to_thread(self._write_dns)
+                    await self._call(self._set_static, interface)
+            await self._call(self._write_dns)
         self._publish(AddressesChanged())
 
     def _index(self, name: str) -> int:
+        self._connect()
         found = self._ipr.link_lookup(ifname=name)
         if not found:
             raise OperationFailed(f"The interface {name} does not exist on this host.")
         return int(found[0])
 
     def _set_link(self, interface: InterfaceConfig) -> None:
-        self._ipr.link("set", index=self._index(interface.name), mtu=interface.mtu, state="up")
+        index = self._index(interface.name)
+        self._ipr.link("set", index=index, mtu=interface.mtu, state="up")
 
     def _set_static(self, interface: InterfaceConfig) -> None:
         index = self._index(interface.name)
@@ -112,22 +127,27 @@ class NetlinkBackend:
         client = self._clients.pop(name, None)
         if client is not None:
             await client.stop(release=True)
-            await asyncio.to_thread(self._replace_ipv4, self._index(name), None, None)
+            await self._call(self._clear_ipv4, name)
             self._leases.pop(name, None)
 
+    def _clear_ipv4(self, name: str) -> None:
+        self._replace_ipv4(self._index(name), None, None)
+
+    def _lease_ipv4(self, name: str, address: str, router: str) -> None:
+        gateway = ipaddress.IPv4Address(router) if router else None
+        self._replace_ipv4(self._index(name), ipaddress.IPv4Interface(address), gateway)
+
     async def _on_dhcp_event(self, event: DhcpEvent) -> None:
-        index = await asyncio.to_thread(self._index, event.interface)
         if event.kind in ("bound", "renew") and event.address:
-            gateway = ipaddress.IPv4Address(event.router) if event.router else None
-            await asyncio.to_thread(self._replace_ipv4, index, ipaddress.IPv4Interface(event.address), gateway)
+            await self._call(self._lease_ipv4, event.interface, event.address, event.router)
             self._leases[event.interface] = Lease(
                 event.interface, event.address, event.router, event.dns, event.server, event.lease_seconds, event.at
             )
         elif event.kind == "deconfig":
-            await asyncio.to_thread(self._replace_ipv4, index, None, None)
+            await self._call(self._clear_ipv4, event.interface)
             self._leases.pop(event.interface, None)
         _log.info("dhcp event", interface=event.interface, dhcp_event=event.kind, address=event.address)
-        await asyncio.to_thread(self._write_dns)
+        await self._call(self._write_dns)
         self._publish(event)
         self._publish(AddressesChanged())
 
@@ -148,9 +168,10 @@ class NetlinkBackend:
     # --- reading ----------------------------------------------------------------------------------------
 
     async def live(self) -> list[LiveInterface]:
-        return await asyncio.to_thread(self._live)
+        return await self._call(self._live)
 
     def _live(self) -> list[LiveInterface]:
+        self._connect()
         result = []
         for name in self._managed:
             found = self._ipr.link_lookup(ifname=name)
@@ -184,4 +205,6 @@ class NetlinkBackend:
         for name in list(self._clients):
             client = self._clients.pop(name)
             await client.stop(release=False)
-        self._ipr.close()
+        if self._ipr is not None:
+            await self._call(self._ipr.close)
+        self._netlink.shutdown(wait=True)

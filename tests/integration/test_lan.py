@@ -1,0 +1,178 @@
+"""Homeport on a real (namespaced) LAN: dnsmasq DHCP, the netlink backend, mDNS seen from another host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.lan import CLIENT_ADDRESS, SUBNET, Lan, LanDevice, client_call, find, lan_lab, wait_for
+
+ADMIN, PASSWORD = "alice", "correct horse battery staple"
+STATIC = f"{SUBNET}.20/24"
+OTHER_STATIC = f"{SUBNET}.30/24"
+
+
+@pytest.fixture(scope="module")
+def lan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lan]:
+    with lan_lab(tmp_path_factory.mktemp("lan")) as made:
+        yield made
+
+
+@pytest.fixture
+def device(lan: Lan, short_tmp: Path) -> Iterator[LanDevice]:
+    volume = short_tmp / "volume1"
+    volume.mkdir()
+    made = LanDevice(lan, short_tmp / "home", volume).start()
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+def dhcp_address(lan: Lan) -> str:
+    found = wait_for(lambda: [a for a in lan.ipv4(lan.device) if a.startswith(f"{SUBNET}.1")], 15)
+    assert found, "no DHCP lease"
+    return str(found[0])
+
+
+def sees(lan: Lan, address: str, state: str | None = None) -> dict[str, Any] | None:
+    """What `homeport find` in the client namespace reports, once it shows `address` (bounded)."""
+
+    def look() -> dict[str, Any] | None:
+        for seen in find(lan, 1.5):
+            if address in seen["addresses"] and (state is None or seen["state"] == state):
+                return seen
+        return None
+
+    result: dict[str, Any] | None = wait_for(look, 15, interval=0.2)
+    return result
+
+
+def settings(device: LanDevice, **eth0: Any) -> dict[str, Any]:
+    current = device.cli_json("network", "show")["config"]
+    interface = {"name": "eth0", "mode": "dhcp", "dns": [], "mtu": 1500, **eth0}
+    return {"hostname": current["hostname"], "interfaces": [interface], "web": current["web"]}
+
+
+def test_a_fresh_device_gets_a_lease_and_is_found_with_its_state(lan: Lan, device: LanDevice) -> None:
+    address = dhcp_address(lan)
+    assert lan.default_route(lan.device) == f"{SUBNET}.1"
+    assert "nameserver 10.211.0.1" in lan.resolv_conf.read_text()
+    shown = device.cli_json("network", "show")
+    lease = shown["live"][0]["lease"]
+    assert lease["address"] == address and lease["server"] == f"{SUBNET}.1" and lease["lease_seconds"] == 120
+    seen = sees(lan, address.split("/")[0], "not-installed")
+    assert seen is not None
+    assert seen["next_step"] == "open the console and run the setup wizard"
+    assert seen["console_url"] == f"https://{address.split('/')[0]}:5001/"
+    # An mDNS client that is not python-zeroconf sees the same records (unicast query to port 5353).
+    ip = address.split("/")[0]
+    ptr = lan.run(lan.client, ["dig", "+short", "+time=2", "-p", "5353", f"@{ip}", "_homeport._tcp.local", "PTR"])
+    name = ptr.stdout.strip().splitlines()[0]
+    txt = lan.run(lan.client, ["dig", "+short", "+time=2", "-p", "5353", f"@{ip}", name, "TXT"]).stdout
+    assert '"vendor=homeport"' in txt and '"state=not-installed"' in txt and '"https_port=5001"' in txt
+    assert "password" not in txt.lower()
+    # The console answers HTTPS on the leased address with a certificate the device's CA vouches for.
+    answer = client_call(lan, device, "system", ip, "5001")
+    assert answer["status"] == 200 and answer["body"]["state"] == "not-installed"
+
+
+def test_static_dhcp_static_with_the_kernel_and_the_lan_following(lan: Lan, device: LanDevice) -> None:
+    dhcp = dhcp_address(lan)
+    done = device.cli(
+        "network", "set", "-i", "eth0", "--static", STATIC, "--gateway", f"{SUBNET}.1", "--dns", "9.9.9.9"
+    )
+    assert done.returncode == 0, done.stderr
+    assert wait_for(lambda: lan.ipv4(lan.device) == [STATIC], 10), lan.ipv4(lan.device)
+    assert lan.default_route(lan.device) == f"{SUBNET}.1"
+    assert "nameserver 9.9.9.9" in lan.resolv_conf.read_text()
+    assert sees(lan, STATIC.split("/", maxsplit=1)[0]) is not None
+    assert device.cli("network", "set", "-i", "eth0", "--dhcp").returncode == 0
+    assert wait_for(lambda: lan.ipv4(lan.device) == [dhcp], 15), lan.ipv4(lan.device)
+    assert sees(lan, dhcp.split("/")[0]) is not None
+    assert device.cli("network", "set", "-i", "eth0", "--static", OTHER_STATIC).returncode == 0
+    assert wait_for(lambda: lan.ipv4(lan.device) == [OTHER_STATIC], 10)
+    assert lan.default_route(lan.device) is None
+    seen = sees(lan, OTHER_STATIC.split("/", maxsplit=1)[0])
+    assert seen is not None and dhcp.split("/")[0] not in seen["addresses"]
+
+
+def test_a_lease_is_renewed_on_request(lan: Lan, device: LanDevice) -> None:
+    dhcp_address(lan)
+    before = lan.dnsmasq_log.read_text().count("DHCPACK")
+    assert device.cli("network", "renew", "eth0").returncode == 0
+    assert wait_for(lambda: lan.dnsmasq_log.read_text().count("DHCPACK") > before, 10)
+    # The renewal came back to the daemon as an event and was recorded.
+    assert wait_for(lambda: device.cli_json("network", "show")["live"][0]["lease"] is not None, 5)
+
+
+def test_an_older_snapshot_is_restored(lan: Lan, device: LanDevice) -> None:
+    dhcp_address(lan)
+    device.cli("network", "set", "-i", "eth0", "--static", STATIC)
+    wait_for(lambda: lan.ipv4(lan.device) == [STATIC], 10)
+    static_snapshot = device.cli_json("network", "snapshots")[0]["id"]
+    device.cli("network", "set", "-i", "eth0", "--static", OTHER_STATIC)
+    assert wait_for(lambda: lan.ipv4(lan.device) == [OTHER_STATIC], 10)
+    assert device.cli("network", "restore", str(static_snapshot)).returncode == 0
+    assert wait_for(lambda: lan.ipv4(lan.device) == [STATIC], 10)
+
+
+def test_bad_input_is_refused_and_nothing_is_applied(lan: Lan, device: LanDevice) -> None:
+    dhcp = dhcp_address(lan)
+    snapshots = len(device.cli_json("network", "snapshots"))
+    for bad in (["--static", f"{SUBNET}.0/24"], ["--static", STATIC, "--gateway", "192.0.2.1"], ["--mtu", "100"]):
+        done = device.cli("network", "set", "-i", "eth0", *bad)
+        assert done.returncode == 2, done.stderr
+    assert lan.ipv4(lan.device) == [dhcp]
+    assert len(device.cli_json("network", "snapshots")) == snapshots
+
+
+def setup_device(lan: Lan, device: LanDevice, address: str) -> None:
+    body = json.dumps({"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}})
+    done = lan.run(
+        lan.client,
+        ["curl", "-s", "--cacert", str(device.ca), "-H", "content-type: application/json", "-d", body,
+         f"https://{address}:5001/api/v1/setup"],
+    )  # fmt: skip
+    assert '"state":"ready"' in done.stdout, done.stdout + done.stderr
+
+
+def test_a_move_confirmed_from_the_new_address_is_kept(lan: Lan, device: LanDevice) -> None:
+    dhcp = dhcp_address(lan).split("/")[0]
+    setup_device(lan, device, dhcp)
+    assert sees(lan, dhcp, "ready") is not None
+    applied = client_call(lan, device, "apply", dhcp, "5001", ADMIN, PASSWORD,
+                          json.dumps(settings(device, mode="static", address=STATIC)))  # fmt: skip
+    assert applied["status"] == 200, applied
+    token = applied["body"]["confirm_token"]
+    assert token and applied["body"]["confirm_urls"][0].startswith(f"https://{STATIC.split('/', maxsplit=1)[0]}:5001/")
+    assert wait_for(lambda: lan.ipv4(lan.device) == [STATIC], 10)
+    # Confirming through the old address is impossible (it is gone); through the new one it works.
+    new_address = STATIC.split("/", maxsplit=1)[0]
+    confirm = lambda: client_call(lan, device, "confirm", new_address, "5001", token)["status"] == 204  # noqa: E731
+    assert wait_for(confirm, 10, 0.5)
+    assert device.cli_json("network", "show")["pending"] is None
+    assert lan.ipv4(lan.device) == [STATIC]
+
+
+def test_a_move_nobody_confirms_is_rolled_back(lan: Lan, device: LanDevice) -> None:
+    dhcp = dhcp_address(lan).split("/")[0]
+    setup_device(lan, device, dhcp)
+    applied = client_call(lan, device, "apply", dhcp, "5001", ADMIN, PASSWORD,
+                          json.dumps(settings(device, mode="static", address=STATIC)))  # fmt: skip
+    assert applied["status"] == 200 and applied["body"]["pending"] is not None
+    assert wait_for(lambda: lan.ipv4(lan.device) == [STATIC], 10)
+    # confirm-seconds is 10 in the lab: the DHCP address comes back on its own.
+    assert wait_for(lambda: lan.ipv4(lan.device) == [f"{dhcp}/24"], 30, 0.2), lan.ipv4(lan.device)
+    assert device.cli_json("network", "snapshots")[0]["reason"].startswith("rolled back")
+    answer = client_call(lan, device, "system", dhcp, "5001")
+    assert answer["status"] == 200
+    assert sees(lan, dhcp, "ready") is not None
+
+
+def test_the_client_namespace_is_really_another_host(lan: Lan) -> None:
+    assert lan.ipv4(lan.client) == [f"{CLIENT_ADDRESS}/24"]
