@@ -26,7 +26,6 @@ from homeport.services import Services
 router = APIRouter(prefix="/network", tags=["network"])
 SnapshotId: TypeAlias = Annotated[int, Path(ge=1, le=2**62, description="A snapshot number.")]
 confirm_router = APIRouter(prefix="/network", tags=["network"])
-SnapshotId: TypeAlias = Annotated[int, Path(ge=1, le=2**62, description="A snapshot number.")]
 
 
 def via(request: Request) -> Via | None:
