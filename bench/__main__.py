@@ -180,3 +180,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from bench import network
+
+    network.main()

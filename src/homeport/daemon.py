@@ -166,8 +166,10 @@ def build_services(
     tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(links))))
 
     def reissue() -> None:
-        """The certificate names `<name>.local` and the device's addresses: keep it matching them."""
-        tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(interfaces.interfaces()))))
+        """The certificate names `<name>.local` and the device's addresses, those it has and the static ones
+        it is being given: keep it matching them."""
+        addresses = {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}
+        tls.ensure(CertificateSubject(device.name(), frozenset(addresses)))
 
     def reissue_off_loop(_: object) -> None:
         try:

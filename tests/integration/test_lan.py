@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +179,43 @@ def test_a_move_nobody_confirms_is_rolled_back(lan: Lan, device: LanDevice) -> N
 
 def test_the_client_namespace_is_really_another_host(lan: Lan) -> None:
     assert lan.ipv4(lan.client) == [f"{CLIENT_ADDRESS}/24"]
+
+
+def test_the_console_lists_the_other_homeport_devices(lan: Lan, device: LanDevice, short_tmp: Path) -> None:
+    dhcp_address(lan)
+    volume = short_tmp / "volume2"
+    volume.mkdir()
+    other = LanDevice(lan, short_tmp / "home2", volume, namespace=lan.second_device).start()
+    try:
+        other_name = other.api("GET", "/system")["name"]
+
+        def listed() -> list[dict[str, Any]]:
+            return [n for n in device.api("GET", "/network/neighbours") if n["name"] == other_name]
+
+        seen = wait_for(listed, 15, interval=0.3)
+        assert seen, device.api("GET", "/network/neighbours")
+        assert seen[0]["state"] == "not-installed" and seen[0]["addresses"][0].startswith(SUBNET)
+        assert all(
+            n["serial"] != device.api("GET", "/system")["serial"] for n in device.api("GET", "/network/neighbours")
+        )
+    finally:
+        other.stop()
+
+
+def test_the_web_assistant_lists_the_device_live(lan: Lan, device: LanDevice) -> None:
+    address = dhcp_address(lan).split("/")[0]
+    assistant = lan.popen(lan.client, [sys.executable, "-m", "homeport", "find", "--serve", "--port", "5080"])
+    lan.processes.append(assistant)
+    try:
+
+        def listed() -> list[dict[str, Any]]:
+            done = lan.run(lan.client, ["curl", "-s", "--max-time", "2", "http://127.0.0.1:5080/devices.json"])
+            return [d for d in json.loads(done.stdout or "[]") if address in d["addresses"]]
+
+        found = wait_for(listed, 20, interval=0.3)
+        assert found and found[0]["state"] == "not-installed"
+        page = lan.run(lan.client, ["curl", "-s", "http://127.0.0.1:5080/"]).stdout
+        assert found[0]["name"] in page and f"https://{address}:5001/" in page and "run the setup wizard" in page
+    finally:
+        os.killpg(assistant.pid, signal.SIGTERM)
+        assistant.wait(10)

@@ -67,21 +67,27 @@ class Lan:
     def client(self) -> str:
         return f"{self.tag}-cli"
 
+    @property
+    def second_device(self) -> str:
+        """Another host of the LAN that can run a second Homeport."""
+        return f"{self.tag}-dv2"
+
     def up(self) -> Lan:
-        for namespace in (self.server, self.device, self.client):
+        for namespace in (self.server, self.device, self.client, self.second_device):
             ip("netns", "add", namespace)
             ip("-n", namespace, "link", "set", "lo", "up")
         ip("-n", self.server, "link", "add", "br0", "type", "bridge")
         ip("-n", self.server, "link", "set", "br0", "up")
         ip("-n", self.server, "addr", "add", f"{SUBNET}.1/24", "dev", "br0")
-        for end, namespace in (("vdev", self.device), ("vcli", self.client)):
+        for end, namespace in (("vdev", self.device), ("vcli", self.client), ("vdv2", self.second_device)):
             ip("-n", self.server, "link", "add", end, "type", "veth", "peer", "name", "eth0", "netns", namespace)
             ip("-n", self.server, "link", "set", end, "master", "br0", "up")
             ip("-n", namespace, "link", "set", "eth0", "up")
         ip("-n", self.client, "addr", "add", f"{CLIENT_ADDRESS}/24", "dev", "eth0")
         # `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: the device's own file.
-        (Path("/etc/netns") / self.device).mkdir(parents=True, exist_ok=True)
-        self.resolv_conf.write_text("")
+        for namespace in (self.device, self.second_device):
+            (Path("/etc/netns") / namespace).mkdir(parents=True, exist_ok=True)
+            (Path("/etc/netns") / namespace / "resolv.conf").write_text("")
         self._start_dnsmasq()
         return self
 
@@ -140,10 +146,10 @@ class Lan:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
-        for namespace in (self.server, self.device, self.client):
+        for namespace in (self.server, self.device, self.client, self.second_device):
             kill_namespace_processes(namespace)
             ip("netns", "del", namespace, check=False)
-        shutil.rmtree(Path("/etc/netns") / self.device, ignore_errors=True)
+            shutil.rmtree(Path("/etc/netns") / namespace, ignore_errors=True)
 
 
 def wait_for(check: Any, timeout: float, interval: float = 0.05) -> Any:
@@ -166,18 +172,19 @@ class LanDevice:
     home: Path
     volume: Path
     confirm_seconds: int = 10
+    namespace: str = ""
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def log_path(self) -> Path:
-        return self.home.parent / "device.log"
+        return self.home.parent / f"device-{self.home.name}.log"
 
     def start(self) -> LanDevice:
         command = [
             sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--network", "netlink",
             "--interface", "eth0", "--volume", str(self.volume), "--confirm-seconds", str(self.confirm_seconds),
         ]  # fmt: skip
-        self.process = self.lan.popen(self.lan.device, command, self.log_path)
+        self.process = self.lan.popen(self.namespace or self.lan.device, command, self.log_path)
         self.lan.processes.append(self.process)
         ready = wait_for(lambda: self.cli("status", "--json").returncode == 0 or self.process.poll() is not None, 30)  # type: ignore[union-attr]
         assert ready and self.process.poll() is None, self.log()
@@ -189,6 +196,15 @@ class LanDevice:
     def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "homeport", *args, "--home", str(self.home)]
         return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
+
+    def api(self, method: str, path: str) -> Any:
+        """Call the daemon's API as root, through its socket (any namespace can reach a Unix socket)."""
+        import httpx2
+
+        with httpx2.Client(transport=httpx2.HTTPTransport(uds=str(self.home / "homeport.sock")), timeout=30) as http:
+            answer = http.request(method, f"http://homeport/api/v1{path}")
+        assert answer.status_code < 400, answer.text
+        return answer.json()
 
     def cli_json(self, *args: str) -> Any:
         done = self.cli(*args, "--json")

@@ -151,6 +151,19 @@ class ApplyOut(BaseModel):
         )
 
 
+class NeighbourOut(BaseModel):
+    name: str
+    state: str
+    addresses: list[str]
+    https_port: int
+    model: str
+    serial: str
+    mac: str
+    version: str
+    console_url: str
+    next_step: str
+
+
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     token: str = Field(max_length=128)

@@ -308,6 +308,7 @@ class NetworkService:
         return snapshot_id
 
     async def _realise(self, config: NetworkConfig, previous: NetworkConfig | None = None) -> None:
+        self._on_addresses_changed()  # listeners may prepare for the configured addresses (a certificate)
         await self.backend.apply(config)
         if not self._listeners.fixed and (previous is None or previous.web != config.web):
             await self._listeners.move(config.web)

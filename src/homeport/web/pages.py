@@ -14,6 +14,7 @@ from starlette.responses import Response
 from homeport.api.deps import client_address
 from homeport.api.errors import status_of
 from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
+from homeport.api.routes.network import neighbours
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
 from homeport.web import manage, network, security
@@ -49,6 +50,7 @@ def overview(request: Request) -> Response:
     return render(
         request,
         "overview.html",
+        neighbours=neighbours(svc),
         me=who.user,
         csrf=who.csrf,
         info=svc.device.info(),

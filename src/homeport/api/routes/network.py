@@ -13,12 +13,14 @@ from homeport.api.network_schemas import (
     ConfigOut,
     ConfirmIn,
     LiveOut,
+    NeighbourOut,
     NetworkIn,
     NetworkOut,
     PendingOut,
     SnapshotOut,
 )
 from homeport.core.errors import Conflict
+from homeport.discovery.records import Sighting
 from homeport.network.service import Via
 from homeport.network.validate import parse_config
 from homeport.services import Services
@@ -64,6 +66,22 @@ async def put_network(body: NetworkIn, request: Request, caller: Admin, svc: Ser
     config = parse_config(body.model_dump(), svc.network.managed)
     outcome = await svc.network.apply(caller.actor, config, "changed by an administrator", via(request))
     return ApplyOut.of(outcome)
+
+
+@router.get(
+    "/neighbours",
+    response_model=list[NeighbourOut],
+    responses=documented(401, 403),
+    summary="Other Homeport devices this one sees on the LAN (mDNS)",
+)
+def list_neighbours(_: Admin, svc: ServicesDep) -> list[NeighbourOut]:
+    return [NeighbourOut.model_validate(n.as_dict()) for n in neighbours(svc)]
+
+
+def neighbours(svc: Services) -> list[Sighting]:
+    """Every Homeport seen on the LAN but this one."""
+    found = svc.neighbours.sorted() if svc.neighbours is not None else []
+    return [s for s in found if s.serial != svc.device.identity.serial]
 
 
 @router.get("/snapshots", response_model=list[SnapshotOut], responses=documented(401, 403), summary="Snapshots")
