@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from starlette.testclient import TestClient
 
 from homeport.accounts.passwords import Argon2Parameters
@@ -20,6 +22,11 @@ from tests.support.clock import FakeClock
 from tests.support.fakes import StaticInterfaces
 
 FLOOR = Argon2Parameters()  # OWASP m=19 MiB, t=2, p=1: the cheapest the code accepts
+
+# No per-example deadline (a loaded CI machine is slow, not wrong); in CI the examples are the same every run,
+# so a red build can be reproduced, while local runs keep exploring new ones.
+settings.register_profile("homeport", deadline=None, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("homeport")
 
 
 @pytest.fixture

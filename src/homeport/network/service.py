@@ -84,6 +84,13 @@ class WebListeners(Protocol):
     async def move(self, ports: WebPorts) -> None: ...
 
 
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 class NetworkService:
     def __init__(
         self,
@@ -111,6 +118,7 @@ class NetworkService:
         self._lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deferred: asyncio.TimerHandle | None = None
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -201,7 +209,9 @@ class NetworkService:
             # The change cuts the connection this request came through: answer first (the browser must learn
             # where to go), apply a moment later.
             loop = asyncio.get_running_loop()
-            loop.call_later(self._answer_first, lambda: self._spawn(self._apply_later(config, previous, snapshot_id)))
+            self._deferred = loop.call_later(
+                self._answer_first, lambda: self._spawn(self._apply_later(config, previous, snapshot_id))
+            )
             assert token is not None
             return ApplyOutcome(snapshot_id, pending, token, self._confirm_urls(config, token))
 
@@ -290,6 +300,11 @@ class NetworkService:
 
     async def close(self) -> None:
         self._disarm()
+        if self._deferred is not None:
+            self._deferred.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.backend.close()
 
     # --- helpers ----------------------------------------------------------------------------------------
@@ -316,23 +331,19 @@ class NetworkService:
 
     async def _strands(self, previous: NetworkConfig, new: NetworkConfig, via: Via | None) -> bool:
         """Would `new` cut the connection this request came through (address or port)?"""
-        if via is None:
-            return False  # root on the machine, through the CLI socket
-        with contextlib.suppress(ValueError):
-            if ipaddress.ip_address(via.address).is_loopback:
-                return False
+        if via is None or _is_loopback(via.address):
+            return False  # root on the machine (CLI socket), or a browser on the box itself
         if not self._listeners.fixed and previous.web.https != new.web.https and via.port == previous.web.https:
             return True
-        holder = next(
-            (i for i in await self.backend.live() if any(a.split("/")[0] == via.address for a in i.addresses)), None
-        )
+        if not self.backend.applies_to_host:
+            return False  # the settings are only kept: no address moves
+        live = await self.backend.live()
+        holder = next((i for i in live if any(a.split("/")[0] == via.address for a in i.addresses)), None)
         if holder is None:
-            return False
+            return False  # connected through an interface Homeport does not manage
         before, after = previous.interface(holder.name), new.interface(holder.name)
-        if before is None or after is None:
-            return True
         reach = ("mode", "address", "gateway", "mtu")
-        return any(getattr(before, f) != getattr(after, f) for f in reach)
+        return before is None or after is None or any(getattr(before, f) != getattr(after, f) for f in reach)
 
     def _confirm_urls(self, config: NetworkConfig, token: str) -> tuple[str, ...]:
         port = config.web.https

@@ -26,7 +26,17 @@ OLD = Via("192.168.1.57", 5001)  # the DHCP address eth0 has on a fresh install
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     running = asyncio.new_event_loop()
     yield running
+    # Let deferred work (timers due now) start, then cancel whatever is left: nothing outlives the test.
+    running.run_until_complete(_drain())
     running.close()
+
+
+async def _drain() -> None:
+    await asyncio.sleep(0.01)
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 @pytest.fixture
@@ -231,3 +241,25 @@ def test_a_change_that_cuts_the_connection_is_answered_before_it_is_applied(
     assert backend.applied[-1] == before  # the browser gets its answer through the old address first
     loop.run_until_complete(asyncio.sleep(0.3))
     assert backend.applied[-1] == network.current() != before
+
+
+def test_with_the_virtual_backend_only_a_port_move_needs_confirmation(
+    services: Services, clock: FakeClock, loop: asyncio.AbstractEventLoop
+) -> None:
+    from homeport.network.backends.virtual import VirtualBackend
+    from tests.support.fakes import StaticInterfaces
+
+    ports = MovablePorts()
+    network = NetworkService(
+        services.db, clock, VirtualBackend(StaticInterfaces(), ["eth0"]), services.device, services.audit,
+        {"eth0": "02:11:22:33:44:55"}, ports, 120, answer_first_seconds=0,
+    )  # fmt: skip
+    loop.run_until_complete(network.start())
+    through_host = Via("192.168.1.20", 5001)  # the host's real address, which the virtual backend never changes
+    moved = static_eth0(network)
+    moved = replace(
+        moved, interfaces=tuple(replace(i, mac="02:11:22:33:44:55") for i in moved.interfaces if i.name == "eth0")
+    )
+    assert loop.run_until_complete(network.apply(ADMIN, moved, "kept only", through_host)).pending is None
+    new_ports = replace(network.current(), web=WebPorts(http=8080, https=8443))
+    assert loop.run_until_complete(network.apply(ADMIN, new_ports, "ports", through_host)).pending is not None
