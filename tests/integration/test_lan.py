@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,3 +221,36 @@ def test_the_web_assistant_lists_the_device_live(lan: Lan, device: LanDevice) ->
     finally:
         os.killpg(assistant.pid, signal.SIGTERM)
         assistant.wait(10)
+
+
+def udhcpc_pids(lan: Lan) -> set[int]:
+    pids = set()
+    for pid in ip_netns_pids(lan.device):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"udhcpc"):
+                pids.add(pid)
+    return pids
+
+
+def ip_netns_pids(namespace: str) -> list[int]:
+    done = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True, check=False)
+    return [int(p) for p in done.stdout.split()]
+
+
+def test_a_dhcp_client_that_dies_is_restarted(lan: Lan, device: LanDevice) -> None:
+    address = dhcp_address(lan)
+    [first] = wait_for(lambda: udhcpc_pids(lan), 10)
+    os.kill(first, signal.SIGKILL)
+    restarted = wait_for(lambda: udhcpc_pids(lan) - {first}, 15, 0.2)
+    assert restarted, "the DHCP client was not restarted"
+    assert wait_for(lambda: lan.ipv4(lan.device) == [address], 10)
+    assert "dhcp client exited; restarting" in device.log()
+
+
+def test_stopping_the_daemon_leaves_no_dhcp_client_behind(lan: Lan, device: LanDevice) -> None:
+    dhcp_address(lan)
+    assert wait_for(lambda: udhcpc_pids(lan), 10)
+    assert device.process is not None
+    os.killpg(device.process.pid, signal.SIGKILL)  # the daemon dies without cleaning up
+    device.process.wait(10)
+    assert wait_for(lambda: not udhcpc_pids(lan), 10), "an orphaned udhcpc survived the daemon"
