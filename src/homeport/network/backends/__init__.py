@@ -3,10 +3,10 @@ a supervised DHCP client) and `networkd` (renders systemd-networkd files). One i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from homeport.network.interfaces import InterfaceReader
 from homeport.network.model import NetworkConfig
 
 
@@ -34,8 +34,15 @@ class LiveInterface:
     dns: tuple[str, ...] = field(default=())
 
 
-AddressesChanged = Callable[[], None]
-"""Called (on the event loop) whenever an interface gains or loses an address."""
+def host_view(reader: InterfaceReader, managed: list[str]) -> list[LiveInterface]:
+    """The managed interfaces as the kernel reports them (for backends that leave applying to others)."""
+    return [
+        LiveInterface(
+            name=link.name, mac=link.mac, up=link.up, mtu=link.mtu, addresses=tuple(str(a) for a in link.addresses)
+        )
+        for link in reader.interfaces()
+        if link.name in managed
+    ]
 
 
 class NetworkBackend(Protocol):

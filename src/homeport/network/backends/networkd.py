@@ -11,7 +11,7 @@ import structlog
 
 from homeport.core.atomic import write_atomic
 from homeport.core.errors import Conflict, OperationFailed
-from homeport.network.backends import LiveInterface
+from homeport.network.backends import LiveInterface, host_view
 from homeport.network.interfaces import InterfaceReader
 from homeport.network.model import NetworkConfig
 from homeport.network.render import render
@@ -72,14 +72,7 @@ class NetworkdBackend:
             ) from exc
 
     async def live(self) -> list[LiveInterface]:
-        links = await asyncio.to_thread(self._reader.interfaces)
-        return [
-            LiveInterface(
-                name=link.name, mac=link.mac, up=link.up, mtu=link.mtu, addresses=tuple(str(a) for a in link.addresses)
-            )
-            for link in links
-            if link.name in self._managed
-        ]
+        return await asyncio.to_thread(host_view, self._reader, self._managed)
 
     async def renew(self, interface: str) -> None:
         try:

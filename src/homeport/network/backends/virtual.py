@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from homeport.core.errors import Conflict
-from homeport.network.backends import LiveInterface
+from homeport.network.backends import LiveInterface, host_view
 from homeport.network.interfaces import InterfaceReader
 from homeport.network.model import NetworkConfig
 
@@ -23,14 +23,7 @@ class VirtualBackend:
         self.applied = config
 
     async def live(self) -> list[LiveInterface]:
-        links = await asyncio.to_thread(self._reader.interfaces)
-        return [
-            LiveInterface(
-                name=link.name, mac=link.mac, up=link.up, mtu=link.mtu, addresses=tuple(str(a) for a in link.addresses)
-            )
-            for link in links
-            if link.name in self._managed
-        ]
+        return await asyncio.to_thread(host_view, self._reader, self._managed)
 
     async def renew(self, interface: str) -> None:  # noqa: ARG002 - the interface of every backend
         raise Conflict("The virtual network backend runs no DHCP client; there is no lease to renew.", code="virtual")
