@@ -254,3 +254,17 @@ def test_stopping_the_daemon_leaves_no_dhcp_client_behind(lan: Lan, device: LanD
     os.killpg(device.process.pid, signal.SIGKILL)  # the daemon dies without cleaning up
     device.process.wait(10)
     assert wait_for(lambda: not udhcpc_pids(lan), 10), "an orphaned udhcpc survived the daemon"
+
+
+def test_the_console_moves_to_new_ports(lan: Lan, device: LanDevice) -> None:
+    address = dhcp_address(lan).split("/")[0]
+    assert client_call(lan, device, "system", address, "5001")["status"] == 200
+    assert device.cli("network", "set", "--http-port", "8080", "--https-port", "8443").returncode == 0
+    assert wait_for(lambda: client_call(lan, device, "system", address, "8443")["status"] == 200, 10, 0.2)
+    assert wait_for(lambda: client_call(lan, device, "system", address, "5001")["status"] == 0, 10, 0.2)
+    moved = lan.run(
+        lan.client, ["curl", "-s", "-o", "/dev/null", "-w", "%{redirect_url}", f"http://{address}:8080/login"]
+    )
+    assert moved.stdout == f"https://{address}:8443/login"
+    seen = sees(lan, address)
+    assert seen is not None and seen["https_port"] == 8443
