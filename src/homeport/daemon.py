@@ -19,6 +19,7 @@ from homeport import __version__
 from homeport.accounts.guardrails import sign_in_problem
 from homeport.accounts.passwords import Argon2Parameters, PasswordHasher, calibrate
 from homeport.accounts.service import AccountService
+from homeport.advisor.report import RecoveryReport
 from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.blocklist import BlockList
 from homeport.auth.credentials import CredentialService
@@ -30,6 +31,7 @@ from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateCha
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
 from homeport.discovery.interfaces import Announcement
+from homeport.hardware.setup import SpecError, button_from, feedback_from
 from homeport.home import Home
 from homeport.network.backends import NetworkBackend
 from homeport.network.backends.networkd import DEFAULT_DIRECTORY as DEFAULT_NETWORKD_DIRECTORY
@@ -39,6 +41,10 @@ from homeport.network.dhcp import DhcpEvent
 from homeport.network.interfaces import HostInterface, HostInterfaces, InterfaceReader, host_addresses, primary_mac
 from homeport.network.listeners import FixedPorts
 from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, WebListeners
+from homeport.recovery.access import RecoveryAccess
+from homeport.recovery.driver import ButtonDriver
+from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
+from homeport.recovery.window import IpNetwork
 from homeport.services import Services
 from homeport.store.db import Database
 from homeport.store.migrations import MIGRATIONS, Migration
@@ -74,6 +80,9 @@ class BuildOptions:
     networkd_dir: Path = DEFAULT_NETWORKD_DIRECTORY
     networkctl: tuple[str, ...] = ("networkctl",)
     discovery: bool = True
+    button: str = "virtual"
+    buzzer: str = "virtual"
+    led: str = "virtual"
 
 
 class StartupError(Exception):
@@ -163,25 +172,20 @@ def build_services(
         on_addresses_changed=lambda: bus.publish(AddressesChanged()),
     )  # fmt: skip
     bus.subscribe(DhcpEvent, network.record_lease)
-    tls.ensure(CertificateSubject(device.name(), frozenset(host_addresses(links))))
-
-    def reissue() -> None:
-        """The certificate names `<name>.local` and the device's addresses, those it has and the static ones
-        it is being given: keep it matching them."""
-        addresses = {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}
-        tls.ensure(CertificateSubject(device.name(), frozenset(addresses)))
-
-    def reissue_off_loop(_: object) -> None:
-        try:
-            asyncio.get_running_loop().run_in_executor(None, reissue)
-        except RuntimeError:  # not on the event loop (a rename from a worker thread): do it here
-            reissue()
-
-    bus.subscribe(DeviceRenamed, reissue_off_loop)
-    bus.subscribe(AddressesChanged, reissue_off_loop)
+    _keep_certificate_current(tls, device, network, interfaces, bus)
     advertiser = neighbours = None
     if options.discovery:
         advertiser, neighbours = _discovery(device, network, listeners, bus)
+    try:
+        button = button_from(options.button)
+        feedback = feedback_from(options.buzzer, options.led)
+    except SpecError as exc:
+        raise StartupError(str(exc)) from exc
+    volumes = list(options.volumes)
+    parts = RecoveryParts(db, clock, device, network, settings, sessions, throttle, audit, volumes, feedback.play)
+    executor = RecoveryExecutor(parts)
+    access = RecoveryAccess(db, clock, device, accounts, audit, lambda: _local_networks(interfaces), feedback.play)
+    login.recovery = access
     audit.prune()
     throttle.blocklist.purge_expired()
     sessions.purge_expired()
@@ -199,13 +203,44 @@ def build_services(
         accounts=accounts,
         credentials=CredentialService(accounts, login),
         setup=setup,
-        volumes=VolumeService(list(options.volumes)),
+        volumes=VolumeService(volumes),
         tls=tls,
         network=network,
         advertiser=advertiser,
         neighbours=neighbours,
+        recovery=executor,
+        recovery_access=access,
+        report=RecoveryReport(db, settings, network, accounts, audit),
+        button=ButtonDriver(button, executor, feedback.play),
+        feedback=feedback,
         started_at=clock.monotonic(),
     )
+
+
+def _local_networks(interfaces: InterfaceReader) -> list[IpNetwork]:
+    """The subnets the device is directly attached to (for the recovery window's "local only" rule)."""
+    return [address.network for link in interfaces.interfaces() for address in link.addresses]
+
+
+def _keep_certificate_current(
+    tls: TlsManager, device: DeviceService, network: NetworkService, interfaces: InterfaceReader, bus: EventBus
+) -> None:
+    """The certificate names `<name>.local` and the device's addresses, those it has and the static ones it is
+    being given: issued now if needed, and again whenever the name or an address changes."""
+
+    def reissue() -> None:
+        addresses = {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}
+        tls.ensure(CertificateSubject(device.name(), frozenset(addresses)))
+
+    def reissue_off_loop(_: object) -> None:
+        try:
+            asyncio.get_running_loop().run_in_executor(None, reissue)
+        except RuntimeError:  # not on the event loop (a rename from a worker thread): do it here
+            reissue()
+
+    reissue()
+    bus.subscribe(DeviceRenamed, reissue_off_loop)
+    bus.subscribe(AddressesChanged, reissue_off_loop)
 
 
 def _discovery(
@@ -259,13 +294,20 @@ def _record_damage(db: Database, device: DeviceService, audit: AuditLog, damage:
 
 
 async def start_services(services: Services) -> None:
-    """What needs the event loop: apply the network settings, then announce the device."""
+    """What needs the event loop: apply the network settings, finish an interrupted reset, announce, watch
+    the reset button."""
+    services.feedback.bind(asyncio.get_running_loop())
     await services.network.start()
+    await services.recovery.resume()
     if services.advertiser is not None:
         await services.advertiser.start()
+    services.button.start()
+    services.feedback.play("recovery" if services.device.state() == "recovery" else "ready")
 
 
 async def stop_services(services: Services) -> None:
+    await services.button.close()
+    services.recovery.close()
     if services.neighbours is not None:
         await services.neighbours.stop()
     if services.advertiser is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from homeport.accounts.passwords import PasswordHasher
 from homeport.accounts.service import AccountService
+from homeport.advisor.report import RecoveryReport
 from homeport.audit.log import AuditLog
 from homeport.auth.credentials import CredentialService
 from homeport.auth.login import LoginService
@@ -15,7 +16,11 @@ from homeport.core.clock import Clock
 from homeport.core.events import EventBus
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
+from homeport.hardware.setup import FeedbackPanel
 from homeport.network.service import NetworkService
+from homeport.recovery.access import RecoveryAccess
+from homeport.recovery.driver import ButtonDriver
+from homeport.recovery.executor import RecoveryExecutor
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
 from homeport.system.settings import SettingsService
@@ -44,4 +49,9 @@ class Services:
     network: NetworkService
     advertiser: Advertiser | None
     neighbours: Browser | None
+    recovery: RecoveryExecutor
+    recovery_access: RecoveryAccess
+    report: RecoveryReport
+    button: ButtonDriver
+    feedback: FeedbackPanel
     started_at: float

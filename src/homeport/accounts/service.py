@@ -197,17 +197,26 @@ class AccountService:
         keep_session: str | None = None,
     ) -> User:
         """Set `name`'s password; every session of that account ends except `keep_session`."""
-        user = self.get_user(name)
-        normalised = self.policy().check(new_password, user.name)
-        new_hash = self._hasher.hash(normalised)
-        own = actor.name == user.name
+        new_hash = self.hash_new_password(name, new_password)
         with self._db.write() as conn:
-            current = self._find(conn, name)
-            repository.set_password_hash(conn, current.id, new_hash, must_change=must_change, now=self._clock.now())
-            ended = self._sessions.end_for_user(conn, current.id, keep=keep_session)
-            action = "user.password_changed" if own else "user.password_reset"
-            self._audit.record(conn, action, actor, target=current.name, sessions_ended=ended)
-            updated = repository.find_user_by_id(conn, current.id)
+            return self.save_password(conn, actor, name, new_hash, must_change=must_change, keep_session=keep_session)
+
+    def hash_new_password(self, name: str, new_password: str, field: str = "password") -> str:
+        """Check the policy for `name`'s new password and hash it (outside any transaction: Argon2 is slow)."""
+        user = self.get_user(name)
+        return self._hasher.hash(self.policy().check(new_password, user.name, field=field))
+
+    def save_password(
+        self, conn: sqlite3.Connection, actor: Actor, name: str, new_hash: str, *, must_change: bool,
+        keep_session: str | None = None,
+    ) -> User:  # fmt: skip
+        """Within the caller's transaction: store a hash made by `hash_new_password`; end the other sessions."""
+        current = self._find(conn, name)
+        repository.set_password_hash(conn, current.id, new_hash, must_change=must_change, now=self._clock.now())
+        ended = self._sessions.end_for_user(conn, current.id, keep=keep_session)
+        action = "user.password_changed" if actor.name == current.name else "user.password_reset"
+        self._audit.record(conn, action, actor, target=current.name, sessions_ended=ended)
+        updated = repository.find_user_by_id(conn, current.id)
         assert updated is not None
         return updated
 

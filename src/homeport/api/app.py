@@ -13,7 +13,7 @@ from homeport.api import errors
 from homeport.api.deps import installed
 from homeport.api.gate import TARPIT_SECONDS, SignInGate
 from homeport.api.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
-from homeport.api.routes import auth, groups, log, me, network, sessions, settings, system, users
+from homeport.api.routes import auth, groups, log, me, network, recovery, sessions, settings, system, users
 from homeport.services import Services
 
 API_PREFIX = "/api/v1"
@@ -24,13 +24,14 @@ def _api(local: bool) -> APIRouter:
     api.include_router(system.router)
     api.include_router(auth.router)
     api.include_router(me.router)
-    for router in (users.router, groups.router, sessions.router, log.router, settings.router):
+    for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router):
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).
     api.include_router(network.router)
     api.include_router(network.confirm_router)
     if local:
         api.include_router(system.local_router)
+        api.include_router(recovery.button_router)
     return api
 
 

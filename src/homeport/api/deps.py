@@ -41,8 +41,9 @@ class Principal:
 
     @property
     def restricted(self) -> bool:
-        """A session that may only change its password and sign out."""
-        return self.user is not None and self.user.must_change_password
+        """A session that may only change its password and sign out (a forced change, or a recovery)."""
+        recovering = self.session is not None and self.session.recovery
+        return self.user is not None and (self.user.must_change_password or recovering)
 
 
 def services(request: Request) -> Services:

@@ -51,6 +51,9 @@ class SystemOut(BaseModel):
     version: str
     mac: str
     damage: DamageOut | None = None
+    recovery_window_closes_at: float | None = Field(
+        default=None, description="While the state is `recovery`: when the recovery window closes."
+    )
 
 
 class SetupAdminIn(Strict):
@@ -189,6 +192,7 @@ class MeOut(BaseModel):
     user: UserOut
     session_id: str | None
     restricted: bool = Field(description="True until the password has been changed.")
+    recovery: bool = Field(default=False, description="A recovery-window session: it may only set a password.")
 
 
 # --- log and settings ---------------------------------------------------------------------------------------
@@ -221,6 +225,7 @@ class SecuritySettingsOut(BaseModel):
     account_protection_window_minutes: int
     account_protection_minutes: int
     allow_list: list[str]
+    recovery_window_minutes: int
 
 
 class SecuritySettingsIn(Strict):
@@ -235,6 +240,10 @@ class SecuritySettingsIn(Strict):
     account_protection_window_minutes: int | None = None
     account_protection_minutes: int | None = None
     allow_list: list[str] | None = Field(default=None, max_length=100)
+    recovery_window_minutes: int | None = Field(
+        default=None, description="5-120. Changing it needs `current_password` (a recovery setting)."
+    )
+    current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
 
 
 class BlockOut(BaseModel):
@@ -248,6 +257,18 @@ class BlockOut(BaseModel):
         return cls(address=block.address, blocked_at=block.blocked_at, until=block.until, reason=block.reason)
 
 
+class FeedbackOut(BaseModel):
+    at: float
+    device: str
+    pattern: str
+
+
+class HardwareOut(BaseModel):
+    button: str
+    feedback: list[str]
+    recent: list[FeedbackOut] = Field(description="What the virtual buzzer and LED showed last.")
+
+
 class StatusOut(BaseModel):
     system: SystemOut
     uptime_seconds: float
@@ -255,6 +276,7 @@ class StatusOut(BaseModel):
     ca_certificate: str
     sessions: int
     volumes: list[VolumeOut]
+    hardware: HardwareOut
 
 
 class VolumeOut(BaseModel):

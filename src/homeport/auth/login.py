@@ -7,6 +7,7 @@ verification when there is no hash to check), so an answer never tells which acc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
@@ -29,6 +30,26 @@ BLOCKED_LOG_INTERVAL = 60.0
 NAME_MAX = 64
 
 
+class RecoveryGate(Protocol):
+    """Whether an empty-password sign-in (the physical recovery window) may happen; implemented by recovery."""
+
+    def check(self, client: str) -> None:
+        """Raise, saying why, unless the window is open and `client` is on a directly attached subnet."""
+        ...
+
+    def may_recover(self, user: User) -> bool:
+        """An administrator, enabled, or the built-in `admin` even when disabled."""
+        ...
+
+
+class NoRecoveryWindow:
+    def check(self, client: str) -> None:  # noqa: ARG002 - the gate's interface
+        raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+
+    def may_recover(self, user: User) -> bool:  # noqa: ARG002
+        return False
+
+
 @dataclass(frozen=True)
 class SignIn:
     user: User
@@ -47,6 +68,7 @@ class LoginService:
         settings: SettingsService,
         device: DeviceService,
         audit: AuditLog,
+        recovery: RecoveryGate | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -56,6 +78,7 @@ class LoginService:
         self._settings = settings
         self._device = device
         self._audit = audit
+        self.recovery: RecoveryGate = recovery or NoRecoveryWindow()
         self._blocked_logged: dict[str, float] = {}
 
     def sign_in(
@@ -65,11 +88,15 @@ class LoginService:
             raise Conflict(f"The device is '{self._device.state()}'; finish the setup wizard first.", code="not_ready")
         settings = self._settings.security()
         account = username.strip()[:NAME_MAX]
+        if password == "":
+            self.recovery.check(client)  # outside the window, or through a gateway: a clear refusal
         try:
             self._throttle.admit(account, client, settings)
         except TooManyAttempts as exc:
             self.note_blocked(account, client, exc.code)
             raise
+        if password == "":
+            return self._recovery_sign_in(account, client, user_agent, previous_token, settings)
         try:
             with self._db.read() as conn:
                 user = repository.find_user(conn, account)
@@ -83,6 +110,21 @@ class LoginService:
         self._throttle.succeeded(account, client)
         self._upgrade_hash(user, password)
         return self._open_session(user, client, user_agent, previous_token)
+
+    def _recovery_sign_in(
+        self, account: str, client: str, user_agent: str, previous_token: str | None, settings: SecuritySettings
+    ) -> SignIn:
+        """The recovery window's sign-in: no hash is checked or changed; the session may only set a password."""
+        with self._db.read() as conn:
+            user = repository.find_user(conn, account)
+        if user is None or not self.recovery.may_recover(user):
+            self._fail(account, client, settings, "unknown" if user is None else "wrong")
+            raise Unauthenticated(
+                "During recovery, only an administrator (or the built-in admin) may sign in with an empty password.",
+                code="wrong_credentials",
+            )
+        self._throttle.succeeded(account, client)
+        return self._open_session(user, client, user_agent, previous_token, kind="recovery")
 
     def confirm_password(self, user: User, password: str, client: str, field: str) -> None:
         """Re-authentication (ASVS 7.5.1) with the same throttling as sign-in; a miss names the field."""
@@ -98,14 +140,17 @@ class LoginService:
             raise InvalidInput.field(field, "This is not your current password.")
         self._throttle.succeeded(user.name, client)
 
-    def _open_session(self, user: User, client: str, user_agent: str, previous_token: str | None) -> SignIn:
+    def _open_session(
+        self, user: User, client: str, user_agent: str, previous_token: str | None, kind: str = "normal"
+    ) -> SignIn:
         with self._db.write() as conn:
             if previous_token:
                 previous = self._sessions.resolve(previous_token)
                 if previous is not None:
                     self._sessions.end(previous.id, conn)
-            session, token = self._sessions.create(conn, user.id, client, user_agent)
-            self._audit.record(conn, "auth.sign_in", Actor(user.name, client), target=user.name)
+            session, token = self._sessions.create(conn, user.id, client, user_agent, kind)
+            action = "recovery.sign_in" if kind == "recovery" else "auth.sign_in"
+            self._audit.record(conn, action, Actor(user.name, client), target=user.name)
         return SignIn(user=user, session=session, token=token)
 
     def _fail(self, account: str, client: str, settings: SecuritySettings, reason: str) -> None:

@@ -29,6 +29,11 @@ class Session:
     last_seen: float
     client: str
     user_agent: str
+    kind: str = "normal"  # "recovery": may only set its account's new password and sign out
+
+    @property
+    def recovery(self) -> bool:
+        return self.kind == "recovery"
 
 
 class SessionService:
@@ -39,18 +44,20 @@ class SessionService:
         self._seen: dict[str, float] = {}
         self._seen_lock = threading.Lock()
 
-    def create(self, conn: sqlite3.Connection, user_id: int, client: str, user_agent: str) -> tuple[Session, str]:
+    def create(
+        self, conn: sqlite3.Connection, user_id: int, client: str, user_agent: str, kind: str = "normal"
+    ) -> tuple[Session, str]:
         """A new session and its bearer token (returned once, stored only as a digest)."""
         token, session_id, csrf = new_token(), new_id(), new_token()
         now = self._clock.now()
+        agent = user_agent[:USER_AGENT_MAX]
         conn.execute(
-            "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen, client, user_agent)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, token_digest(token), user_id, csrf, now, now, client, user_agent[:USER_AGENT_MAX]),
+            "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen, client, user_agent,"
+            " kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, token_digest(token), user_id, csrf, now, now, client, agent, kind),
         )
         name_row = conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()
-        session = Session(session_id, user_id, str(name_row[0]), csrf, now, now, client, user_agent[:USER_AGENT_MAX])
-        return session, token
+        return Session(session_id, user_id, str(name_row[0]), csrf, now, now, client, agent, kind), token
 
     def resolve(self, token: str) -> Session | None:
         """The live session for `token`, refreshed; None (and the session ended) if it has timed out."""
@@ -97,6 +104,7 @@ class SessionService:
             last_seen=max(float(row["last_seen"]), seen),
             client=str(row["client"]),
             user_agent=str(row["user_agent"]),
+            kind=str(row["kind"]),
         )
 
     def get(self, session_id: str) -> Session | None:
@@ -134,6 +142,13 @@ class SessionService:
             str(r[0])
             for r in conn.execute("SELECT id FROM sessions WHERE user_id = ? AND id IS NOT ?", (user_id, keep))
         ]
+        for session_id in ids:
+            self.end(session_id, conn)
+        return len(ids)
+
+    def end_all(self, conn: sqlite3.Connection) -> int:
+        """Every session ends (a reset: whoever was signed in signs in again)."""
+        ids = [str(r[0]) for r in conn.execute("SELECT id FROM sessions")]
         for session_id in ids:
             self.end(session_id, conn)
         return len(ids)

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from homeport.cli import accounts_cmd, find_cmd, log_cmd, network_cmd, serve_cmd, status_cmd
+from homeport.cli import accounts_cmd, button_cmd, find_cmd, log_cmd, network_cmd, serve_cmd, status_cmd
 from homeport.cli.output import CliExit
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")
 app.add_typer(network_cmd.network_app, name="network")
+app.add_typer(button_cmd.button_app, name="button")
 
 
 def run() -> None:

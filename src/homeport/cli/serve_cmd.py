@@ -59,6 +59,18 @@ def serve(
     discovery: Annotated[
         bool, typer.Option("--discovery/--no-discovery", help="Announce the device on the LAN (mDNS).")
     ] = True,
+    button: Annotated[
+        str,
+        typer.Option(
+            "--button",
+            envvar="HOMEPORT_BUTTON",
+            help="virtual | evdev:/dev/input/eventN[:KEY] | gpio:CHIP:LINE[:active-high]",
+        ),
+    ] = "virtual",
+    buzzer: Annotated[
+        str, typer.Option("--buzzer", envvar="HOMEPORT_BUZZER", help="virtual | none | evdev:PATH | gpio:CHIP:LINE")
+    ] = "virtual",
+    led: Annotated[str, typer.Option("--led", envvar="HOMEPORT_LED", help="virtual | none | sysfs:NAME")] = "virtual",
 ) -> None:
     """Run the Homeport daemon in the foreground (stop it with Ctrl+C or SIGTERM)."""
     if http_port is not None and http_port == https_port:
@@ -78,6 +90,9 @@ def serve(
             confirm_seconds=confirm_seconds,
             resolv_conf=resolv_conf,
             discovery=discovery,
+            button=button,
+            buzzer=buzzer,
+            led=led,
         ),
     )
     try:

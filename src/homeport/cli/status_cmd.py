@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import typer
 
 from homeport.cli.client import DaemonClient
@@ -32,6 +34,15 @@ def status(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
     say(f"MAC:            {system['mac']}")
     say(f"Sessions:       {data['sessions']}")
     say(f"Up for:         {int(data['uptime_seconds'])} s")
+    if system.get("recovery_window_closes_at"):
+        closes = datetime.datetime.fromtimestamp(system["recovery_window_closes_at"]).strftime("%H:%M:%S")
+        say(f"Recovery:       window open until {closes}: sign in as an administrator with an empty password")
+    hardware = data["hardware"]
+    say(f"Reset button:   {hardware['button']}")
+    say(f"Feedback:       {', '.join(hardware['feedback']) or 'none'}")
+    for played in hardware["recent"][-3:]:
+        when = datetime.datetime.fromtimestamp(played["at"]).strftime("%H:%M:%S")
+        say(f"                {when} {played['device']}: {played['pattern']}")
     for volume in data["volumes"]:
         free = (
             f"{_size(volume['free_bytes'])} free of {_size(volume['total_bytes'])}"

@@ -21,6 +21,8 @@ class ButtonEvent:
 
 
 class ButtonSource(Protocol):
+    description: str
+
     def events(self) -> AsyncIterator[ButtonEvent]:
         """Edges of the reset button, in order, until the source is closed."""
         ...
@@ -28,5 +30,7 @@ class ButtonSource(Protocol):
 
 class Feedback(Protocol):
     """A buzzer or an LED: plays a named pattern ("one-beep", "three-beeps", "applying", ...)."""
+
+    description: str
 
     def play(self, pattern: str) -> None: ...

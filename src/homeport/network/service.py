@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import sqlite3
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -284,6 +285,23 @@ class NetworkService:
             await self._realise(restored, config)
             _log.warning("network change rolled back", snapshot=pending.snapshot_id)
             return True
+
+    # --- resets (Mode 1, Mode 2) -------------------------------------------------------------------------
+
+    def stage_defaults(self, conn: sqlite3.Connection, reason: str) -> int:
+        """Within a reset's transaction: DHCP on every interface, MTU 1500, ports 5000/5001, nothing pending.
+        Returns the new snapshot's number; `realise_current()` applies it once the transaction has committed."""
+        config = self._with_managed_interfaces(self.current()).with_defaults()
+        snapshot_id = snapshots.insert(conn, self._clock.now(), SYSTEM.name, reason, config)
+        write_value(conn, CURRENT_KEY, snapshot_id)
+        write_value(conn, PENDING_KEY, None)
+        self._db.after_commit(self._disarm)
+        return snapshot_id
+
+    async def realise_current(self) -> None:
+        """Make the host match the current snapshot (idempotent: a resumed reset may run it twice)."""
+        async with self._lock:
+            await self._realise(self.current())
 
     async def renew(self, actor: Actor, interface: str) -> None:
         if interface not in self.managed:

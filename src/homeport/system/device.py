@@ -78,6 +78,11 @@ class DeviceService:
         with self._db.read() as conn:
             return str(read_value(conn, _NAME_KEY) or self.default_name())
 
+    def invalidate(self) -> None:
+        """Forget cached values (after a change made to the store directly, such as a factory reset)."""
+        self._state.invalidate()
+        self._name.invalidate()
+
     def state(self) -> DeviceState:
         return self._state.get()
 

@@ -33,6 +33,7 @@ class SecuritySettings:
     account_protection_window_minutes: int = 1
     account_protection_minutes: int = 30
     allow_list: tuple[str, ...] = ()
+    recovery_window_minutes: int = 30
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -49,6 +50,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "account_protection_attempts": (3, 100),
     "account_protection_window_minutes": (1, 24 * 60),
     "account_protection_minutes": (1, 24 * 60),
+    "recovery_window_minutes": (5, 120),
 }
 
 
@@ -109,6 +111,10 @@ class SettingsService:
 
     def security(self) -> SecuritySettings:
         return self._security.get()
+
+    def invalidate(self) -> None:
+        """Forget cached values (after a change made to the store directly, such as a factory reset)."""
+        self._security.invalidate()
 
     def update_security(self, conn: sqlite3.Connection, changes: dict[str, Any]) -> SecuritySettings:
         """Validate and save within the caller's transaction; readers see it once it has committed."""

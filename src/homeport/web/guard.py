@@ -59,6 +59,8 @@ def viewer(request: Request, *, allow_restricted: bool = False, admin: bool = Fa
     if found is None:
         raise Redirect("/login?next=" + quote(request.url.path) + ("&done=expired" if request.cookies else ""))
     session, user = found
+    if session.recovery and not allow_restricted:
+        raise Redirect("/recovery/password")
     if user.must_change_password and not allow_restricted:
         raise Redirect("/password")
     if admin and not user.is_admin:

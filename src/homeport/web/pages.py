@@ -17,7 +17,7 @@ from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
 from homeport.api.routes.network import neighbours
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
-from homeport.web import manage, network, security
+from homeport.web import manage, network, recovery, security
 from homeport.web.guard import Redirect, check_form_token, redirect, services, state_redirect, viewer
 from homeport.web.render import render
 
@@ -102,7 +102,10 @@ def login_page(request: Request, next: str = "/") -> Response:
     target = state_redirect(request)
     if target:
         return redirect(target)
-    return render(request, "login.html", next=safe_next(next), form={})
+    opened = services(request).recovery_access.open_window()
+    return render(
+        request, "login.html", next=safe_next(next), form={}, recovery_until=opened.closes_at if opened else None
+    )
 
 
 @router.post("/login")
@@ -127,10 +130,20 @@ def login_submit(
         )
     except HomeportError as exc:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
-        page = render(request, "login.html", status_of(exc), next=safe_next(next), form=form, error=exc.message)
+        opened = svc.recovery_access.open_window()
+        page = render(
+            request, "login.html", status_of(exc), next=safe_next(next), form=form, error=exc.message,
+            recovery_until=opened.closes_at if opened else None,
+        )  # fmt: skip
         page.headers.update(headers)
         return page
-    response = redirect("/password" if result.user.must_change_password else safe_next(next))
+    if result.session.recovery:
+        target_page = "/recovery/password"
+    elif result.user.must_change_password:
+        target_page = "/password"
+    else:
+        target_page = safe_next(next)
+    response = redirect(target_page)
     set_session_cookie(response, result.token)
     return response
 
@@ -190,6 +203,7 @@ def install(app: FastAPI) -> None:
     app.include_router(manage.router)
     app.include_router(security.router)
     app.include_router(network.router)
+    app.include_router(recovery.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -30,6 +30,8 @@ DONE_MESSAGES = {
     "unblocked": "The address may sign in again.",
     "network-applied": "The network settings have been applied.",
     "lease-renewed": "The DHCP client has been asked to renew its lease.",
+    "recovery-password": "Your new password is set and the recovery window is closed. Sign in with it now.",
+    "restored": "Restored as it was before the reset.",
     "expired": "Your session has ended; sign in again.",
 }
 
@@ -66,4 +68,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "errors": {},
         "error": "",
     }
+    me = context.get("me")
+    if me is not None and getattr(me, "is_admin", False):
+        base["reset_notice"] = svc.report.unacknowledged()
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from homeport.api.deps import AnyCaller, ServicesDep
 from homeport.api.errors import documented
+from homeport.api.routes.auth import clear_session_cookie
 from homeport.api.schemas import MeOut, PasswordChangeIn, UserOut
 from homeport.core.errors import Forbidden
 
@@ -20,6 +21,7 @@ def get_me(caller: AnyCaller) -> MeOut:
         user=UserOut.of(caller.user),
         session_id=caller.session.id if caller.session else None,
         restricted=caller.restricted,
+        recovery=caller.session is not None and caller.session.recovery,
     )
 
 
@@ -27,11 +29,17 @@ def get_me(caller: AnyCaller) -> MeOut:
     "/password",
     status_code=204,
     responses=documented(400, 401, 403, 422, 429, 503),
-    summary="Change my password (needs the current one); ends my other sessions",
+    summary="Change my password (needs the current one; a recovery session sends it empty); ends my other sessions",
 )
 def put_my_password(body: PasswordChangeIn, caller: AnyCaller, svc: ServicesDep) -> Response:
     if caller.user is None:
         raise Forbidden("The local operator has no password; use `homeport user passwd NAME`.", code="local_operator")
+    if caller.session is not None and caller.session.recovery:
+        # The recovery window's session: no current password (that is what was lost); the session then ends.
+        svc.recovery_access.set_password(caller.session, body.new_password, caller.actor)
+        response = Response(status_code=204)
+        clear_session_cookie(response)
+        return response
     keep = caller.session.id if caller.session else None
     svc.credentials.change_own(caller.user, body.current_password, body.new_password, caller.actor, keep)
     return Response(status_code=204)

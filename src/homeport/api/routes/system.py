@@ -6,7 +6,17 @@ from fastapi import APIRouter, Request, Response
 
 from homeport.api.deps import Principal, ServicesDep, client_address, principal
 from homeport.api.errors import documented
-from homeport.api.schemas import DamageOut, SetupIn, SetupOut, StatusOut, SystemOut, UserOut, VolumeOut
+from homeport.api.schemas import (
+    DamageOut,
+    FeedbackOut,
+    HardwareOut,
+    SetupIn,
+    SetupOut,
+    StatusOut,
+    SystemOut,
+    UserOut,
+    VolumeOut,
+)
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden
 from homeport.services import Services
@@ -17,6 +27,7 @@ local_router = APIRouter(tags=["local"])
 
 def system_out(svc: Services) -> SystemOut:
     info = svc.device.info()
+    opened = svc.recovery_access.open_window() if info.state == "recovery" else None
     return SystemOut(
         state=info.state,
         name=info.name,
@@ -25,6 +36,7 @@ def system_out(svc: Services) -> SystemOut:
         version=info.version,
         mac=info.mac,
         damage=DamageOut(**info.damage) if info.damage else None,
+        recovery_window_closes_at=None if opened is None else opened.closes_at,
     )
 
 
@@ -46,7 +58,7 @@ def post_setup(body: SetupIn, request: Request, svc: ServicesDep) -> SetupOut:
     return SetupOut(state=svc.device.state(), name=svc.device.name(), admin=UserOut.of(user))
 
 
-def _local_only(request: Request) -> Principal:
+def local_only(request: Request) -> Principal:
     caller = principal(request)
     if not caller.local:
         raise Forbidden("Only root on the machine may do this (homeport CLI).", code="local_only")
@@ -55,7 +67,7 @@ def _local_only(request: Request) -> Principal:
 
 @local_router.get("/status", response_model=StatusOut, summary="Daemon status for `homeport status`")
 def get_status(request: Request, svc: ServicesDep) -> StatusOut:
-    _local_only(request)
+    local_only(request)
     urls: list[str] = request.app.state.urls
     return StatusOut(
         system=system_out(svc),
@@ -73,11 +85,16 @@ def get_status(request: Request, svc: ServicesDep) -> StatusOut:
             )
             for v in svc.volumes.list()
         ],
+        hardware=HardwareOut(
+            button=svc.button.source.description,
+            feedback=[d.description for d in svc.feedback.devices],
+            recent=[FeedbackOut(at=p.at, device=p.device, pattern=p.pattern) for p in svc.feedback.history],
+        ),
     )
 
 
 @local_router.post("/store/start-fresh", status_code=204, responses=documented(409))
 def post_start_fresh(request: Request, svc: ServicesDep) -> Response:
-    caller = _local_only(request)
+    caller = local_only(request)
     svc.setup.start_fresh(caller.actor)
     return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""Advice to the owner: the post-recovery report and the hardening checklist."""

@@ -1,0 +1,148 @@
+"""The post-recovery report: what a Mode 1 reset changed, each with its previous value and a one-click
+restore, and the hardening checklist that would have made the reset unnecessary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeport.accounts.guardrails import can_sign_in_as_admin
+from homeport.accounts.models import BUILTIN_ADMIN, UserChanges
+from homeport.accounts.service import AccountService
+from homeport.audit.log import Actor, AuditLog
+from homeport.core.errors import Conflict, NotFound
+from homeport.network.model import NetworkConfig
+from homeport.network.service import ApplyOutcome, NetworkService, Via
+from homeport.recovery import journal
+from homeport.recovery.journal import Reset
+from homeport.store.db import Database
+from homeport.system.settings import SettingsService
+
+ITEMS = ("network", "auto_block", "builtin_admin")
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    key: str
+    title: str
+    now: str
+    before: str
+    restorable: bool
+    restored: bool
+
+
+@dataclass(frozen=True)
+class Check:
+    title: str
+    ok: bool | None  # None: not available in this version
+    advice: str
+
+
+@dataclass(frozen=True)
+class Report:
+    reset: Reset
+    items: tuple[ReportItem, ...]
+    checklist: tuple[Check, ...]
+
+
+def describe(config: NetworkConfig) -> str:
+    parts = [f"{i.name}: {i.address if i.mode == 'static' else 'DHCP'}, MTU {i.mtu}" for i in config.interfaces]
+    return "; ".join(parts) + f"; ports {config.web.http}/{config.web.https}"
+
+
+class RecoveryReport:
+    def __init__(
+        self,
+        db: Database,
+        settings: SettingsService,
+        network: NetworkService,
+        accounts: AccountService,
+        audit: AuditLog,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._network = network
+        self._accounts = accounts
+        self._audit = audit
+
+    def latest_reset(self) -> Reset | None:
+        with self._db.read() as conn:
+            return journal.latest(conn, "mode1")
+
+    def unacknowledged(self) -> Reset | None:
+        reset = self.latest_reset()
+        return reset if reset is not None and not reset.acknowledged else None
+
+    def build(self) -> Report | None:
+        reset = self.latest_reset()
+        if reset is None:
+            return None
+        return Report(reset, tuple(self._items(reset)), tuple(self._checklist()))
+
+    def _items(self, reset: Reset) -> list[ReportItem]:
+        items = []
+        previous_id = reset.before.get("network_snapshot")
+        if previous_id is not None:
+            previous = next((s for s in self._network.snapshots(500) if s.id == previous_id), None)
+            if previous is not None:
+                items.append(ReportItem(
+                    "network", "Network settings: every interface to DHCP, MTU 1500, ports 5000/5001",
+                    describe(self._network.current()), describe(previous.config), True, "network" in reset.restored,
+                ))  # fmt: skip
+        if reset.before.get("auto_block_enabled"):
+            enabled = self._settings.security().auto_block_enabled
+            items.append(ReportItem(
+                "auto_block", "Auto block turned off (its block list kept)", "on" if enabled else "off", "on",
+                not enabled, "auto_block" in reset.restored,
+            ))  # fmt: skip
+        admin = self._accounts.get_user(BUILTIN_ADMIN)
+        if not reset.before.get("builtin_admin_enabled") and admin.enabled:
+            items.append(ReportItem(
+                "builtin_admin", "The built-in admin was used to get back in, and is now enabled", "enabled",
+                "disabled", True, "builtin_admin" in reset.restored,
+            ))  # fmt: skip
+        return items
+
+    def _checklist(self) -> list[Check]:
+        users = self._accounts.list_users()
+        working = [u for u in users if can_sign_in_as_admin(u) and not u.builtin]
+        admin = next(u for u in users if u.builtin)
+        return [
+            Check(
+                "At least two administrators who can sign in",
+                len(working) >= 2,
+                "A second administrator could have fixed the first one's password without the reset button.",
+            ),
+            Check(
+                "The built-in admin is disabled",
+                not admin.enabled,
+                "Sign in with your own administrator; keep 'admin' for the reset button only.",
+            ),
+            Check("Second factors", None, "Not available in this version of Homeport yet."),
+        ]
+
+    async def restore(self, actor: Actor, reset_id: int, key: str, via: Via | None) -> ApplyOutcome | None:
+        """One click: put one item back as it was before the reset."""
+        reset = self.latest_reset()
+        if reset is None or reset.id != reset_id:
+            raise NotFound("There is no such reset to restore from.", code="reset_not_found")
+        item = next((i for i in self._items(reset) if i.key == key), None)
+        if item is None or not item.restorable:
+            raise Conflict("There is nothing to restore for this item.", code="nothing_to_restore")
+        outcome = None
+        if key == "network":
+            outcome = await self._network.restore(actor, int(reset.before["network_snapshot"]), via)
+        elif key == "auto_block":
+            self._settings.change_security(actor, {"auto_block_enabled": True})
+        else:
+            self._accounts.update_user(actor, BUILTIN_ADMIN, UserChanges(enabled=False))
+        with self._db.write() as conn:
+            journal.mark_restored(conn, reset.id, key)
+            self._audit.record(conn, "recovery.restored", actor, target=key, reset=reset.id)
+        return outcome
+
+    def acknowledge(self, actor: Actor, reset_id: int) -> None:
+        with self._db.write() as conn:
+            if journal.find(conn, reset_id) is None:
+                raise NotFound("There is no such reset.", code="reset_not_found")
+            journal.acknowledge(conn, reset_id)
+            self._audit.record(conn, "recovery.report_read", actor, target=f"#{reset_id}")
