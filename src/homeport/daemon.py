@@ -44,6 +44,7 @@ from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, We
 from homeport.recovery.access import RecoveryAccess
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
+from homeport.recovery.restore import ConfigurationRestore
 from homeport.recovery.window import IpNetwork
 from homeport.services import Services
 from homeport.store.db import Database
@@ -211,6 +212,7 @@ def build_services(
         recovery=executor,
         recovery_access=access,
         report=RecoveryReport(db, settings, network, accounts, audit),
+        restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volumes),
         button=ButtonDriver(button, executor, feedback.play),
         feedback=feedback,
         started_at=clock.monotonic(),

@@ -21,6 +21,7 @@ from homeport.network.service import NetworkService
 from homeport.recovery.access import RecoveryAccess
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor
+from homeport.recovery.restore import ConfigurationRestore
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
 from homeport.system.settings import SettingsService
@@ -52,6 +53,7 @@ class Services:
     recovery: RecoveryExecutor
     recovery_access: RecoveryAccess
     report: RecoveryReport
+    restore: ConfigurationRestore
     button: ButtonDriver
     feedback: FeedbackPanel
     started_at: float

@@ -203,8 +203,7 @@ class AccountService:
 
     def hash_new_password(self, name: str, new_password: str, field: str = "password") -> str:
         """Check the policy for `name`'s new password and hash it (outside any transaction: Argon2 is slow)."""
-        user = self.get_user(name)
-        return self._hasher.hash(self.policy().check(new_password, user.name, field=field))
+        return self._hasher.hash(self.policy().check(new_password, name, field=field))
 
     def save_password(
         self, conn: sqlite3.Connection, actor: Actor, name: str, new_hash: str, *, must_change: bool,

@@ -66,6 +66,24 @@ class SetupIn(Strict):
     admin: SetupAdminIn
 
 
+class FoundBackupOut(BaseModel):
+    id: str
+    name: str
+    created_at: float
+    version: str
+
+
+class FoundOut(BaseModel):
+    backups: list[FoundBackupOut]
+    shared_folders: list[str]
+
+
+class RestoreIn(Strict):
+    backup: str = Field(max_length=256)
+    administrator: str = Field(min_length=1, max_length=NAME_MAX)
+    password: str = Field(max_length=PASSWORD_MAX)
+
+
 class SetupOut(BaseModel):
     state: str
     name: str

@@ -6,7 +6,16 @@ import sys
 
 import typer
 
-from homeport.cli import accounts_cmd, button_cmd, find_cmd, log_cmd, network_cmd, serve_cmd, status_cmd
+from homeport.cli import (
+    accounts_cmd,
+    button_cmd,
+    find_cmd,
+    log_cmd,
+    network_cmd,
+    recover_cmd,
+    serve_cmd,
+    status_cmd,
+)
 from homeport.cli.output import CliExit
 
 app = typer.Typer(
@@ -24,6 +33,7 @@ app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")
 app.add_typer(network_cmd.network_app, name="network")
 app.add_typer(button_cmd.button_app, name="button")
+app.add_typer(recover_cmd.recover_app, name="recover")
 
 
 def run() -> None:

@@ -20,8 +20,9 @@ class SetupService:
         self._audit = audit
 
     def _require_not_installed(self, conn: sqlite3.Connection | None = None) -> None:
+        """Setup runs on a fresh device, or on one that found a configuration backup and may start fresh."""
         state = self._device.state() if conn is None else self._device.state_in(conn)
-        if state != "not-installed":
+        if state not in ("not-installed", "migratable"):
             raise Conflict(
                 f"Setup runs only on a device that is not installed; this one is '{state}'.",
                 code="not_setup_state",

@@ -21,6 +21,10 @@ class VolumeService:
     def __init__(self, paths: list[Path]) -> None:
         self._paths = paths
 
+    @property
+    def paths(self) -> list[Path]:
+        return list(self._paths)
+
     def list(self) -> list[Volume]:
         volumes = []
         for path in self._paths:

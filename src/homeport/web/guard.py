@@ -44,7 +44,7 @@ def services(request: Request) -> Services:
 def state_redirect(request: Request) -> str | None:
     """Where a device that is not in service sends every page."""
     state = services(request).device.state()
-    if state == "not-installed":
+    if state in ("not-installed", "migratable"):
         return "/setup"
     if state == "damaged":
         return "/damaged"

@@ -17,6 +17,7 @@ from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
 from homeport.api.routes.network import neighbours
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
+from homeport.recovery.backups import shared_folders
 from homeport.web import manage, network, recovery, security
 from homeport.web.guard import Redirect, check_form_token, redirect, services, state_redirect, viewer
 from homeport.web.render import render
@@ -59,11 +60,42 @@ def overview(request: Request) -> Response:
     )
 
 
+SETUP_STATES = ("not-installed", "migratable")
+
+
+def _setup_page(request: Request, status: int = 200, **extra: object) -> Response:
+    svc = services(request)
+    found = svc.restore.backups()
+    folders = shared_folders(svc.volumes.paths)
+    context: dict[str, object] = {"form": {"name": svc.device.default_name()}, "backups": found, "folders": folders}
+    context.update(extra)
+    return render(request, "setup.html", status, **context)
+
+
 @router.get("/setup")
 def setup_page(request: Request) -> Response:
-    if services(request).device.state() != "not-installed":
+    if services(request).device.state() not in SETUP_STATES:
         return redirect("/")
-    return render(request, "setup.html", form={"name": services(request).device.default_name()})
+    return _setup_page(request)
+
+
+@router.post("/setup/restore")
+def setup_restore(
+    request: Request, backup: FormText = "", administrator: FormText = "", password: FormText = "",
+    password_again: FormText = "",
+) -> Response:  # fmt: skip
+    svc = services(request)
+    if svc.device.state() not in SETUP_STATES:
+        return redirect("/")
+    restore_form = {"backup": backup, "administrator": administrator}
+    try:
+        if password != password_again:
+            raise InvalidInput.field("password_again", "The two passwords differ; type the same password twice.")
+        svc.restore.restore(backup, administrator, password, Actor(administrator, client_address(request)))
+    except HomeportError as exc:
+        fields = {f"restore_{k}": v for k, v in getattr(exc, "fields", {}).items()}
+        return _setup_page(request, status_of(exc), restore_form=restore_form, errors=fields, error=exc.message)
+    return redirect("/login?done=restored-setup")
 
 
 @router.post("/setup")
@@ -76,16 +108,16 @@ def setup_submit(
 ) -> Response:
     svc = services(request)
     form = {"name": name, "username": username}
-    if svc.device.state() != "not-installed":
+    if svc.device.state() not in SETUP_STATES:
         return redirect("/")
     if password != password_again:
         errors = {"password_again": "The two passwords differ; type the same password twice."}
-        return render(request, "setup.html", 422, form=form, errors=errors)
+        return _setup_page(request, 422, form=form, errors=errors)
     try:
         svc.setup.run(name, username, password, Actor(username, client_address(request)))
     except HomeportError as exc:
         fields = {k.removeprefix("admin."): v for k, v in getattr(exc, "fields", {}).items()}
-        return render(request, "setup.html", status_of(exc), form=form, errors=fields, error=exc.message)
+        return _setup_page(request, status_of(exc), form=form, errors=fields, error=exc.message)
     return redirect("/login?done=setup")
 
 

@@ -32,6 +32,7 @@ DONE_MESSAGES = {
     "lease-renewed": "The DHCP client has been asked to renew its lease.",
     "recovery-password": "Your new password is set and the recovery window is closed. Sign in with it now.",
     "restored": "Restored as it was before the reset.",
+    "restored-setup": "The configuration is restored. Sign in with the administrator and the password you chose.",
     "expired": "Your session has ended; sign in again.",
 }
 

@@ -9,7 +9,10 @@ from homeport.api.errors import documented
 from homeport.api.schemas import (
     DamageOut,
     FeedbackOut,
+    FoundBackupOut,
+    FoundOut,
     HardwareOut,
+    RestoreIn,
     SetupIn,
     SetupOut,
     StatusOut,
@@ -18,7 +21,8 @@ from homeport.api.schemas import (
     VolumeOut,
 )
 from homeport.audit.log import Actor
-from homeport.core.errors import Forbidden
+from homeport.core.errors import Conflict, Forbidden
+from homeport.recovery.backups import shared_folders
 from homeport.services import Services
 
 router = APIRouter(tags=["system"])
@@ -55,6 +59,37 @@ def get_system(svc: ServicesDep) -> SystemOut:
 def post_setup(body: SetupIn, request: Request, svc: ServicesDep) -> SetupOut:
     actor = Actor(body.admin.username, client_address(request))
     user = svc.setup.run(body.name, body.admin.username, body.admin.password, actor)
+    return SetupOut(state=svc.device.state(), name=svc.device.name(), admin=UserOut.of(user))
+
+
+@router.get(
+    "/setup/found", response_model=FoundOut, responses=documented(409),
+    summary="What the setup wizard found on the volumes: configuration backups and shared folders",
+)  # fmt: skip
+def get_found(svc: ServicesDep) -> FoundOut:
+    if svc.device.state() not in ("not-installed", "migratable"):
+        raise Conflict("Only the setup wizard of a fresh device looks for backups.", code="not_setup_state")
+    return FoundOut(
+        backups=[
+            FoundBackupOut(
+                id=b.id,
+                name=str(b.manifest.get("name", "")),
+                created_at=float(b.manifest.get("created_at", 0)),
+                version=str(b.manifest.get("version", "")),
+            )
+            for b in svc.restore.backups()
+        ],
+        shared_folders=[str(p) for p in shared_folders(svc.volumes.paths)],
+    )
+
+
+@router.post(
+    "/setup/restore", status_code=201, response_model=SetupOut, responses=documented(400, 404, 409, 422, 503),
+    summary="Set up by restoring a configuration backup; the chosen administrator gets a new password",
+)  # fmt: skip
+def post_restore(body: RestoreIn, request: Request, svc: ServicesDep) -> SetupOut:
+    actor = Actor(body.administrator, client_address(request))
+    user = svc.restore.restore(body.backup, body.administrator, body.password, actor)
     return SetupOut(state=svc.device.state(), name=svc.device.name(), admin=UserOut.of(user))
 
 
