@@ -1,0 +1,235 @@
+"""Mode 1 and Mode 2 through the real services, the recovery window's sign-in, and the post-recovery report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from homeport.api.app import create_app
+from homeport.recovery.button import Decision
+from homeport.services import Services
+from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, setup_device, sign_in
+from tests.support.clock import FakeClock
+
+LAN_CLIENT = ("192.168.1.50", 40000)  # on the device's subnet (192.168.1.20/24 in the fixtures)
+ROUTED_CLIENT = ("203.0.113.9", 40000)
+
+
+def browser(services: Services, client: tuple[str, int] = LAN_CLIENT) -> TestClient:
+    return TestClient(create_app(services, tarpit_seconds=0), base_url="https://testserver", client=client)
+
+
+@pytest.fixture
+def installed(services: Services) -> Iterator[TestClient]:
+    with browser(services) as owner:
+        setup_device(owner)
+        sign_in(owner)
+        create_user(owner, "bob", password="a long one for b")
+        body = {"hostname": "nas", "interfaces": [{"name": "eth0", "mode": "static", "address": "192.168.1.20/24"}]}
+        assert owner.put("/api/v1/network", json=body).status_code == 200
+        yield owner
+
+
+def mode(owner: TestClient, services: Services, decision: Decision) -> int:
+    reset_id: int = owner.portal.call(services.recovery.run, decision)  # type: ignore[union-attr]
+    return reset_id
+
+
+def hashes(services: Services) -> dict[str, str | None]:
+    with services.db.read() as conn:
+        return {str(r[0]): r[1] for r in conn.execute("SELECT name, password_hash FROM users")}
+
+
+def test_mode_1_resets_what_it_promises_and_keeps_the_rest(
+    installed: TestClient, services: Services, clock: FakeClock
+) -> None:
+    before = hashes(services)
+    mode(installed, services, Decision.MODE_1)
+    system = installed.get("/api/v1/system").json()
+    assert system["state"] == "recovery"
+    assert system["recovery_window_closes_at"] == pytest.approx(clock.now() + 30 * 60)
+    assert installed.get("/api/v1/me").status_code == 401  # every session ended
+    assert hashes(services) == before  # no password hash was touched
+    config = services.network.current()
+    assert [(i.mode, i.mtu) for i in config.interfaces] == [("dhcp", 1500)] and (config.web.http, config.web.https) == (
+        5000,
+        5001,
+    )
+    assert services.settings.security().auto_block_enabled is False
+    assert [p.pattern for p in services.feedback.history if p.device == "led"][-2:] == ["applying", "recovery"]
+    # Whoever still knows their password signs in as before.
+    sign_in(installed)
+    assert installed.get("/api/v1/me").status_code == 200
+
+
+def test_the_built_in_admin_comes_back_through_the_window(installed: TestClient, services: Services) -> None:
+    mode(installed, services, Decision.MODE_1)
+    with browser(services) as lan:
+        login = lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+        assert login.status_code == 200, login.text
+        lan.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        me = lan.get("/api/v1/me").json()
+        assert "recovery" in me, me
+        assert me["recovery"] is True and me["restricted"] is True
+        refused = lan.get("/api/v1/users")
+        assert refused.status_code == 403 and error_code(refused) == "password_change_required"
+        weak = lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "short"})
+        assert weak.status_code == 422
+        done = lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "a brand new secret pass"})
+        assert done.status_code == 204
+        assert lan.get("/api/v1/me").status_code == 401  # the recovery session ended with it
+    assert services.device.state() == "ready"
+    admin = services.accounts.get_user("admin")
+    assert admin.enabled and services.hasher.verify(admin.password_hash, "a brand new secret pass")
+    with browser(services) as lan:
+        again = lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+        assert again.status_code == 401  # the window closed once the recovery password was set
+        sign_in(lan, "admin", "a brand new secret pass")
+
+
+def test_the_window_admits_only_administrators_from_the_local_network(
+    installed: TestClient, services: Services
+) -> None:
+    mode(installed, services, Decision.MODE_1)
+    with browser(services, ROUTED_CLIENT) as remote:
+        routed = remote.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+        assert routed.status_code == 403 and error_code(routed) == "recovery_local_only"
+    with browser(services) as lan:
+        user = lan.post("/api/v1/auth/login", json={"username": "bob", "password": ""})
+        assert user.status_code == 401
+        nobody = lan.post("/api/v1/auth/login", json={"username": "nobody", "password": ""})
+        assert nobody.status_code == 401
+        assert lan.post("/api/v1/auth/login", json={"username": ADMIN, "password": ""}).status_code == 200
+    assert services.device.state() == "recovery"
+
+
+def test_the_window_closes_on_time(installed: TestClient, services: Services, clock: FakeClock) -> None:
+    mode(installed, services, Decision.MODE_1)
+    clock.advance(30 * 60 - 1)
+    assert services.recovery.close_window_if_due() is False
+    clock.advance(1)
+    assert services.recovery.close_window_if_due() is True
+    assert services.device.state() == "ready"
+    with browser(services) as lan:
+        assert lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""}).status_code == 401
+
+
+def test_empty_passwords_do_nothing_outside_recovery(installed: TestClient) -> None:
+    answer = installed.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+    assert answer.status_code == 401 and error_code(answer) == "wrong_credentials"
+
+
+def test_the_report_and_its_one_click_restores(installed: TestClient, services: Services) -> None:
+    reset_id = mode(installed, services, Decision.MODE_1)
+    with browser(services) as lan:
+        login = lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+        lan.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "a brand new secret pass"})
+    sign_in(installed)
+    report = installed.get("/api/v1/recovery/report").json()
+    assert report["reset"] == reset_id
+    items = {i["key"]: i for i in report["items"]}
+    assert set(items) == {"network", "auto_block", "builtin_admin"}
+    assert "192.168.1.20/24" in items["network"]["before"] and "DHCP" in items["network"]["now"]
+    checks = {c["title"]: c["ok"] for c in report["checklist"]}
+    assert checks["At least two administrators who can sign in"] is False
+    assert checks["The built-in admin is disabled"] is False
+    for key in ("auto_block", "builtin_admin", "network"):
+        answer = installed.post(f"/api/v1/recovery/report/{reset_id}/restore/{key}")
+        assert answer.status_code == 200, answer.text
+    assert services.settings.security().auto_block_enabled is True
+    assert services.accounts.get_user("admin").enabled is False
+    assert str(services.network.current().interface("eth0").address) == "192.168.1.20/24"  # type: ignore[union-attr]
+    report = installed.get("/api/v1/recovery/report").json()
+    assert all(i["restored"] for i in report["items"])
+    assert installed.post(f"/api/v1/recovery/report/{reset_id}/restore/auto_block").status_code == 409
+    assert 'data-testid="reset-banner"' in installed.get("/").text
+    assert installed.post(f"/api/v1/recovery/report/{reset_id}/acknowledge").status_code == 204
+    assert 'data-testid="reset-banner"' not in installed.get("/").text
+
+
+def checksums(volume: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(volume)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(volume.rglob("*"))
+        if p.is_file() and p.relative_to(volume).parts[0] != "@homeport"
+    }
+
+
+def test_mode_2_backs_up_to_the_volume_resets_and_restores_through_the_wizard(
+    installed: TestClient, services: Services
+) -> None:
+    volume = services.volumes.paths[0]
+    (volume / "photos").mkdir()
+    (volume / "photos" / "holiday.jpg").write_bytes(b"\xff\xd8" + bytes(range(256)) * 40)
+    (volume / "notes.txt").write_text("keep me")
+    data_before = checksums(volume)
+    create_user(installed, "carol", password="a secret long enough", groups=["administrators"])
+    mode(installed, services, Decision.MODE_2)
+    [backup] = sorted((volume / "@homeport" / "config").iterdir())
+    assert {p.name for p in backup.iterdir()} == {"config.sqlite", "audit.jsonl", "manifest.json"}
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["serial"] == services.device.identity.serial
+    assert checksums(volume) == data_before
+    assert services.device.state() == "migratable"
+    assert [u.name for u in services.accounts.list_users()] == ["admin"]
+    assert services.audit.query(action="system.setup")  # the log survived
+    with browser(services) as wizard:
+        found = wizard.get("/api/v1/setup/found").json()
+        assert [b["name"] for b in found["backups"]] == ["nas"]
+        assert found["shared_folders"] == [str(volume / "photos")]
+        wrong = wizard.post("/api/v1/setup/restore", json={"backup": found["backups"][0]["id"], "administrator": "bob",
+                                                            "password": "a fresh admin password"})  # fmt: skip
+        assert wrong.status_code == 422
+        done = wizard.post("/api/v1/setup/restore", json={"backup": found["backups"][0]["id"], "administrator": ADMIN,
+                                                           "password": "a fresh admin password"})  # fmt: skip
+        assert done.status_code == 201, done.text
+    assert services.device.state() == "ready" and services.device.name() == "nas"
+    with browser(services) as lan:
+        assert lan.post("/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD}).status_code == 401
+        sign_in(lan, ADMIN, "a fresh admin password")
+        carol = lan.post("/api/v1/auth/login", json={"username": "carol", "password": "a secret long enough"})
+        assert carol.status_code == 401  # every administrator must set a new password
+        lan.headers.pop("X-CSRF-Token", None)
+        sign_in(lan, "bob", "a long one for b")  # other accounts come back as they were
+    assert checksums(volume) == data_before
+
+
+def test_an_interrupted_reset_is_finished_at_start_and_an_unstarted_one_dropped(
+    installed: TestClient, services: Services
+) -> None:
+    from homeport.recovery import journal
+
+    with services.db.write() as conn:
+        abandoned = journal.begin(conn, "mode1", services.clock.now(), {})
+        committed = journal.begin(conn, "mode1", services.clock.now(), {})
+        services.network.stage_defaults(conn, "staged before a crash")
+        journal.set_stage(conn, committed, "committed")
+    installed.portal.call(services.recovery.resume)  # type: ignore[union-attr]
+    with services.db.read() as conn:
+        assert journal.find(conn, abandoned).stage == "abandoned"  # type: ignore[union-attr]
+        assert journal.find(conn, committed).stage == "applied"  # type: ignore[union-attr]
+
+
+def test_no_http_endpoint_can_start_a_reset(services: Services) -> None:
+    network_paths = create_app(services).openapi()["paths"]
+    words = ("button", "reset", "mode1", "mode2", "mode-1", "mode-2", "factory")
+    fixed_parts = {p: re.sub(r"\{[^}]+\}", "", p).lower() for p in network_paths}  # path parameters aside
+    assert not [p for p, fixed in fixed_parts.items() if any(w in fixed for w in words)]
+    # The recovery routes there only read the report and put things back.
+    assert {p for p in network_paths if p.startswith("/api/v1/recovery")} == {
+        "/api/v1/recovery/report",
+        "/api/v1/recovery/report/{reset_id}/restore/{item}",
+        "/api/v1/recovery/report/{reset_id}/acknowledge",
+    }
+    with browser(services) as lan:
+        for path in ("/api/v1/button", "/api/v1/recovery/mode1", "/api/v1/reset"):
+            assert lan.post(path, json={"action": "hold", "seconds": 5}).status_code in (404, 405)
+    local_paths = create_app(services, local=True).openapi()["paths"]
+    assert "/api/v1/button" in local_paths  # only root, on the machine, through the socket
