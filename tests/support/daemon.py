@@ -34,6 +34,7 @@ class Daemon:
     http_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -50,7 +51,9 @@ class Daemon:
     def start(self, wait: bool = True) -> Daemon:
         self.log_path = self.home.parent / f"daemon-{self.https_port}-{time.monotonic_ns()}.log"
         log = self.log_path.open("wb")
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **self.env}
+        )
         log.close()
         if wait:
             self.wait_ready()
