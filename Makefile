@@ -12,7 +12,7 @@ HTTPS_PORT ?= 5001
 # Debian packages the tests drive for real: Chromium (console e2e), fonts for its screenshots,
 # NSS tools (to make Chromium trust the device CA), iproute2 (interfaces, namespaces), and for the LAN lab:
 # dnsmasq (DHCP server), busybox udhcpc (DHCP client), dig (an independent mDNS client), curl.
-TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2 dnsmasq-base udhcpc bind9-dnsutils curl
+TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2 dnsmasq-base udhcpc bind9-dnsutils curl e2fsprogs mount
 
 .PHONY: run test bench lint format system-deps clean
 
