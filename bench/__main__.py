@@ -180,6 +180,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    from bench import network
+    from bench import network, recovery
 
     network.main()
+    recovery.main()

@@ -1,5 +1,6 @@
 """Run in the LAN lab's client namespace: report when a device first answers HTTPS on an address, and when
-`homeport find`'s browser first lists it there. Prints one JSON line: {"https": t, "found": t} (wall clock)."""
+`homeport find`'s browser first lists it there; with a STATE, when it answers (and is listed) in that state,
+and when its sign-in page is served there. Prints one JSON line of wall-clock times."""
 
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ from zeroconf.asyncio import AsyncZeroconf
 from homeport.discovery.finder import Browser
 
 
-async def https_answers(address: str, context: ssl.SSLContext, deadline: float) -> float | None:
+async def https_answers(
+    address: str, context: ssl.SSLContext, deadline: float, state: str | None = None, path: str = "/api/v1/system"
+) -> float | None:
     while time.time() < deadline:
         connection = http.client.HTTPSConnection(address, 5001, context=context, timeout=0.3)
         try:
-            await asyncio.to_thread(connection.request, "GET", "/api/v1/system")
-            if (await asyncio.to_thread(connection.getresponse)).status == 200:
+            await asyncio.to_thread(connection.request, "GET", path)
+            answer = await asyncio.to_thread(connection.getresponse)
+            body = await asyncio.to_thread(answer.read)
+            if answer.status == 200 and (state is None or json.loads(body).get("state") == state):
                 return time.time()
         except (OSError, http.client.HTTPException):
             pass
@@ -31,13 +36,13 @@ async def https_answers(address: str, context: ssl.SSLContext, deadline: float) 
     return None
 
 
-async def listed(address: str, deadline: float) -> float | None:
+async def listed(address: str, deadline: float, state: str | None = None) -> float | None:
     zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
     browser = Browser()
     await browser.start(zeroconf.zeroconf)
     try:
         while time.time() < deadline:
-            if any(address in s.addresses for s in browser.sightings.values()):
+            if any(address in s.addresses and state in (None, s.state) for s in browser.sightings.values()):
                 return time.time()
             await asyncio.sleep(0.01)
         return None
@@ -46,13 +51,17 @@ async def listed(address: str, deadline: float) -> float | None:
         await zeroconf.async_close()
 
 
-async def main(address: str, ca: str, timeout: float) -> None:
+async def main(address: str, ca: str, timeout: float, state: str | None) -> None:
     deadline = time.time() + timeout
     context = ssl.create_default_context(cafile=ca)
     print("ready", flush=True)
-    https, found = await asyncio.gather(https_answers(address, context, deadline), listed(address, deadline))
-    print(json.dumps({"https": https, "found": found}), flush=True)
+    https, found, login = await asyncio.gather(
+        https_answers(address, context, deadline, state),
+        listed(address, deadline, state),
+        https_answers(address, context, deadline, None, "/login") if state else asyncio.sleep(0, None),
+    )
+    print(json.dumps({"https": https, "found": found, "login": login}), flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None))
