@@ -206,3 +206,12 @@ def test_the_security_page_saves_settings_and_lifts_blocks(browser: TestClient, 
     unblocked = browser.post("/security/unblock", data={"csrf_token": token, "address": "198.51.100.7"})
     assert unblocked.status_code == 303
     assert services.throttle.blocklist.active() == []
+
+
+def test_the_overview_shows_the_reset_button_and_its_virtual_signals(browser: TestClient, services: Services) -> None:
+    setup_device(browser)
+    sign_in_form(browser)
+    services.feedback.play("one-beep")
+    page = browser.get("/").text
+    assert 'data-testid="hardware"' in page and "virtual" in page
+    assert "buzzer: one-beep" in page and "led: one-beep" in page

@@ -6,8 +6,10 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -268,3 +270,29 @@ def test_the_console_moves_to_new_ports(lan: Lan, device: LanDevice) -> None:
     assert moved.stdout == f"https://{address}:8443/login"
     seen = sees(lan, address)
     assert seen is not None and seen["https_port"] == 8443
+
+
+def test_nothing_sent_to_the_device_over_udp_changes_it(lan: Lan, device: LanDevice) -> None:
+    """mDNS carries no commands: queries, bogus answers and junk on 5353 and elsewhere leave the device as it was."""
+    address = dhcp_address(lan).split("/")[0]
+    before = device.api("GET", "/system")
+    script = (
+        "import os,socket,struct\n"
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        f"s.setsockopt(socket.IPPROTO_IP,socket.IP_MULTICAST_IF,socket.inet_aton('{CLIENT_ADDRESS}'))\n"
+        "name=b''.join(bytes([len(p)])+p for p in b'homeport-x._homeport._tcp.local'.split(b'.'))+b'\\0'\n"
+        "answer=struct.pack('>HHHHHH',0,0x8400,0,1,0,0)+name+struct.pack('>HHIH',16,0x8001,120,14)+b'\\rstate=recovery'\n"
+        f"for port in (5353, 5000, 5001, 67, 68):\n"
+        "    for payload in (answer, os.urandom(512), b'reset mode1', b''):\n"
+        f"        s.sendto(payload, ('{address}', port)); s.sendto(payload, ('224.0.0.251', 5353))\n"
+    )
+    done = lan.run(lan.client, [sys.executable, "-c", script])
+    assert done.returncode == 0, done.stderr
+    time.sleep(1)
+    after = device.api("GET", "/system")
+    assert after == before and device.cli("status").returncode == 0
+    conn = sqlite3.connect(device.home / "config.sqlite")
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM recovery_resets").fetchone()[0] == 0
+    finally:
+        conn.close()

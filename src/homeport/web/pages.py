@@ -52,6 +52,8 @@ def overview(request: Request) -> Response:
         request,
         "overview.html",
         neighbours=neighbours(svc),
+        hardware=svc.button.source.description,
+        feedback=svc.feedback,
         me=who.user,
         csrf=who.csrf,
         info=svc.device.info(),
