@@ -219,3 +219,12 @@ def test_a_delayed_account_is_answered_after_a_pause_too(services: Services) -> 
         started = time.monotonic()
         assert guess(attacker, "bob") == 401  # a plain failure is not delayed
         assert time.monotonic() - started < 0.3
+
+
+def test_trying_again_while_told_to_wait_ends_in_an_address_block(clients: tuple[TestClient, TestClient]) -> None:
+    attacker, _ = clients
+    assert [guess(attacker, "bob") for _ in range(5)] == [401] * 5
+    refused = [guess(attacker, "bob") for _ in range(5)]
+    assert refused == [429] * 5  # the pair's delay; each refusal also counts against the address
+    blocked = attacker.post("/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+    assert blocked.status_code == 429 and error_code(blocked) == "address_blocked"

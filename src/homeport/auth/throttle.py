@@ -80,25 +80,52 @@ class LoginThrottle:
                 retry_after=int(until - self._clock.now()) + 1,
                 code="address_blocked",
             )
+        refusal: TooManyAttempts | None = None
         with self._lock:
             self._prune(now)
             pair = self._pairs.setdefault((account, key), _Window())
+            per_account = self._accounts.setdefault(account, _Window())
             if pair.until > now:
-                raise TooManyAttempts(
+                refusal = TooManyAttempts(
                     "Too many failed sign-ins for this account from this address. Wait, then try again.",
                     retry_after=int(pair.until - now) + 1,
                     code="account_protection",
                 )
-            per_account = self._accounts.setdefault(account, _Window())
-            if per_account.until > now:
-                raise TooManyAttempts(
+            elif per_account.until > now:
+                refusal = TooManyAttempts(
                     "This account has had too many failed sign-ins. Wait, then try again.",
                     retry_after=int(per_account.until - now) + 1,
                     code="account_paused",
                 )
-            pair.in_flight += 1
-            self._addresses.setdefault(key, _Window()).in_flight += 1
-            per_account.in_flight += 1
+            else:
+                pair.in_flight += 1
+                self._addresses.setdefault(key, _Window()).in_flight += 1
+                per_account.in_flight += 1
+        if refusal is not None:
+            # Trying again while told to wait counts against the address like a failure: an address that keeps
+            # at it gets auto-blocked, and is then refused before its requests cost anything at all.
+            self._count_against_address(key, address, now, settings)
+            raise refusal
+
+    def _count_against_address(self, key: str, address: str, now: float, settings: SecuritySettings) -> Block | None:
+        with self._lock:
+            block_for = self._note_against_address(key, address, now, settings)
+        return self._block(key, block_for, settings)
+
+    def _note_against_address(self, key: str, address: str, now: float, settings: SecuritySettings) -> float | None:
+        """Under the lock: count one failure (or refusal) for the address; how long to block it, if at all."""
+        window = self._addresses.setdefault(key, _Window())
+        window.failures.append(now)
+        over = window.count(now, settings.auto_block_window_minutes * 60) >= settings.auto_block_attempts
+        if settings.auto_block_enabled and over and not _allowed(address, settings.allow_list):
+            window.failures.clear()
+            return self._escalated(key, now, settings.auto_block_minutes * 60)
+        return None
+
+    def _block(self, key: str, seconds: float | None, settings: SecuritySettings) -> Block | None:
+        if seconds is None:
+            return None
+        return self.blocklist.add(key, seconds, f"{settings.auto_block_attempts} failed or refused sign-ins")
 
     def succeeded(self, account: str, address: str) -> None:
         key, account = throttle_key(address), account.casefold()
@@ -111,7 +138,6 @@ class LoginThrottle:
         """Record a failure; returns whether it started a block or a delay."""
         key, account = throttle_key(address), account.casefold()
         now = self._clock.monotonic()
-        block_for: float | None = None
         pair_delayed = False
         with self._lock:
             self._release(account, key)
@@ -126,16 +152,8 @@ class LoginThrottle:
             if len(per_account.failures) >= ACCOUNT_CONSECUTIVE_LIMIT:
                 per_account.until = now + ACCOUNT_PAUSE_SECONDS
                 per_account.failures.clear()
-            window = self._addresses.setdefault(key, _Window())
-            window.failures.append(now)
-            over = window.count(now, settings.auto_block_window_minutes * 60) >= settings.auto_block_attempts
-            if settings.auto_block_enabled and over and not _allowed(address, settings.allow_list):
-                window.failures.clear()
-                block_for = self._escalated(key, now, settings.auto_block_minutes * 60)
-        blocked = None
-        if block_for is not None:
-            blocked = self.blocklist.add(key, block_for, f"{settings.auto_block_attempts} failed sign-ins")
-        return Verdict(blocked=blocked, pair_delayed=pair_delayed)
+            block_for = self._note_against_address(key, address, now, settings)
+        return Verdict(blocked=self._block(key, block_for, settings), pair_delayed=pair_delayed)
 
     def abandoned(self, account: str, address: str) -> None:
         """The attempt ended without a verdict (e.g. the hashing queue was full): forget it."""
