@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.network import fmt
 from tests.support.lan import SUBNET, Lan, LanDevice, lan_lab, wait_for
 
 RUNS = 3
@@ -25,10 +27,6 @@ def decided_at(device: LanDevice) -> float:
         )
     finally:
         conn.close()
-
-
-def fmt(value: float | None) -> str:
-    return "never" if value is None else f"{value:.2f} s"
 
 
 def main() -> None:
@@ -73,6 +71,7 @@ def main() -> None:
                   "python-zeroconf). Goal: within 3 s of the decision.")  # fmt: skip
         finally:
             device.stop()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def recover_with_password(lan: Lan, device: LanDevice, address: str) -> None:

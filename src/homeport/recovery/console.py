@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from homeport.accounts import repository
 from homeport.accounts.guardrails import sign_in_problem
@@ -130,10 +130,14 @@ class NetworkToDhcp:
     name: str = "network-dhcp"
     summary: str = "every interface to DHCP, MTU 1500, console ports 5000/5001"
 
+    @staticmethod
+    def _current(conn: Any) -> snapshots.Snapshot | None:
+        current = read_value(conn, CURRENT_KEY)
+        return snapshots.find(conn, int(current)) if current is not None else None
+
     def plan(self, store: Store) -> list[str]:
         with store.db.read() as conn:
-            current = read_value(conn, CURRENT_KEY)
-            found = snapshots.find(conn, int(current)) if current is not None else None
+            found = self._current(conn)
         if found is None:
             return ["nothing: the device has never left DHCP"]
         before = "; ".join(f"{i.name}: {i.address if i.mode == 'static' else 'DHCP'}" for i in found.config.interfaces)
@@ -142,8 +146,7 @@ class NetworkToDhcp:
     def apply(self, store: Store) -> list[str]:
         changes = self.plan(store)
         with store.db.write() as conn:
-            current = read_value(conn, CURRENT_KEY)
-            found = snapshots.find(conn, int(current)) if current is not None else None
+            found = self._current(conn)
             if found is None:
                 return changes
             config = dhcp_everywhere(found.config.hostname, [(i.name, i.mac) for i in found.config.interfaces])
