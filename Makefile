@@ -10,9 +10,10 @@ VOLUME ?= var/volume1
 HTTP_PORT ?= 5000
 HTTPS_PORT ?= 5001
 # Debian packages the tests drive for real: Chromium (console e2e), fonts for its screenshots,
-# NSS tools (to make Chromium trust the device CA), iproute2 (interfaces, namespaces), and for the LAN lab:
-# dnsmasq (DHCP server), busybox udhcpc (DHCP client), dig (an independent mDNS client), curl.
-TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2 dnsmasq-base udhcpc bind9-dnsutils curl e2fsprogs mount
+# NSS tools (to make Chromium trust the device CA), iproute2 (interfaces, namespaces), for the LAN lab:
+# dnsmasq (DHCP server), busybox udhcpc (DHCP client), dig (an independent mDNS client), curl;
+# e2fsprogs and mount (loop-mounted ext4 volumes), and testssl.sh (an outside audit of the HTTPS server).
+TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2 dnsmasq-base udhcpc bind9-dnsutils curl e2fsprogs mount testssl.sh
 
 .PHONY: run test bench lint format system-deps clean
 

@@ -82,6 +82,9 @@ def recover_with_password(lan: Lan, device: LanDevice, address: str) -> None:
         "{'content-type':'application/json'});r=c.getresponse();b=json.loads(r.read())\n"
         "h={'content-type':'application/json','Cookie':r.getheader('set-cookie').split(';')[0],"
         "'X-CSRF-Token':b['csrf_token']}\n"
+        # The owner confirms at the device with a short press of the (virtual) reset button.
+        f"import subprocess;subprocess.run([sys.executable,'-m','homeport','button','hold','1','--home',"
+        f"'{device.home}'],check=True,capture_output=True)\n"
         "c.request('PUT','/api/v1/me/password',json.dumps({'current_password':'',"
         "'new_password':'a benchmark passphrase'}),h);print(c.getresponse().status)\n"
     )

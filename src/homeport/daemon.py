@@ -23,6 +23,7 @@ from homeport.advisor.report import RecoveryReport
 from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.blocklist import BlockList
 from homeport.auth.credentials import CredentialService
+from homeport.auth.devices import DeviceTokens
 from homeport.auth.login import LoginService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
@@ -40,12 +41,12 @@ from homeport.network.backends.virtual import VirtualBackend
 from homeport.network.dhcp import DhcpEvent
 from homeport.network.interfaces import HostInterface, HostInterfaces, InterfaceReader, host_addresses, primary_mac
 from homeport.network.listeners import FixedPorts
+from homeport.network.local import LocalNetworks
 from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, WebListeners
-from homeport.recovery.access import RecoveryAccess
+from homeport.recovery.access import PRESENCE_SECONDS, RecoveryAccess
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
-from homeport.recovery.window import IpNetwork
 from homeport.services import Services
 from homeport.store.db import Database
 from homeport.store.migrations import MIGRATIONS, Migration
@@ -77,6 +78,7 @@ class BuildOptions:
     network: NetworkKind = "virtual"
     interfaces: tuple[str, ...] = ()  # managed interfaces; empty: every physical-looking one
     confirm_seconds: int = DEFAULT_CONFIRM_SECONDS
+    presence_seconds: float = PRESENCE_SECONDS
     resolv_conf: Path = Path("/etc/resolv.conf")
     networkd_dir: Path = DEFAULT_NETWORKD_DIRECTORY
     networkctl: tuple[str, ...] = ("networkctl",)
@@ -159,8 +161,10 @@ def build_services(
     settings = SettingsService(db, audit)
     hasher = PasswordHasher(_argon2_parameters(db, options.argon2), workers=options.hash_workers)
     sessions = SessionService(db, clock, settings)
-    throttle = LoginThrottle(clock, BlockList(db, clock))
-    login = LoginService(db, clock, hasher, throttle, sessions, settings, device, audit)
+    local = LocalNetworks(interfaces, managed)
+    bus.subscribe(AddressesChanged, local.invalidate)
+    throttle = LoginThrottle(clock, BlockList(db, clock), local.attached)
+    login = LoginService(db, clock, hasher, throttle, sessions, settings, device, audit, DeviceTokens(db, clock))
     accounts = AccountService(db, clock, hasher, settings, sessions, audit)
     setup = SetupService(db, device, accounts, audit)
     tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA", options.tls_issuer)
@@ -185,7 +189,9 @@ def build_services(
     volumes = list(options.volumes)
     parts = RecoveryParts(db, clock, device, network, settings, sessions, throttle, audit, volumes, feedback.play)
     executor = RecoveryExecutor(parts)
-    access = RecoveryAccess(db, clock, device, accounts, audit, lambda: _local_networks(interfaces), feedback.play)
+    access = RecoveryAccess(
+        db, clock, device, accounts, sessions, settings, audit, local, feedback.play, options.presence_seconds
+    )
     login.recovery = access
     audit.prune()
     throttle.blocklist.purge_expired()
@@ -202,7 +208,7 @@ def build_services(
         throttle=throttle,
         login=login,
         accounts=accounts,
-        credentials=CredentialService(accounts, login),
+        credentials=CredentialService(accounts, login, settings),
         setup=setup,
         volumes=VolumeService(volumes),
         tls=tls,
@@ -213,15 +219,10 @@ def build_services(
         recovery_access=access,
         report=RecoveryReport(db, settings, network, accounts, audit),
         restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volumes),
-        button=ButtonDriver(button, executor, feedback.play),
+        button=ButtonDriver(button, executor, feedback.play, access.confirm_presence),
         feedback=feedback,
         started_at=clock.monotonic(),
     )
-
-
-def _local_networks(interfaces: InterfaceReader) -> list[IpNetwork]:
-    """The subnets the device is directly attached to (for the recovery window's "local only" rule)."""
-    return [address.network for link in interfaces.interfaces() for address in link.addresses]
 
 
 def _keep_certificate_current(
@@ -299,6 +300,7 @@ async def start_services(services: Services) -> None:
     """What needs the event loop: apply the network settings, finish an interrupted reset, announce, watch
     the reset button."""
     services.feedback.bind(asyncio.get_running_loop())
+    services.recovery_access.bind(asyncio.get_running_loop())
     await services.network.start()
     await services.recovery.resume()
     if services.advertiser is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import stat
@@ -52,12 +53,37 @@ class Home:
         return self.root / "serial"
 
     def prepare(self) -> None:
-        """Create the home (mode 0700) or check that an existing one is ours and private."""
+        """Create the home (mode 0700) or check that an existing one is ours and private.
+
+        The home itself is never followed if it is a symlink: checked with lstat, then opened with O_NOFOLLOW
+        and checked and chmodded through that descriptor, so a link swapped in between cannot redirect the chmod.
+        """
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            info = self.root.stat()
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.root, 0o700)  # does not follow a symlink in the last component (EEXIST)
+            info = os.lstat(self.root)
         except OSError as exc:
             raise HomeUnusable(f"Cannot create or read the home {self.root}: {exc.strerror}.") from exc
+        if stat.S_ISLNK(info.st_mode):
+            raise self._is_symlink()
+        if not stat.S_ISDIR(info.st_mode):
+            raise self._not_a_folder()
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:  # ELOOP / ENOTDIR: replaced by a link or a file since the lstat
+            if exc.errno == errno.ELOOP:
+                raise self._is_symlink() from exc
+            if exc.errno == errno.ENOTDIR:
+                raise self._not_a_folder() from exc
+            raise HomeUnusable(f"Cannot open the home {self.root}: {exc.strerror}.") from exc
+        try:
+            self._check_private(os.fstat(fd))
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
+
+    def _check_private(self, info: os.stat_result) -> None:
         if info.st_uid != os.geteuid():
             raise HomeUnusable(
                 f"The home {self.root} belongs to user id {info.st_uid}, not to this process ({os.geteuid()}). "
@@ -69,7 +95,19 @@ class Home:
             raise HomeUnusable(f"The home {self.root} is not writable; check its permissions.")
         if len(str(self.socket_path.absolute())) > UNIX_SOCKET_PATH_MAX:
             raise HomeUnusable(f"The home path {self.root} is too long for the CLI socket; choose a shorter --home.")
-        os.chmod(self.root, 0o700)
+
+    def _not_a_folder(self) -> HomeUnusable:
+        return HomeUnusable(f"The home {self.root} is not a folder; move it out of the way, or choose another --home.")
+
+    def _is_symlink(self) -> HomeUnusable:
+        try:
+            target = f" (to {os.readlink(self.root)})"
+        except OSError:
+            target = ""
+        return HomeUnusable(
+            f"The home {self.root} is a symbolic link{target}; Homeport does not follow it, so that nobody can "
+            "point its private files elsewhere. Give the real folder as --home, or replace the link with a folder."
+        )
 
     def lock(self) -> int:
         """Take the home's lock for the life of the process; returns the file descriptor to keep open."""

@@ -18,6 +18,7 @@ import uvicorn
 
 from homeport.core.errors import OperationFailed
 from homeport.network.model import WebPorts
+from homeport.slow_clients import DAEMON_TIMEOUTS, ClientTimeouts, guarded_protocol
 
 
 class PortUnavailable(Exception):
@@ -32,16 +33,19 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-def uvicorn_config(app: Any, ssl_context: Any = None) -> uvicorn.Config:
+def uvicorn_config(app: Any, ssl_context: Any = None, timeouts: ClientTimeouts = DAEMON_TIMEOUTS) -> uvicorn.Config:
+    """Every listener's settings; the keep-alive, header and body timeouts are the protocol's (slow_clients)."""
     return uvicorn.Config(
         app,
         lifespan="off",
-        http="httptools",
+        http=guarded_protocol(timeouts),
+        # Never believe forwarding headers here (uvicorn would from loopback): api/forwarded.py decides.
+        proxy_headers=False,
+        forwarded_allow_ips=[],
         access_log=False,
         server_header=False,
         date_header=True,
         log_config=None,
-        timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
         ssl_context_factory=None if ssl_context is None else (lambda *_: ssl_context),
     )

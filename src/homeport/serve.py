@@ -51,7 +51,9 @@ def configure_logging() -> None:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.dev.ConsoleRenderer(colors=False),
+            # Plain tracebacks: rich's (the default when rich is installed) prints every frame's locals,
+            # which would put a password from the sign-in path into the log.
+            structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback),
         ],
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
@@ -98,7 +100,9 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
     urls = console_urls(options.binds, web.ports.https, services.device.name())
     ca = services.tls.ca_certificate_pem()
     web.attach(
-        create_app(services, urls=urls), services.tls.server_context(), lambda port: create_redirect_app(ca, port)
+        create_app(services, urls=urls),
+        services.tls.server_context(),
+        lambda port: create_redirect_app(ca, port, services.tls.known_hosts),
     )
     local = QuietServer(uvicorn_config(create_app(services, local=True, urls=urls)))
     loop = asyncio.get_running_loop()

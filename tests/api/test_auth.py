@@ -32,9 +32,9 @@ def verify_calls(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[st
     calls: list[str] = []
     original = services.hasher.verify
 
-    def counting(password_hash: str | None, password: str) -> bool:
+    def counting(password_hash: str | None, password: str, *, first: bool = False) -> bool:
         calls.append(password_hash or "")
-        return original(password_hash, password)
+        return original(password_hash, password, first=first)
 
     monkeypatch.setattr(services.hasher, "verify", counting)
     return calls

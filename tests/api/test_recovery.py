@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,31 +13,9 @@ from starlette.testclient import TestClient
 from homeport.api.app import create_app
 from homeport.recovery.button import Decision
 from homeport.services import Services
-from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, setup_device, sign_in
+from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, sign_in
 from tests.support.clock import FakeClock
-
-LAN_CLIENT = ("192.168.1.50", 40000)  # on the device's subnet (192.168.1.20/24 in the fixtures)
-ROUTED_CLIENT = ("203.0.113.9", 40000)
-
-
-def browser(services: Services, client: tuple[str, int] = LAN_CLIENT) -> TestClient:
-    return TestClient(create_app(services, tarpit_seconds=0), base_url="https://testserver", client=client)
-
-
-@pytest.fixture
-def installed(services: Services) -> Iterator[TestClient]:
-    with browser(services) as owner:
-        setup_device(owner)
-        sign_in(owner)
-        create_user(owner, "bob", password="a long one for b")
-        body = {"hostname": "nas", "interfaces": [{"name": "eth0", "mode": "static", "address": "192.168.1.20/24"}]}
-        assert owner.put("/api/v1/network", json=body).status_code == 200
-        yield owner
-
-
-def mode(owner: TestClient, services: Services, decision: Decision) -> int:
-    reset_id: int = owner.portal.call(services.recovery.run, decision)  # type: ignore[union-attr]
-    return reset_id
+from tests.support.recovery import ROUTED_CLIENT, browser, mode
 
 
 def hashes(services: Services) -> dict[str, str | None]:
@@ -73,12 +50,17 @@ def test_the_built_in_admin_comes_back_through_the_window(installed: TestClient,
     with browser(services) as lan:
         login = lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
         assert login.status_code == 200, login.text
+        assert login.json()["awaiting_presence"] is True
         lan.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         me = lan.get("/api/v1/me").json()
         assert "recovery" in me, me
-        assert me["recovery"] is True and me["restricted"] is True
+        assert me["recovery"] is True and me["restricted"] is True and me["awaiting_presence"] is True
         refused = lan.get("/api/v1/users")
         assert refused.status_code == 403 and error_code(refused) == "password_change_required"
+        early = lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "a brand new secret pass"})
+        assert early.status_code == 403 and error_code(early) == "recovery_presence_required"
+        services.recovery_access.confirm_presence()  # a short press of the reset button
+        assert lan.get("/api/v1/me").json()["awaiting_presence"] is False
         weak = lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "short"})
         assert weak.status_code == 422
         done = lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "a brand new secret pass"})
@@ -113,9 +95,13 @@ def test_the_window_closes_on_time(installed: TestClient, services: Services, cl
     mode(installed, services, Decision.MODE_1)
     clock.advance(30 * 60 - 1)
     assert services.recovery.close_window_if_due() is False
+    assert services.settings.security().auto_block_enabled is False
     clock.advance(1)
     assert services.recovery.close_window_if_due() is True
     assert services.device.state() == "ready"
+    assert services.settings.security().auto_block_enabled is True  # back on as the window closes
+    records = [r for r in services.audit.query(limit=20) if r.action == "settings.auto_block_restored"]
+    assert len(records) == 1 and records[0].actor == "system"
     with browser(services) as lan:
         assert lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""}).status_code == 401
 
@@ -127,23 +113,31 @@ def test_empty_passwords_do_nothing_outside_recovery(installed: TestClient) -> N
 
 def test_the_report_and_its_one_click_restores(installed: TestClient, services: Services) -> None:
     reset_id = mode(installed, services, Decision.MODE_1)
+    assert services.settings.security().auto_block_enabled is False  # off while the window is open
     with browser(services) as lan:
         login = lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
         lan.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        services.recovery_access.confirm_presence()
         lan.put("/api/v1/me/password", json={"current_password": "", "new_password": "a brand new secret pass"})
+    # The window closed with the recovery password: auto block is back on by itself.
+    assert services.settings.security().auto_block_enabled is True
     sign_in(installed)
     report = installed.get("/api/v1/recovery/report").json()
     assert report["reset"] == reset_id
     items = {i["key"]: i for i in report["items"]}
     assert set(items) == {"network", "auto_block", "builtin_admin"}
     assert "192.168.1.20/24" in items["network"]["before"] and "DHCP" in items["network"]["now"]
+    assert (
+        items["auto_block"]["now"] == "on"
+        and "was off while the recovery window was open" in (items["auto_block"]["title"])
+    )
+    assert items["auto_block"]["restored"] is True and items["auto_block"]["restorable"] is False
     checks = {c["title"]: c["ok"] for c in report["checklist"]}
     assert checks["At least two administrators who can sign in"] is False
     assert checks["The built-in admin is disabled"] is False
-    for key in ("auto_block", "builtin_admin", "network"):
+    for key in ("builtin_admin", "network"):
         answer = installed.post(f"/api/v1/recovery/report/{reset_id}/restore/{key}")
         assert answer.status_code == 200, answer.text
-    assert services.settings.security().auto_block_enabled is True
     assert services.accounts.get_user("admin").enabled is False
     assert str(services.network.current().interface("eth0").address) == "192.168.1.20/24"  # type: ignore[union-attr]
     report = installed.get("/api/v1/recovery/report").json()

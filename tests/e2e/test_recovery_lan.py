@@ -73,8 +73,10 @@ def test_mode_1_the_user_story(lab: tuple[Lan, LanDevice, Path]) -> None:
     # The device comes back on DHCP, in recovery, and says so on the LAN.
     seen = seen_as(lan, dhcp, "recovery")
     assert seen is not None, find(lan, 2)
-    assert seen["next_step"] == "sign in as an administrator with an empty password, then set a new password"
-    result = browse(lan, device, "mode1", dhcp, STATIC)
+    assert seen["next_step"] == (
+        "sign in as an administrator with an empty password, press the reset button briefly, then set a new password"
+    )
+    result = browse(lan, device, "mode1", dhcp, STATIC, str(device.home))
     assert result["steps"][-1] == "mode1-06-kept"
     assert lan.ipv4(lan.device) == [STATIC]  # the previous static address, restored and confirmed
     assert device.cli_json("network", "show")["pending"] is None

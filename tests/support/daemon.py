@@ -91,7 +91,10 @@ class Daemon:
             )
             answer = connection.getresponse()
             raw = answer.read()
-            return answer.status, json.loads(raw) if raw else None, {k.lower(): v for k, v in answer.getheaders()}
+            headers: dict[str, str] = {}
+            for name, value in answer.getheaders():  # repeated headers (Set-Cookie) joined, the first one first
+                headers[name.lower()] = f"{headers[name.lower()]}, {value}" if name.lower() in headers else value
+            return answer.status, json.loads(raw) if raw else None, headers
         finally:
             connection.close()
 

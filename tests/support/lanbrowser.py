@@ -1,8 +1,9 @@
 """Headless Chromium inside the LAN lab's client namespace, walking a recovery as the owner would.
 
     python -m tests.support.lanbrowser FLOW CA ADDRESS ARTIFACTS [ARG ...]
-FLOW mode1: sign in as `admin` with an empty password, set a new one, sign in with it, restore the previous
-network settings from the report and confirm them at the new address (ARG: the static address to expect).
+FLOW mode1: sign in as `admin` with an empty password, press the reset button briefly when the page asks,
+set a new password, sign in with it, restore the previous network settings from the report and confirm them
+at the new address (ARG: the static address to expect, the device's home for its virtual button).
 FLOW mode2: restore the configuration backup in the setup wizard (ARG: administrator, new password).
 Prints {"steps": [...]} as it goes; a failure prints the error and exits 1.
 """
@@ -41,7 +42,7 @@ def snap(page: Page, artifacts: Path, name: str) -> None:
     steps.append(name)
 
 
-def mode1(page: Page, base: str, artifacts: Path, static: str) -> None:
+def mode1(page: Page, base: str, artifacts: Path, static: str, device_home: str) -> None:
     page.goto(base + "/login")
     expect(page.get_by_test_id("device-state")).to_have_text("recovery")
     expect(page.get_by_test_id("recovery-notice")).to_contain_text("empty password")
@@ -49,7 +50,16 @@ def mode1(page: Page, base: str, artifacts: Path, static: str) -> None:
     page.get_by_label("User name").fill("admin")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(base + "/recovery/password")
-    snap(page, artifacts, "mode1-02-set-a-password")
+    expect(page.get_by_test_id("presence-waiting")).to_contain_text("press its reset button briefly")
+    snap(page, artifacts, "mode1-02-press-the-button")
+    # The owner, at the device, presses the reset button briefly; the waiting page moves on by itself.
+    pressed = subprocess.run(
+        [sys.executable, "-m", "homeport", "button", "hold", "1", "--home", device_home],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert pressed.returncode == 0, pressed.stderr
+    expect(page.get_by_test_id("recovery-password-form")).to_be_visible(timeout=15_000)
+    snap(page, artifacts, "mode1-02b-set-a-password")
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password").click()

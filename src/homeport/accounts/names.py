@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from homeport.core.errors import InvalidInput
+from homeport.core.text import DIRECTION_CONTROLS_PROBLEM, has_direction_controls
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 # Names that system services or other tools reserve; an account by these names would be confusing or unsafe.
@@ -45,11 +46,15 @@ def check_full_name(full_name: str, field: str = "full_name") -> str:
         raise InvalidInput.field(field, f"Use at most {FULL_NAME_MAX} characters.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
         raise InvalidInput.field(field, "Remove control characters (such as line breaks or tabs).")
+    if has_direction_controls(cleaned):
+        raise InvalidInput.field(field, DIRECTION_CONTROLS_PROBLEM)
     return cleaned
 
 
 def check_email(email: str, field: str = "email") -> str:
     cleaned = email.strip()
+    if has_direction_controls(cleaned):  # the pattern would allow them, and an address is shown to others
+        raise InvalidInput.field(field, DIRECTION_CONTROLS_PROBLEM)
     if cleaned and not EMAIL_PATTERN.fullmatch(cleaned):
         raise InvalidInput.field(field, "Enter an address such as name@example.org, or leave it empty.")
     return cleaned

@@ -1,17 +1,20 @@
 """Argon2id password hashing in a bounded worker pool (security-baseline.md, OWASP password storage).
 
 The pool bounds memory and CPU: at most `workers` hashes run at once and at most `queue_limit` wait, so a
-flood of sign-ins cannot exhaust the box; past that the caller gets `Busy` at once.
+flood of sign-ins cannot exhaust the box; past that the caller gets `Busy` at once. Sign-ins from a known
+device (and password changes) are checked before strangers' and are never crowded out of the queue.
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
+import itertools
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -97,29 +100,30 @@ class PasswordHasher:
     def __init__(self, params: Argon2Parameters, workers: int = 2, queue_limit: int = 16) -> None:
         self.params = params
         self._argon = _argon2(params)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
-        self._slots = threading.BoundedSemaphore(workers + queue_limit)
+        self._pool = _PriorityPool(workers, queue_limit)
         # Verified against when there is no real hash, so unknown and disabled accounts take as long as
         # a wrong password (ASVS 6.3.8).
         self._dummy_hash = self._argon.hash(new_token())
 
     def hash(self, password: str) -> str:
-        return self._run(self._argon.hash, encode_password(password))
+        return self._pool.run(self._argon.hash, encode_password(password), first=True)
 
-    def verify(self, password_hash: str | None, password: str) -> bool:
-        """True if `password` matches; an absent or foreign hash costs a dummy verification and fails."""
+    def verify(self, password_hash: str | None, password: str, *, first: bool = False) -> bool:
+        """True if `password` matches; an absent or foreign hash costs a dummy verification and fails.
+
+        `first`: checked before the waiting sign-ins of strangers (a known device, a password change)."""
         secret = encode_password(password)
         if len(secret) > MAX_PASSWORD_BYTES:
             return False
         usable = password_hash if can_verify(password_hash) else None
-        matched = self._run(self._verify_one, usable or self._dummy_hash, secret)
+        matched = self._pool.run(self._verify_one, usable or self._dummy_hash, secret, first=first)
         return matched and usable is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._argon.check_needs_rehash(password_hash)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()
 
     def _verify_one(self, password_hash: str, secret: bytes) -> bool:
         try:
@@ -127,10 +131,94 @@ class PasswordHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    def _run(self, work: Callable[..., T], *args: object) -> T:
-        if not self._slots.acquire(blocking=False):
-            raise Busy("Too many sign-ins are being checked right now; try again in a second.")
+
+BUSY_MESSAGE = "Too many sign-ins are being checked right now; try again in a second."
+
+
+class _PriorityPool:
+    """`workers` threads; at most `queue_limit` jobs wait, those asked `first` ahead of the others.
+
+    When the queue is full a `first` job still gets in, taking the place of the newest ordinary job (whose
+    caller gets `Busy`): a flood of strangers' sign-ins can fill the queue but never keep a known device out.
+    """
+
+    def __init__(self, workers: int, queue_limit: int) -> None:
+        self._queue_limit = queue_limit
+        self._condition = threading.Condition()
+        self._waiting: list[tuple[int, int, _Job]] = []  # heap of (rank, order, job); rank 0 goes first
+        self._order = itertools.count()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"argon2-{n}", daemon=True) for n in range(max(1, workers))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def run(self, work: Callable[..., T], *args: object, first: bool = False) -> T:
+        job = _Job(functools.partial(work, *args))
+        with self._condition:
+            if self._closed:
+                raise Busy("The device is stopping; try again in a moment.")
+            if len(self._waiting) >= self._queue_limit:
+                evicted = self._evict_for(first)
+                if evicted is None:
+                    raise Busy(BUSY_MESSAGE)
+                evicted.fail(Busy(BUSY_MESSAGE))
+            heapq.heappush(self._waiting, (0 if first else 1, next(self._order), job))
+            self._condition.notify()
+        return cast(T, job.result())
+
+    def _evict_for(self, first: bool) -> _Job | None:
+        """Under the lock: make room for a `first` job by dropping the newest ordinary one."""
+        ordinary = [entry for entry in self._waiting if entry[0] == 1]
+        if not first or not ordinary:
+            return None
+        newest = max(ordinary, key=lambda entry: entry[1])
+        self._waiting.remove(newest)
+        heapq.heapify(self._waiting)
+        return newest[2]
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while not self._waiting and not self._closed:
+                    self._condition.wait()
+                if not self._waiting:
+                    return
+                _, _, job = heapq.heappop(self._waiting)
+            job.execute()
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            waiting, self._waiting = self._waiting, []
+            self._condition.notify_all()
+        for _, _, job in waiting:
+            job.fail(Busy("The device is stopping; try again in a moment."))
+        for thread in self._threads:
+            thread.join()
+
+
+class _Job:
+    def __init__(self, work: Callable[[], object]) -> None:
+        self._work = work
+        self._done = threading.Event()
+        self._value: object = None
+        self._error: BaseException | None = None
+
+    def execute(self) -> None:
         try:
-            return self._pool.submit(work, *args).result()
-        finally:
-            self._slots.release()
+            self._value = self._work()
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            self._error = exc
+        self._done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    def result(self) -> object:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value

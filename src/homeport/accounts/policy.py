@@ -1,7 +1,8 @@
 """The password policy of security-baseline.md (ASVS 6.2.x, NIST SP 800-63B).
 
 Length is what counts: no composition rules, any Unicode accepted and normalised to NFKC, a hard byte cap
-before hashing, and a local list of common passwords (the box may be offline).
+before hashing, and a local list of common passwords (the box may be offline). Length is counted as typed and
+after NFKC, the smaller of the two, and white space alone is not a password.
 """
 
 from __future__ import annotations
@@ -41,10 +42,16 @@ class PasswordPolicy:
             raise InvalidInput.field(field, "Enter a password.")
         if "\x00" in normalised or any(0xD800 <= ord(ch) <= 0xDFFF for ch in normalised):
             raise InvalidInput.field(field, "Remove the NUL or unpaired surrogate characters from the password.")
-        if len(normalised) < self.min_length:
+        if normalised.isspace():
+            raise InvalidInput.field(
+                field, "This password is only spaces or other blank characters; use words or other characters too."
+            )
+        # The smaller count of the two: NFKC can turn one typed character into 18 (U+FDFA), or several into one.
+        length = min(len(password), len(normalised))
+        if length < self.min_length:
             raise InvalidInput.field(
                 field,
-                f"Use at least {self.min_length} characters (this one has {len(normalised)}); "
+                f"Use at least {self.min_length} characters (this one has {length}); "
                 "a few unrelated words make a long password that is easy to remember.",
             )
         if len(normalised.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:

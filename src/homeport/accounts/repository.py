@@ -98,6 +98,8 @@ def set_password_hash(
         " updated_at = ? WHERE id = ?",
         (password_hash, int(must_change), now, now, user_id),
     )
+    # A new password: the browsers that knew the old one are strangers again (see auth/devices.py).
+    conn.execute("DELETE FROM device_tokens WHERE user_id = ?", (user_id,))
 
 
 def replace_hash_if_unchanged(conn: sqlite3.Connection, user_id: int, old_hash: str, new_hash: str) -> None:

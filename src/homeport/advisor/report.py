@@ -91,7 +91,8 @@ class RecoveryReport:
         if reset.before.get("auto_block_enabled"):
             enabled = self._settings.security().auto_block_enabled
             items.append(ReportItem(
-                "auto_block", "Auto block turned off (its block list kept)", "on" if enabled else "off", "on",
+                "auto_block", "Auto block was off while the recovery window was open (its block list kept)",
+                "on" if enabled else "off", "on",
                 not enabled, "auto_block" in reset.restored,
             ))  # fmt: skip
         admin = self._accounts.get_user(BUILTIN_ADMIN)

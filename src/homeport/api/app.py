@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from homeport import __version__
 from homeport.api import errors
 from homeport.api.deps import installed
+from homeport.api.forwarded import ForwardedClient
 from homeport.api.gate import TARPIT_SECONDS, SignInGate
 from homeport.api.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
 from homeport.api.routes import auth, groups, log, me, network, recovery, sessions, settings, system, users
+from homeport.core.addresses import IpNetwork
 from homeport.services import Services
 
 API_PREFIX = "/api/v1"
@@ -60,4 +62,10 @@ def create_app(
     if not local:
         app.add_middleware(SignInGate, services=services, tarpit_seconds=tarpit_seconds)
     app.add_middleware(SecurityHeaders)
+
+    def trusted_proxies() -> tuple[tuple[IpNetwork, ...], str]:
+        settings = services.settings.security()
+        return settings.proxy_networks, settings.proxy_header
+
+    app.add_middleware(ForwardedClient, trusted=trusted_proxies)  # outermost: everything sees the real client
     return app

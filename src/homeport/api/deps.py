@@ -12,7 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from homeport.accounts.models import User
+from homeport.api.forwarded import was_forwarded
 from homeport.audit.log import Actor
+from homeport.auth.devices import DEVICE_COOKIE
+from homeport.auth.login import Origin
 from homeport.auth.sessions import Session
 from homeport.core.errors import Conflict, Forbidden, Unauthenticated
 from homeport.core.ids import same_secret
@@ -52,7 +55,19 @@ def services(request: Request) -> Services:
 
 
 def client_address(request: Request) -> str:
+    """The client as the forwarded-client middleware decided it (the TCP peer unless a trusted proxy said)."""
     return request.client.host if request.client else "local"
+
+
+def origin_of(request: Request) -> Origin:
+    """Everything a sign-in needs to know about where it comes from."""
+    return Origin(
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+        forwarded=was_forwarded(request.scope),
+        previous_token=request.cookies.get(SESSION_COOKIE),
+        device_cookie=request.cookies.get(DEVICE_COOKIE),
+    )
 
 
 def is_local_surface(request: Request) -> bool:
@@ -81,6 +96,9 @@ def principal(request: Request) -> Principal:
         return Principal(actor=Actor(LOCAL_OPERATOR, "local"), user=None, session=None)
     found = resolve_session(request)
     if found is None:
+        ending = services(request).recovery_access.ending(request.cookies.get(SESSION_COOKIE))
+        if ending is not None:
+            raise Unauthenticated(ending.message, code=ending.code)
         raise Unauthenticated("Sign in first (or again: the session has ended).", code="not_signed_in")
     session, user = found
     if request.method not in SAFE_METHODS:

@@ -1,33 +1,48 @@
-"""Refuse sign-ins from auto-blocked addresses before anything else runs, and slow every throttled answer.
+"""Refuse sign-ins from auto-blocked addresses before anything else runs, give each address one sign-in at a
+time, and slow every throttled or busy answer.
 
 A blocked address is answered on the event loop itself (no routing, body parsing, validation or worker
-thread). Every throttled sign-in answer (429) leaves only after a pause (a tarpit) that costs the device
-nothing but slows the guesser's loop, so a flood cannot slow down anyone else's sign-in. Past MAX_TARPITTED
-waiting answers the pause is skipped: waiting requests must not pile up without bound.
+thread). An address with a sign-in in flight waits for it before its next one may queue for the password
+hashing pool (a fair share: a flood from a few addresses cannot fill the pool); past MAX_WAITING_PER_ADDRESS
+waiting requests it is refused, and that counts against it. Every throttled (429) or busy (503) sign-in
+answer leaves only after a pause (a tarpit) that costs the device nothing but slows the guesser's loop, so a
+flood cannot slow down anyone else's sign-in. Past MAX_TARPITTED waiting answers the pause is skipped:
+waiting requests must not pile up without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from homeport.auth.blocklist import throttle_key
 from homeport.services import Services
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/login"})
 TARPIT_SECONDS = 1.0
 MAX_TARPITTED = 256
+MAX_WAITING_PER_ADDRESS = 4
+SLOWED_STATUSES = frozenset({429, 503})
 MESSAGE = (
     "Too many failed sign-ins from this address; it is blocked for now. "
     "Try again later or ask an administrator to remove the block."
 )
+TOO_MANY_AT_ONCE = "Too many sign-ins at once from this address; wait for one to finish, then try again."
 PAGE = (
     "<!doctype html><meta charset=utf-8><title>Blocked</title><link rel=stylesheet href=/static/style.css>"
-    f"<main class=narrow><p class='notice bad'>{MESSAGE}</p><p><a href=/login>Back to sign-in</a></p></main>"
+    "<main class=narrow><p class='notice bad'>{message}</p><p><a href=/login>Back to sign-in</a></p></main>"
 )
+
+
+@dataclass
+class _Turn:
+    """The sign-ins of one address: one runs, the others wait in order."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0
 
 
 class SignInGate:
@@ -35,7 +50,8 @@ class SignInGate:
         self.app = app
         self.services = services
         self.tarpit_seconds = tarpit_seconds
-        self._waiting = 0
+        self._tarpitted = 0
+        self._turns: dict[str, _Turn] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in SIGN_IN_PATHS:
@@ -43,43 +59,58 @@ class SignInGate:
             return
 
         async def refusals_after_a_pause(message: Message) -> None:
-            """Every throttled answer (blocked address, delayed account) waits before it leaves."""
-            if message["type"] == "http.response.start" and message["status"] == 429:
+            """Every throttled or busy answer waits before it leaves."""
+            if message["type"] == "http.response.start" and message["status"] in SLOWED_STATUSES:
                 await self._tarpit()
             await send(message)
 
         client = scope.get("client")
         address = str(client[0]) if client else ""
-        if self.services.settings.security().auto_block_enabled:
-            until = self.services.throttle.blocklist.blocked_until(throttle_key(address))
+        throttle = self.services.throttle
+        key = throttle.key_of(address)
+        settings = self.services.settings.security()
+        if settings.auto_block_enabled:
+            until = throttle.blocklist.blocked_until(key)
             if until is not None:
                 if self.services.login.blocked_note_due(address):  # in memory; the write is rare
                     await run_in_threadpool(self.services.login.record_blocked, "", address, "address_blocked")
                 retry_after = int(until - self.services.clock.now()) + 1
-                await _too_many(refusals_after_a_pause, scope["path"], retry_after)
+                await _refuse(refusals_after_a_pause, scope["path"], 429, "address_blocked", MESSAGE, retry_after)
                 return
-        await self.app(scope, receive, refusals_after_a_pause)
+        turn = self._turns.setdefault(key, _Turn())
+        if turn.waiting >= MAX_WAITING_PER_ADDRESS:
+            await run_in_threadpool(throttle.refused, address, settings)
+            await _refuse(refusals_after_a_pause, scope["path"], 429, "too_many_at_once", TOO_MANY_AT_ONCE, 1)
+            return
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                await self.app(scope, receive, refusals_after_a_pause)
+        finally:
+            turn.waiting -= 1
+            if turn.waiting == 0:
+                self._turns.pop(key, None)
 
     async def _tarpit(self) -> None:
-        if self.tarpit_seconds <= 0 or self._waiting >= MAX_TARPITTED:
+        if self.tarpit_seconds <= 0 or self._tarpitted >= MAX_TARPITTED:
             return
-        self._waiting += 1
+        self._tarpitted += 1
         try:
             await asyncio.sleep(self.tarpit_seconds)
         finally:
-            self._waiting -= 1
+            self._tarpitted -= 1
 
 
-async def _too_many(send: Send, path: str, retry_after: int) -> None:
+async def _refuse(send: Send, path: str, status: int, code: str, message: str, retry_after: int) -> None:
     if path.startswith("/api/"):
-        body = json.dumps({"error": {"code": "address_blocked", "message": MESSAGE}}).encode()
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
         kind = b"application/json"
     else:
-        body, kind = PAGE.encode(), b"text/html; charset=utf-8"
+        body, kind = PAGE.format(message=message).encode(), b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
-            "status": 429,
+            "status": status,
             "headers": [
                 (b"content-type", kind),
                 (b"content-length", str(len(body)).encode()),

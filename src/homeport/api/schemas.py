@@ -182,6 +182,10 @@ class LoginOut(BaseModel):
     user: UserOut
     csrf_token: str = Field(description="Send it as `X-CSRF-Token` with every state-changing call.")
     must_change_password: bool
+    recovery: bool = Field(default=False, description="A recovery session: it may only set a new password.")
+    awaiting_presence: bool = Field(
+        default=False, description="A recovery session waiting for a short press of the reset button."
+    )
 
 
 class SessionOut(BaseModel):
@@ -211,6 +215,13 @@ class MeOut(BaseModel):
     session_id: str | None
     restricted: bool = Field(description="True until the password has been changed.")
     recovery: bool = Field(default=False, description="A recovery-window session: it may only set a password.")
+    awaiting_presence: bool = Field(
+        default=False,
+        description="A recovery session that may set its password only after a short press of the reset button.",
+    )
+    presence_deadline: float | None = Field(
+        default=None, description="While waiting: the reset button must be pressed before this time."
+    )
 
 
 # --- log and settings ---------------------------------------------------------------------------------------
@@ -243,7 +254,10 @@ class SecuritySettingsOut(BaseModel):
     account_protection_window_minutes: int
     account_protection_minutes: int
     allow_list: list[str]
+    trusted_proxies: list[str]
+    proxy_header: str
     recovery_window_minutes: int
+    recovery_button_confirmation: bool
 
 
 class SecuritySettingsIn(Strict):
@@ -257,11 +271,33 @@ class SecuritySettingsIn(Strict):
     account_protection_attempts: int | None = None
     account_protection_window_minutes: int | None = None
     account_protection_minutes: int | None = None
-    allow_list: list[str] | None = Field(default=None, max_length=100)
+    allow_list: list[str] | None = Field(
+        default=None, max_length=100, description="Addresses or networks that auto block never blocks."
+    )
+    trusted_proxies: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="Reverse proxies whose `proxy_header` names the client; empty: every header is ignored.",
+    )
+    proxy_header: Literal["x-forwarded-for", "forwarded", "x-real-ip"] | None = Field(
+        default=None, description="The one header the trusted proxies set."
+    )
     recovery_window_minutes: int | None = Field(
         default=None, description="5-120. Changing it needs `current_password` (a recovery setting)."
     )
+    recovery_button_confirmation: bool | None = Field(
+        default=None,
+        description="A recovery sign-in waits for a short press of the reset button. Changing it needs "
+        "`current_password`.",
+    )
     current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+
+
+class PauseOut(BaseModel):
+    account: str
+    address: str = Field(description="Empty: paused for every address; else delayed for this address only.")
+    until: float
+    reason: str
 
 
 class BlockOut(BaseModel):

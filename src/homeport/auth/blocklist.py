@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from homeport.core.addresses import parse_client
 from homeport.core.clock import Clock
 from homeport.core.errors import InvalidInput
 from homeport.store.db import Database
@@ -19,15 +21,19 @@ class Block:
     reason: str
 
 
-def throttle_key(address: str) -> str:
-    """IPv6 clients are counted per /64: one host usually owns the whole prefix."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+
+
+def throttle_key(address: str, attached: bool = False) -> str:
+    """What failures are counted against: the client's own address, except a routed global IPv6 address,
+    counted per /64 (a remote host may own the whole prefix). On the device's own LAN, and for link-local
+    and unique-local addresses, every household device shares the /64: each is counted on its own."""
+    ip = parse_client(address)
+    if ip is None:
         return address
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+    if ip.version == 6 and not attached and ip in GLOBAL_UNICAST:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+    return str(ip)
 
 
 class BlockList:
@@ -80,11 +86,11 @@ class BlockList:
             self._blocks = {k: b for k, b in self._blocks.items() if b.until > now}
 
 
-def parse_block_key(text: str) -> str:
+def parse_block_key(text: str, key_of: Callable[[str], str] = throttle_key) -> str:
+    """The block list entry an administrator means: an address (counted as sign-ins count it) or a network."""
+    if parse_client(text.strip()) is not None:
+        return key_of(text.strip())
     try:
-        return throttle_key(str(ipaddress.ip_address(text.strip())))
+        return str(ipaddress.ip_network(text.strip(), strict=False))
     except ValueError:
-        try:
-            return str(ipaddress.ip_network(text.strip(), strict=False))
-        except ValueError:
-            raise InvalidInput.field("address", "Enter an address such as 192.168.1.20.") from None
+        raise InvalidInput.field("address", "Enter an address such as 192.168.1.20.") from None

@@ -1,20 +1,40 @@
-"""Password changes that need proof: your own (with the current password) and someone else's (after
-re-entering yours, ASVS 7.5.1). One place for the order of checks, used by the API, the console and the CLI.
+"""Changes that need proof: your own password (with the current one), someone else's password and the
+recovery settings (after re-entering yours, ASVS 7.5.1). One place for the order of checks, used by the API,
+the console and the CLI.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from homeport.accounts.models import User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor
 from homeport.auth.login import LoginService
 from homeport.core.errors import InvalidInput
+from homeport.system.settings import SecuritySettings, SettingsService, recovery_changes, validate_security
 
 
 class CredentialService:
-    def __init__(self, accounts: AccountService, login: LoginService) -> None:
+    def __init__(self, accounts: AccountService, login: LoginService, settings: SettingsService) -> None:
         self._accounts = accounts
         self._login = login
+        self._settings = settings
+
+    def change_security(
+        self, actor: Actor, acting_user: User | None, changes: dict[str, Any], current_password: str | None
+    ) -> SecuritySettings:
+        """Security settings; changing a recovery setting needs the current password (root on the machine has
+        none to give). Every value is validated before the password costs a verification."""
+        current = self._settings.security()
+        validate_security(changes, current)
+        if acting_user is not None and recovery_changes(changes, current):
+            if not current_password:
+                raise InvalidInput.field(
+                    "current_password", "Enter your current password to change the recovery settings."
+                )
+            self._login.confirm_password(acting_user, current_password, actor.client, "current_password")
+        return self._settings.change_security(actor, changes)
 
     def change_own(self, user: User, current: str, new: str, actor: Actor, keep_session: str | None) -> User:
         """The policy is checked first, so a weak new password costs no verification of the current one."""

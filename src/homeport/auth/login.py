@@ -2,6 +2,8 @@
 
 Unknown account, disabled account and wrong password get the same answer after the same work (a dummy
 verification when there is no hash to check), so an answer never tells which accounts exist (ASVS 6.3.8).
+A browser that signed in to the account before (its device token) is exempt from the account-wide pause and
+is checked first when the hashing queue is full; no room in the queue counts against the address.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from homeport.accounts import repository
 from homeport.accounts.models import User
 from homeport.accounts.passwords import PasswordHasher
 from homeport.audit.log import Actor, AuditLog
+from homeport.auth.devices import DeviceTokens
 from homeport.auth.sessions import Session, SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
@@ -30,24 +33,49 @@ BLOCKED_LOG_INTERVAL = 60.0
 NAME_MAX = 64
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a sign-in comes from."""
+
+    address: str
+    user_agent: str = ""
+    forwarded: bool = False  # the address came from a trusted proxy's header, not from the connection
+    previous_token: str | None = None  # the session this browser had: ended by the new one
+    device_cookie: str | None = None  # this browser's device tokens (auth/devices.py)
+
+
 class RecoveryGate(Protocol):
     """Whether an empty-password sign-in (the physical recovery window) may happen; implemented by recovery."""
 
-    def check(self, client: str) -> None:
-        """Raise, saying why, unless the window is open and `client` is on a directly attached subnet."""
+    def check(self, origin: Origin) -> None:
+        """Raise, saying why, unless the window is open and the client is directly on a managed LAN."""
         ...
 
     def may_recover(self, user: User) -> bool:
         """An administrator, enabled, or the built-in `admin` even when disabled."""
         ...
 
+    def session_kind(self) -> str:
+        """`recovery`, or `recovery-pending` while physical presence must still be confirmed."""
+        ...
+
+    def opened(self, session: Session) -> None:
+        """A recovery session has begun (e.g. show the "press the button" signal)."""
+        ...
+
 
 class NoRecoveryWindow:
-    def check(self, client: str) -> None:  # noqa: ARG002 - the gate's interface
+    def check(self, origin: Origin) -> None:  # noqa: ARG002 - the gate's interface
         raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
 
     def may_recover(self, user: User) -> bool:  # noqa: ARG002
         return False
+
+    def session_kind(self) -> str:
+        return "recovery-pending"
+
+    def opened(self, session: Session) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,7 @@ class SignIn:
     user: User
     session: Session
     token: str
+    device_cookie: str | None = None  # set it in the browser: it has now signed in to this account
 
 
 class LoginService:
@@ -68,9 +97,11 @@ class LoginService:
         settings: SettingsService,
         device: DeviceService,
         audit: AuditLog,
+        devices: DeviceTokens,
         recovery: RecoveryGate | None = None,
     ) -> None:
         self._db = db
+        self.devices = devices
         self._clock = clock
         self._hasher = hasher
         self._throttle = throttle
@@ -81,77 +112,83 @@ class LoginService:
         self.recovery: RecoveryGate = recovery or NoRecoveryWindow()
         self._blocked_logged: dict[str, float] = {}
 
-    def sign_in(
-        self, username: str, password: str, client: str, user_agent: str, previous_token: str | None = None
-    ) -> SignIn:
+    def sign_in(self, username: str, password: str, origin: Origin) -> SignIn:
         if self._device.state() not in SIGNED_IN_STATES:
             raise Conflict(f"The device is '{self._device.state()}'; finish the setup wizard first.", code="not_ready")
         settings = self._settings.security()
-        account = username.strip()[:NAME_MAX]
+        account, client = username.strip()[:NAME_MAX], origin.address
         if password == "":
-            self.recovery.check(client)  # outside the window, or through a gateway: a clear refusal
+            self.recovery.check(origin)  # outside the window, through a gateway or a proxy: a clear refusal
+        known_device = password != "" and self.devices.recognises(account, origin.device_cookie)
         try:
-            self._throttle.admit(account, client, settings)
+            self._throttle.admit(account, client, settings, trusted_device=known_device)
         except TooManyAttempts as exc:
             self.note_blocked(account, client, exc.code)
             raise
         if password == "":
-            return self._recovery_sign_in(account, client, user_agent, previous_token, settings)
+            return self._recovery_sign_in(account, origin, settings)
         try:
             with self._db.read() as conn:
                 user = repository.find_user(conn, account)
-            matched = self._hasher.verify(user.password_hash if user else None, password)
+            matched = self._hasher.verify(user.password_hash if user else None, password, first=known_device)
         except Busy:
-            self._throttle.abandoned(account, client)
+            self._throttle.busy(account, client, settings)
             raise
         if user is None or not matched or not user.enabled:
             self._fail(account, client, settings, "unknown" if user is None else "wrong")
             raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
         self._throttle.succeeded(account, client)
         self._upgrade_hash(user, password)
-        return self._open_session(user, client, user_agent, previous_token)
+        return self._open_session(user, origin, "normal")
 
-    def _recovery_sign_in(
-        self, account: str, client: str, user_agent: str, previous_token: str | None, settings: SecuritySettings
-    ) -> SignIn:
-        """The recovery window's sign-in: no hash is checked or changed; the session may only set a password."""
+    def _recovery_sign_in(self, account: str, origin: Origin, settings: SecuritySettings) -> SignIn:
+        """The recovery window's sign-in: no hash is checked or changed; the session may only set a password,
+        once physical presence is confirmed (recovery/access.py)."""
         with self._db.read() as conn:
             user = repository.find_user(conn, account)
         if user is None or not self.recovery.may_recover(user):
-            self._fail(account, client, settings, "unknown" if user is None else "wrong")
+            self._fail(account, origin.address, settings, "unknown" if user is None else "wrong")
             raise Unauthenticated(
                 "During recovery, only an administrator (or the built-in admin) may sign in with an empty password.",
                 code="wrong_credentials",
             )
-        self._throttle.succeeded(account, client)
-        return self._open_session(user, client, user_agent, previous_token, kind="recovery")
+        self._throttle.succeeded(account, origin.address)
+        result = self._open_session(user, origin, self.recovery.session_kind())
+        self.recovery.opened(result.session)
+        return result
+
+    def remember_device(self, user: User, origin: Origin) -> str:
+        """The device cookie for a browser that has just proved it knows the account's password."""
+        with self._db.write() as conn:
+            return self.devices.remember(conn, user.id, origin.device_cookie, origin.user_agent)
 
     def confirm_password(self, user: User, password: str, client: str, field: str) -> None:
         """Re-authentication (ASVS 7.5.1) with the same throttling as sign-in; a miss names the field."""
         settings = self._settings.security()
         self._throttle.admit(user.name, client, settings)
         try:
-            matched = self._hasher.verify(user.password_hash, password)
+            matched = self._hasher.verify(user.password_hash, password, first=True)
         except Busy:
-            self._throttle.abandoned(user.name, client)
+            self._throttle.busy(user.name, client, settings)
             raise
         if not matched:
             self._fail(user.name, client, settings, "wrong")
             raise InvalidInput.field(field, "This is not your current password.")
         self._throttle.succeeded(user.name, client)
 
-    def _open_session(
-        self, user: User, client: str, user_agent: str, previous_token: str | None, kind: str = "normal"
-    ) -> SignIn:
+    def _open_session(self, user: User, origin: Origin, kind: str) -> SignIn:
         with self._db.write() as conn:
-            if previous_token:
-                previous = self._sessions.resolve(previous_token)
+            if origin.previous_token:
+                previous = self._sessions.resolve(origin.previous_token)
                 if previous is not None:
                     self._sessions.end(previous.id, conn)
-            session, token = self._sessions.create(conn, user.id, client, user_agent, kind)
-            action = "recovery.sign_in" if kind == "recovery" else "auth.sign_in"
-            self._audit.record(conn, action, Actor(user.name, client), target=user.name)
-        return SignIn(user=user, session=session, token=token)
+            session, token = self._sessions.create(conn, user.id, origin.address, origin.user_agent, kind)
+            cookie = None
+            if kind == "normal":
+                cookie = self.devices.remember(conn, user.id, origin.device_cookie, origin.user_agent)
+            action = "auth.sign_in" if kind == "normal" else "recovery.sign_in"
+            self._audit.record(conn, action, Actor(user.name, origin.address), target=user.name)
+        return SignIn(user=user, session=session, token=token, device_cookie=cookie)
 
     def _fail(self, account: str, client: str, settings: SecuritySettings, reason: str) -> None:
         verdict = self._throttle.failed(account, client, settings)

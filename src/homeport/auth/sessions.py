@@ -17,6 +17,8 @@ from homeport.system.settings import SettingsService
 
 LAST_SEEN_WRITE_INTERVAL = 60.0
 USER_AGENT_MAX = 200
+RECOVERY = "recovery"
+RECOVERY_PENDING = "recovery-pending"
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,17 @@ class Session:
     last_seen: float
     client: str
     user_agent: str
-    kind: str = "normal"  # "recovery": may only set its account's new password and sign out
+    # "recovery": may only set its account's new password and sign out; "recovery-pending": not even that
+    # until the reset button confirms that the owner is at the device (recovery/access.py)
+    kind: str = "normal"
 
     @property
     def recovery(self) -> bool:
-        return self.kind == "recovery"
+        return self.kind in (RECOVERY, RECOVERY_PENDING)
+
+    @property
+    def awaiting_presence(self) -> bool:
+        return self.kind == RECOVERY_PENDING
 
 
 class SessionService:
@@ -114,6 +122,23 @@ class SessionService:
                 (session_id,),
             ).fetchone()
         return None if row is None else self._from_row(row)
+
+    def of_kind(self, conn: sqlite3.Connection, kind: str) -> list[Session]:
+        rows = conn.execute(
+            "SELECT s.*, u.name AS user_name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.kind = ?"
+            " ORDER BY s.created_at",
+            (kind,),
+        ).fetchall()
+        return [self._from_row(row) for row in rows]
+
+    def token_digests(self, conn: sqlite3.Connection, session_ids: list[str]) -> list[str]:
+        """The stored digests of these sessions' tokens (to recognise a browser after its session ended)."""
+        marks = ",".join("?" * len(session_ids))
+        query = f"SELECT token_hash FROM sessions WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+        return [str(r[0]) for r in conn.execute(query, session_ids)]
+
+    def set_kind(self, conn: sqlite3.Connection, session_id: str, kind: str) -> None:
+        conn.execute("UPDATE sessions SET kind = ? WHERE id = ?", (kind, session_id))
 
     def list(self, user_id: int | None = None) -> list[Session]:
         """Live sessions, newest first (expired ones are removed on the way)."""

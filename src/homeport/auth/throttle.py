@@ -1,23 +1,28 @@
 """Brute-force protection, decided before any password is hashed (security-baseline.md, "Brute force").
 
 Three counters, each over a sliding window of failures:
-- per client address ("auto block"): N failures in W minutes block the address, each repeat block twice as
-  long as the last (capped at a day); persisted in the block list;
+- per client address ("auto block"): N failures in W minutes block the address; each further block within a
+  day lasts twice as long as the last (capped at a day). Blocks are counted, not attempts: failures still in
+  flight when a block starts do not start another. Persisted in the block list;
 - per account and client address ("account protection"): N failures in W minutes delay that pair;
 - per account (NIST SP 800-63B 5.2.2): after 100 consecutive failures from anywhere, a 15-minute pause.
-  Never permanent: a stranger can slow an account down but not lock its owner out for good.
+  A browser or client that signed in to the account before (it carries a device token) is exempt from the
+  pause, so strangers can make guessing expensive but cannot lock the owner out. Administrators see and lift
+  pauses and delays.
 Attempts in flight count as failures until they succeed, so parallel guesses cannot slip past the limit.
+Answers refused for being too many (throttled, or the hashing queue full) count against the address too.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from homeport.auth.blocklist import Block, BlockList, throttle_key
+from homeport.auth.blocklist import GLOBAL_UNICAST, Block, BlockList, throttle_key
+from homeport.core.addresses import parse_client, within
 from homeport.core.clock import Clock
 from homeport.core.errors import TooManyAttempts
 from homeport.system.settings import SecuritySettings
@@ -50,27 +55,36 @@ class Verdict:
     pair_delayed: bool = False
 
 
-def _allowed(address: str, allow_list: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net) for net in allow_list)
+@dataclass(frozen=True)
+class Pause:
+    """An account paused for everyone (`address` empty) or delayed for one client address."""
+
+    account: str
+    address: str
+    until: float  # wall-clock time
+    reason: str
 
 
 class LoginThrottle:
-    def __init__(self, clock: Clock, blocklist: BlockList) -> None:
+    def __init__(self, clock: Clock, blocklist: BlockList, attached: Callable[[str], bool] | None = None) -> None:
         self._clock = clock
         self.blocklist = blocklist
+        self._attached = attached or (lambda _: False)
         self._lock = threading.Lock()
         self._addresses: dict[str, _Window] = {}
         self._pairs: dict[tuple[str, str], _Window] = {}
         self._accounts: dict[str, _Window] = {}
         self._block_counts: dict[str, deque[float]] = {}
 
-    def admit(self, account: str, address: str, settings: SecuritySettings) -> None:
+    def key_of(self, address: str) -> str:
+        """The key an address's failures are counted under (see `throttle_key`)."""
+        ip = parse_client(address)
+        routed_v6 = ip is not None and ip.version == 6 and ip in GLOBAL_UNICAST  # only then does the LAN matter
+        return throttle_key(address, routed_v6 and self._attached(address))
+
+    def admit(self, account: str, address: str, settings: SecuritySettings, *, trusted_device: bool = False) -> None:
         """Raise TooManyAttempts if this attempt may not be checked; else count it as in flight."""
-        key, account = throttle_key(address), account.casefold()
+        key, account = self.key_of(address), account.casefold()
         now = self._clock.monotonic()
         until = self.blocklist.blocked_until(key) if settings.auto_block_enabled else None
         if until is not None:
@@ -91,9 +105,10 @@ class LoginThrottle:
                     retry_after=int(pair.until - now) + 1,
                     code="account_protection",
                 )
-            elif per_account.until > now:
+            elif per_account.until > now and not trusted_device:
                 refusal = TooManyAttempts(
-                    "This account has had too many failed sign-ins. Wait, then try again.",
+                    "This account has had too many failed sign-ins. Wait, then try again (from a browser that "
+                    "has signed in to it before, you may sign in now).",
                     retry_after=int(per_account.until - now) + 1,
                     code="account_paused",
                 )
@@ -104,22 +119,30 @@ class LoginThrottle:
         if refusal is not None:
             # Trying again while told to wait counts against the address like a failure: an address that keeps
             # at it gets auto-blocked, and is then refused before its requests cost anything at all.
-            self._count_against_address(key, address, now, settings)
+            self.refused(address, settings)
             raise refusal
 
-    def _count_against_address(self, key: str, address: str, now: float, settings: SecuritySettings) -> Block | None:
+    def refused(self, address: str, settings: SecuritySettings) -> Block | None:
+        """Count an answer refused for being too many (throttled, or no room to check it) against the address."""
+        key = self.key_of(address)
         with self._lock:
-            block_for = self._note_against_address(key, address, now, settings)
+            block_for = self._note_against_address(key, address, self._clock.monotonic(), settings)
         return self._block(key, block_for, settings)
 
     def _note_against_address(self, key: str, address: str, now: float, settings: SecuritySettings) -> float | None:
         """Under the lock: count one failure (or refusal) for the address; how long to block it, if at all."""
         window = self._addresses.setdefault(key, _Window())
         window.failures.append(now)
+        if window.until > now:
+            return None  # blocked already: attempts that were in flight when it began do not block it again
         over = window.count(now, settings.auto_block_window_minutes * 60) >= settings.auto_block_attempts
-        if settings.auto_block_enabled and over and not _allowed(address, settings.allow_list):
+        ip = parse_client(address)
+        allowed = ip is not None and within(ip, settings.allow_networks)
+        if settings.auto_block_enabled and over and not allowed:
             window.failures.clear()
-            return self._escalated(key, now, settings.auto_block_minutes * 60)
+            seconds = self._escalated(key, now, settings.auto_block_minutes * 60)
+            window.until = now + seconds
+            return seconds
         return None
 
     def _block(self, key: str, seconds: float | None, settings: SecuritySettings) -> Block | None:
@@ -127,16 +150,28 @@ class LoginThrottle:
             return None
         return self.blocklist.add(key, seconds, f"{settings.auto_block_attempts} failed or refused sign-ins")
 
+    def unblock(self, key: str) -> bool:
+        """An administrator lifts an address's block; its next failures count from zero."""
+        with self._lock:
+            window = self._addresses.pop(key, None)
+            if window is not None and window.in_flight:
+                self._addresses[key] = _Window(in_flight=window.in_flight)
+        return self.blocklist.remove(key)
+
     def succeeded(self, account: str, address: str) -> None:
-        key, account = throttle_key(address), account.casefold()
+        key, account = self.key_of(address), account.casefold()
         with self._lock:
             self._release(account, key)
             self._pairs.pop((account, key), None)
-            self._accounts.pop(account, None)
+            per_account = self._accounts.get(account)
+            if per_account is not None:
+                per_account.failures.clear()  # the failures in a row end here; a pause goes on for the others
+                if per_account.until <= self._clock.monotonic() and not per_account.in_flight:
+                    del self._accounts[account]
 
     def failed(self, account: str, address: str, settings: SecuritySettings) -> Verdict:
         """Record a failure; returns whether it started a block or a delay."""
-        key, account = throttle_key(address), account.casefold()
+        key, account = self.key_of(address), account.casefold()
         now = self._clock.monotonic()
         pair_delayed = False
         with self._lock:
@@ -155,10 +190,42 @@ class LoginThrottle:
             block_for = self._note_against_address(key, address, now, settings)
         return Verdict(blocked=self._block(key, block_for, settings), pair_delayed=pair_delayed)
 
+    def busy(self, account: str, address: str, settings: SecuritySettings) -> Block | None:
+        """The attempt found no room to be checked: forget it, and count the refusal against the address."""
+        self.abandoned(account, address)
+        return self.refused(address, settings)
+
     def abandoned(self, account: str, address: str) -> None:
-        """The attempt ended without a verdict (e.g. the hashing queue was full): forget it."""
+        """The attempt ended without a verdict: forget it."""
         with self._lock:
-            self._release(account.casefold(), throttle_key(address))
+            self._release(account.casefold(), self.key_of(address))
+
+    def pauses(self) -> list[Pause]:
+        """Accounts paused for everyone, and account + address pairs delayed, soonest end first."""
+        now, wall = self._clock.monotonic(), self._clock.now()
+        found: list[Pause] = []
+        with self._lock:
+            for account, window in self._accounts.items():
+                if window.until > now:
+                    reason = f"{ACCOUNT_CONSECUTIVE_LIMIT} failed sign-ins in a row from anywhere"
+                    found.append(Pause(account, "", wall + window.until - now, reason))
+            for (account, key), window in self._pairs.items():
+                if window.until > now:
+                    found.append(Pause(account, key, wall + window.until - now, "too many failed sign-ins from here"))
+        return sorted(found, key=lambda p: (p.until, p.account, p.address))
+
+    def unpause(self, account: str) -> bool:
+        """Lift an account's pause and every delay of it; False if there was none."""
+        account, now = account.casefold(), self._clock.monotonic()
+        with self._lock:
+            windows = [w for (a, _), w in self._pairs.items() if a == account]
+            if account in self._accounts:
+                windows.append(self._accounts[account])
+            lifted = any(w.until > now for w in windows)
+            for window in windows:
+                window.until = 0.0
+                window.failures.clear()
+        return lifted
 
     def clear(self) -> None:
         """Forget every counter and delay (the auto block list itself is kept)."""

@@ -1,7 +1,8 @@
-"""`homeport user ...` and `homeport group list`."""
+"""`homeport user ...` (accounts, and the pauses that too many failed sign-ins cause) and `homeport group list`."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Any
 
 import typer
@@ -100,6 +101,30 @@ def user_enable(name: NameArg, home: HomeOption = DEFAULT, as_json: JsonOption =
 def user_disable(name: NameArg, home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
     """Disable an account (its sessions end)."""
     _set_enabled(home, name, False, as_json)
+
+
+@user_app.command("unpause")
+def user_unpause(name: NameArg, home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """Let an account paused after too many failed sign-ins sign in again, from every address."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        daemon.call("DELETE", f"/account-pauses/{name}")
+    emit_json({"name": name, "paused": False}) if as_json else say(f"{name} may sign in again.")
+
+
+@user_app.command("pauses")
+def user_pauses(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """List accounts paused (for every address, or for one) after too many failed sign-ins."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        pauses = daemon.call("GET", "/account-pauses")
+    if as_json:
+        emit_json(pauses)
+        return
+    rows = [[p["account"], p["address"] or "every address", _when(p["until"]), p["reason"]] for p in pauses]
+    table("Paused accounts", ["Account", "For", "Until", "Why"], rows)
+
+
+def _when(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @user_app.command("delete")

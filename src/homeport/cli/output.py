@@ -12,6 +12,9 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from homeport.core.text import neutralise_direction_controls
 
 OK, FAILED, INVALID, UNREACHABLE, NOT_FOUND, REFUSED, NOT_ALLOWED, RETRY_LATER = range(8)
 EXIT_OF_STATUS = {
@@ -59,9 +62,11 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     for column in columns:
         grid.add_column(column)
     for row in rows:
-        grid.add_row(*row)
+        # Cells hold data from the daemon or the LAN (names, mDNS answers): shown as plain text, with direction
+        # controls replaced, never obeyed as rich markup or as reordering of the terminal line.
+        grid.add_row(*(Text(neutralise_direction_controls(cell)) for cell in row))
     out.print(grid)
 
 
 def say(message: str) -> None:
-    out.print(message, markup=False)
+    out.print(neutralise_direction_controls(message), markup=False)

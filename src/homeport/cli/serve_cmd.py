@@ -53,6 +53,15 @@ def serve(
     confirm_seconds: Annotated[
         int, typer.Option("--confirm-seconds", min=10, max=3600, help="Time to confirm a network change.")
     ] = 120,
+    presence_seconds: Annotated[
+        int,
+        typer.Option(
+            "--presence-seconds",
+            min=2,
+            max=120,
+            help="Time to confirm a recovery sign-in with a short press of the reset button.",
+        ),
+    ] = 120,
     resolv_conf: Annotated[
         Path, typer.Option("--resolv-conf", help="Where the netlink backend writes DNS servers.")
     ] = Path("/etc/resolv.conf"),
@@ -88,6 +97,7 @@ def serve(
             network=kind,
             interfaces=tuple(interface or ()),
             confirm_seconds=confirm_seconds,
+            presence_seconds=presence_seconds,
             resolv_conf=resolv_conf,
             discovery=discovery,
             button=button,

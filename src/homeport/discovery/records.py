@@ -23,7 +23,9 @@ VENDOR = "homeport"
 
 NEXT_STEP = {
     "ready": "open the console and sign in",
-    "recovery": "sign in as an administrator with an empty password, then set a new password",
+    "recovery": (
+        "sign in as an administrator with an empty password, press the reset button briefly, then set a new password"
+    ),
     "not-installed": "open the console and run the setup wizard",
     "migratable": "open the console and choose: restore the configuration found, or start fresh",
     "damaged": "the configuration could not be read: run `homeport store start-fresh` on the device",

@@ -2,7 +2,8 @@
 status LED (sysfs LED class), or virtual stand-ins that show in `homeport status`, the log and the console.
 
 Patterns: `one-beep` (4 s mark), `three-beeps` (Mode 2), `applying` (a reset is being applied), `recovery`
-(the recovery window is open), `ready`, `off`.
+(the recovery window is open), `confirm` (a recovery sign-in waits for a short press of the button),
+`ready`, `off`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ BEEPS: dict[str, list[tuple[float, float]]] = {
     "one-beep": [(0.3, 0.0)],
     "three-beeps": [(0.15, 0.1), (0.15, 0.1), (0.15, 0.0)],
     "applying": [(0.05, 0.15)] * 5,
+    "confirm": [(0.08, 0.08), (0.08, 0.0)],
 }
 # (trigger, delay_on ms, delay_off ms, brightness) for an LED
 LED: dict[str, tuple[str, int, int, int]] = {
@@ -35,6 +37,7 @@ LED: dict[str, tuple[str, int, int, int]] = {
     "off": ("none", 0, 0, 0),
     "recovery": ("timer", 1000, 1000, 1),
     "applying": ("timer", 100, 100, 1),
+    "confirm": ("timer", 150, 850, 1),
     "one-beep": ("timer", 300, 300, 1),
     "three-beeps": ("timer", 150, 100, 1),
 }

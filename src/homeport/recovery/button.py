@@ -1,6 +1,6 @@
 """The reset button as a pure state machine (recovery.md, "The reset button"). Time comes with each input.
 
-    held < 4 s                               ignored (a bump)
+    held < 4 s                               a short press: confirms a waiting recovery sign-in (else nothing)
     held >= 4 s                              one beep at the 4 s mark; on release a 10 s window opens
     window ends with no second long press    Mode 1
     second hold >= 4 s, begun in the window  three beeps at its 4 s mark: Mode 2
@@ -35,7 +35,12 @@ class Decided:
     decision: Decision
 
 
-Output = Beep | Decided
+@dataclass(frozen=True)
+class ShortPress:
+    """Pressed and let go within 4 s, outside a reset gesture: the owner says "I am here"."""
+
+
+Output = Beep | Decided | ShortPress
 
 
 class _Phase(Enum):
@@ -130,7 +135,8 @@ class ButtonMachine:
             if self.beeped:
                 self.phase, self.window_ends = _Phase.WINDOW, at + WINDOW_SECONDS
             else:
-                self.phase = _Phase.IDLE  # held < 4 s: a bump
+                self.phase = _Phase.IDLE  # held < 4 s: no reset
+                self.outputs.append(ShortPress())
         elif self.phase is _Phase.SECOND_HOLD:
             if self.window_ends == float("inf") or at >= self.window_ends:
                 self._decide_mode_1()

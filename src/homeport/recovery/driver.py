@@ -1,5 +1,6 @@
-"""Runs the button: edges from the source go through the state machine; beeps go to the feedback devices and
-decisions to the executor (in their own task, so the button keeps being watched while a reset runs)."""
+"""Runs the button: edges from the source go through the state machine; beeps go to the feedback devices,
+decisions to the executor and short presses to the recovery window's presence check (each in its own task,
+so the button keeps being watched while a reset runs)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 import structlog
 
 from homeport.hardware.interfaces import ButtonEdge, ButtonEvent, ButtonSource
-from homeport.recovery.button import Beep, ButtonMachine, Decided, Output
+from homeport.recovery.button import Beep, ButtonMachine, Decided, Output, ShortPress
 from homeport.recovery.executor import RecoveryExecutor
 
 _log = structlog.get_logger("homeport.recovery")
@@ -20,10 +21,17 @@ BEEP_PATTERNS = {1: "one-beep", 3: "three-beeps"}
 
 
 class ButtonDriver:
-    def __init__(self, source: ButtonSource, executor: RecoveryExecutor, feedback: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        source: ButtonSource,
+        executor: RecoveryExecutor,
+        feedback: Callable[[str], None],
+        short_press: Callable[[], object],
+    ) -> None:
         self.source = source
         self._executor = executor
         self._feedback = feedback
+        self._short_press = short_press
         self._machine = ButtonMachine()
         self._queue: asyncio.Queue[ButtonEvent] = asyncio.Queue()
         self._tasks: set[asyncio.Task[object]] = set()
@@ -68,6 +76,8 @@ class ButtonDriver:
                 _log.warning("reset decided by the button", decision=output.decision.value)
                 self.decisions.append(output.decision.value)
                 self._spawn(self._executor.run(output.decision))
+            elif isinstance(output, ShortPress):
+                self._spawn(asyncio.to_thread(self._short_press))
 
     async def close(self) -> None:
         for task in list(self._tasks):

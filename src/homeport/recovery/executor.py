@@ -204,7 +204,7 @@ class RecoveryExecutor:
             opened = window.current(conn)
             if opened is None or opened.closes_at > p.clock.now():
                 return False
-            window.close(conn)
+            window.close(conn, p.settings, p.audit, "the recovery window closed")
             if p.device.state_in(conn) == "recovery":
                 p.device.set_state(conn, "ready")
             p.audit.record(conn, "recovery.window_closed", SYSTEM, target=f"#{opened.reset_id}", reason="expired")

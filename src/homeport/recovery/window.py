@@ -1,14 +1,15 @@
 """The recovery window of Mode 1: while it is open, an administrator may sign in with an empty password, from
-a directly attached subnet only, into a session that can only set that account's new password."""
+a directly attached subnet only, into a session that can only set that account's new password. Auto block is
+off while it is open and comes back on when it closes (if it was on before the reset)."""
 
 from __future__ import annotations
 
-import ipaddress
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from homeport.system.settings import read_value, write_value
+from homeport.audit.log import SYSTEM, AuditLog
+from homeport.recovery import journal
+from homeport.system.settings import SettingsService, read_value, write_value
 
 WINDOW_KEY = "recovery.window"
 
@@ -36,21 +37,15 @@ def open_window(conn: sqlite3.Connection, reset_id: int, now: float, minutes: in
     return window
 
 
-def close(conn: sqlite3.Connection) -> None:
+def close(conn: sqlite3.Connection, settings: SettingsService, audit: AuditLog, reason: str) -> Window | None:
+    """Close the window in the caller's transaction; auto block comes back on if the reset turned it off."""
+    opened = current(conn)
     write_value(conn, WINDOW_KEY, None)
-
-
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def directly_attached(client: str, networks: Iterable[IpNetwork]) -> bool:
-    """Loopback, or an address on one of the device's own subnets (not through a gateway)."""
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return True
-    return any(address.version == net.version and address in net for net in networks if net.prefixlen > 0)
+    if opened is None:
+        return None
+    reset = journal.find(conn, opened.reset_id)
+    if reset is not None and reset.before.get("auto_block_enabled") and not settings.security().auto_block_enabled:
+        settings.update_security(conn, {"auto_block_enabled": True})
+        journal.mark_restored(conn, reset.id, "auto_block")
+        audit.record(conn, "settings.auto_block_restored", SYSTEM, target=f"#{reset.id}", reason=reason)
+    return opened

@@ -17,6 +17,7 @@ from homeport import __version__
 from homeport.core.cache import Cached
 from homeport.core.errors import InvalidInput
 from homeport.core.events import DeviceRenamed, DeviceStateChanged, EventBus
+from homeport.core.text import DIRECTION_CONTROLS_PROBLEM, has_direction_controls
 from homeport.store.db import Database
 from homeport.system.settings import read_value, write_value
 
@@ -31,6 +32,8 @@ DEVICE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])
 
 def check_device_name(name: str, field: str = "name") -> str:
     """A DNS label (RFC 1123), because the name becomes `<name>.local` on the LAN."""
+    if has_direction_controls(name):  # invisible, so the general message below would not tell what to remove
+        raise InvalidInput.field(field, DIRECTION_CONTROLS_PROBLEM)
     if not DEVICE_NAME_PATTERN.fullmatch(name) or name.isdigit():
         raise InvalidInput.field(
             field,

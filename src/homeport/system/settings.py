@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import json
 import sqlite3
@@ -16,6 +17,11 @@ from homeport.core.errors import InvalidInput
 from homeport.store.db import Database
 
 SECURITY_KEY = "security"
+PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+# Settings that decide who may come back in through the reset button: changing one needs the current password.
+RECOVERY_SETTINGS = ("recovery_window_minutes", "recovery_button_confirmation")
+NETWORK_LISTS = ("allow_list", "trusted_proxies")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -33,12 +39,26 @@ class SecuritySettings:
     account_protection_window_minutes: int = 1
     account_protection_minutes: int = 30
     allow_list: tuple[str, ...] = ()
+    # Reverse proxies whose forwarding header names the client (never the same thing as the allow list).
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_header: str = "x-forwarded-for"
     recovery_window_minutes: int = 30
+    # A recovery sign-in must be confirmed by a short press of the reset button (physical presence).
+    recovery_button_confirmation: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["allow_list"] = list(self.allow_list)
+        for name in NETWORK_LISTS:
+            data[name] = list(data[name])
         return data
+
+    @functools.cached_property
+    def proxy_networks(self) -> tuple[IpNetwork, ...]:
+        return tuple(ipaddress.ip_network(net) for net in self.trusted_proxies)
+
+    @functools.cached_property
+    def allow_networks(self) -> tuple[IpNetwork, ...]:
+        return tuple(ipaddress.ip_network(net) for net in self.allow_list)
 
 
 _RANGES: dict[str, tuple[int, int]] = {
@@ -67,19 +87,35 @@ def validate_security(changes: dict[str, Any], current: SecuritySettings) -> Sec
         check_min_length_setting(merged["password_min_length"])
     except InvalidInput as exc:
         problems.update(exc.fields)
-    if not isinstance(merged["auto_block_enabled"], bool):
-        problems["auto_block_enabled"] = "Choose true or false."
-    allow_list = merged["allow_list"]
-    normalised: list[str] = []
-    for entry in allow_list if isinstance(allow_list, list | tuple) else [None]:
+    for name in ("auto_block_enabled", "recovery_button_confirmation"):
+        if not isinstance(merged[name], bool):
+            problems[name] = "Choose true or false."
+    if merged["proxy_header"] not in PROXY_HEADERS:
+        problems["proxy_header"] = f"Choose one of {', '.join(PROXY_HEADERS)}."
+    for name in NETWORK_LISTS:
         try:
-            normalised.append(str(ipaddress.ip_network(str(entry), strict=False)))
-        except ValueError:
-            problems["allow_list"] = f"'{entry}' is not an address or network such as 192.168.1.10 or 10.0.0.0/24."
+            merged[name] = _networks(merged[name])
+        except ValueError as exc:
+            problems[name] = str(exc)
     if problems:
         raise InvalidInput("Some settings are not valid; see the fields.", fields=problems)
-    merged["allow_list"] = tuple(sorted(set(normalised)))
     return SecuritySettings(**merged)
+
+
+def _networks(entries: object) -> tuple[str, ...]:
+    """Addresses or networks, normalised, sorted and without duplicates; ValueError names a wrong entry."""
+    normalised: set[str] = set()
+    for entry in entries if isinstance(entries, list | tuple) else [None]:
+        try:
+            normalised.add(str(ipaddress.ip_network(str(entry), strict=False)))
+        except ValueError:
+            raise ValueError(f"'{entry}' is not an address or network such as 192.168.1.10 or 10.0.0.0/24.") from None
+    return tuple(sorted(normalised))
+
+
+def recovery_changes(changes: dict[str, Any], current: SecuritySettings) -> list[str]:
+    """The recovery settings that `changes` would really change (these need the current password)."""
+    return [name for name in RECOVERY_SETTINGS if name in changes and changes[name] != getattr(current, name)]
 
 
 def read_value(conn: sqlite3.Connection, key: str) -> Any:
@@ -105,8 +141,9 @@ class SettingsService:
             stored = read_value(conn, SECURITY_KEY) or {}
         known = {f.name for f in dataclasses.fields(SecuritySettings)}
         values = {k: v for k, v in stored.items() if k in known}
-        if "allow_list" in values:
-            values["allow_list"] = tuple(values["allow_list"])
+        for name in NETWORK_LISTS:
+            if name in values:
+                values[name] = tuple(values[name])
         return SecuritySettings(**values)
 
     def security(self) -> SecuritySettings:
@@ -127,6 +164,9 @@ class SettingsService:
     def change_security(self, actor: Actor, changes: dict[str, Any]) -> SecuritySettings:
         """An administrator's change, saved with its audit record."""
         with self._db.write() as conn:
+            before = self.security()
             updated = self.update_security(conn, changes)
-            self._audit.record(conn, "settings.security_changed", actor, fields=sorted(changes))
+            changed = sorted(name for name in changes if getattr(before, name, None) != getattr(updated, name, None))
+            if changed:
+                self._audit.record(conn, "settings.security_changed", actor, fields=changed)
         return updated

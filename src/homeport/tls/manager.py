@@ -28,6 +28,9 @@ _log = structlog.get_logger("homeport.tls")
 
 RENEW_BEFORE_SECONDS = 30 * 24 * 3600
 ISSUE_TIMEOUT = 60
+# TLS 1.2 suites: ephemeral ECDH (forward secrecy) with an AEAD cipher only; CBC suites carry padding-oracle
+# history. TLS 1.3 suites are configured apart in OpenSSL, and all of them are of this kind already.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:@SECLEVEL=2"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ class TlsManager:
         self._issuer = issuer
         self._context: ssl.SSLContext | None = None
         self._lock = threading.Lock()
+        self._hosts: frozenset[str] = frozenset({"localhost"})
+
+    def known_hosts(self) -> frozenset[str]:
+        """The names and addresses the device answers to (lower case): those its certificate holds."""
+        return self._hosts
 
     def ca_certificate_pem(self) -> bytes:
         return self.ca_cert_path.read_bytes()
@@ -88,6 +96,7 @@ class TlsManager:
     def ensure(self, subject: CertificateSubject) -> bool:
         """Issue a new server certificate if the current one is missing, stale or names the wrong things."""
         with self._lock:
+            self._hosts = frozenset(subject.dns_names() | {str(a) for a in subject.ip_addresses()})
             if not self._needs_new(subject):
                 return False
             request: dict[str, object] = {
@@ -122,6 +131,7 @@ class TlsManager:
             if self._context is None:
                 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
                 context.minimum_version = ssl.TLSVersion.TLSv1_2
+                context.set_ciphers(TLS12_CIPHERS)
                 context.load_cert_chain(self._cert_path, self._key_path)
                 context.set_alpn_protocols(["http/1.1"])
                 self._context = context

@@ -9,7 +9,7 @@ from fastapi import Request
 from starlette.responses import RedirectResponse
 
 from homeport.accounts.models import User
-from homeport.api.deps import resolve_session
+from homeport.api.deps import SESSION_COOKIE, resolve_session
 from homeport.audit.log import Actor
 from homeport.auth.sessions import Session
 from homeport.core.errors import Forbidden
@@ -57,7 +57,12 @@ def viewer(request: Request, *, allow_restricted: bool = False, admin: bool = Fa
         raise Redirect(target)
     found = resolve_session(request)
     if found is None:
-        raise Redirect("/login?next=" + quote(request.url.path) + ("&done=expired" if request.cookies else ""))
+        ending = services(request).recovery_access.ending(request.cookies.get(SESSION_COOKIE))
+        if ending is not None:
+            raise Redirect(f"/login?ended={ending.code}")
+        raise Redirect(
+            "/login?next=" + quote(request.url.path) + ("&done=expired" if request.cookies.get(SESSION_COOKIE) else "")
+        )
     session, user = found
     if session.recovery and not allow_restricted:
         raise Redirect("/recovery/password")

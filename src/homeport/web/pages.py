@@ -11,9 +11,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from homeport.api.deps import client_address
+from homeport.api.deps import SESSION_COOKIE, client_address, origin_of
 from homeport.api.errors import status_of
-from homeport.api.routes.auth import clear_session_cookie, set_session_cookie
+from homeport.api.routes.auth import clear_session_cookie, set_device_cookie, set_sign_in_cookies
 from homeport.api.routes.network import neighbours
 from homeport.audit.log import Actor
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
@@ -136,10 +136,14 @@ def login_page(request: Request, next: str = "/") -> Response:
     target = state_redirect(request)
     if target:
         return redirect(target)
-    opened = services(request).recovery_access.open_window()
+    svc = services(request)
+    opened = svc.recovery_access.open_window()
+    ending = svc.recovery_access.ending(request.cookies.get(SESSION_COOKIE))
     return render(
-        request, "login.html", next=safe_next(next), form={}, recovery_until=opened.closes_at if opened else None
-    )
+        request, "login.html", next=safe_next(next), form={}, recovery_until=opened.closes_at if opened else None,
+        error=ending.message if ending is not None else "",
+        presence_required=svc.settings.security().recovery_button_confirmation,
+    )  # fmt: skip
 
 
 @router.post("/login")
@@ -155,19 +159,14 @@ def login_submit(
         return redirect(target)
     form = {"username": username}
     try:
-        result = svc.login.sign_in(
-            username,
-            password,
-            client_address(request),
-            request.headers.get("user-agent", ""),
-            previous_token=request.cookies.get("__Host-homeport_session"),
-        )
+        result = svc.login.sign_in(username, password, origin_of(request))
     except HomeportError as exc:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
         opened = svc.recovery_access.open_window()
         page = render(
             request, "login.html", status_of(exc), next=safe_next(next), form=form, error=exc.message,
             recovery_until=opened.closes_at if opened else None,
+            presence_required=svc.settings.security().recovery_button_confirmation,
         )  # fmt: skip
         page.headers.update(headers)
         return page
@@ -178,7 +177,7 @@ def login_submit(
     else:
         target_page = safe_next(next)
     response = redirect(target_page)
-    set_session_cookie(response, result.token)
+    set_sign_in_cookies(response, result)
     return response
 
 
@@ -200,7 +199,8 @@ def logout_submit(request: Request, csrf_token: FormText = "") -> Response:
 @router.get("/password")
 def password_page(request: Request) -> Response:
     who = viewer(request, allow_restricted=True)
-    return render(request, "password.html", me=who.user, csrf=who.csrf, forced=who.user.must_change_password)
+    forced = who.user.must_change_password
+    return render(request, "password.html", me=who.user, csrf=who.csrf, forced=forced, restricted=forced)
 
 
 @router.post("/password")
@@ -214,15 +214,18 @@ def password_submit(
     who = viewer(request, allow_restricted=True)
     check_form_token(who, csrf_token)
     svc = services(request)
-    page = {"me": who.user, "csrf": who.csrf, "forced": who.user.must_change_password}
+    forced = who.user.must_change_password
+    page = {"me": who.user, "csrf": who.csrf, "forced": forced, "restricted": forced}
     try:
         if new_password != new_password_again:
             raise InvalidInput.field("new_password_again", "The two new passwords differ; type the same one twice.")
-        svc.credentials.change_own(who.user, current_password, new_password, who.actor, who.session.id)
+        user = svc.credentials.change_own(who.user, current_password, new_password, who.actor, who.session.id)
     except HomeportError as exc:
         fields = getattr(exc, "fields", {})
         return render(request, "password.html", status_of(exc), errors=fields, error=exc.message, **page)
-    return redirect("/account?done=password")
+    response = redirect("/account?done=password")
+    set_device_cookie(response, svc.login.remember_device(user, origin_of(request)))
+    return response
 
 
 def _on_redirect(_: Request, exc: Exception) -> Response:

@@ -10,12 +10,23 @@ from starlette.responses import Response
 from homeport.api.errors import status_of
 from homeport.api.routes.auth import clear_session_cookie
 from homeport.api.routes.network import via
-from homeport.core.errors import HomeportError, InvalidInput
-from homeport.web.guard import check_form_token, redirect, services, viewer
+from homeport.core.errors import HomeportError, InvalidInput, Unauthenticated
+from homeport.recovery.access import Presence
+from homeport.web.guard import Viewer, check_form_token, redirect, services, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form(max_length=4096)]
+
+
+def _presence_or_sign_in(request: Request, who: Viewer) -> Presence | Response:
+    """Where the recovery session stands; a waiting one whose 2 minutes have passed goes back to sign-in."""
+    try:
+        return services(request).recovery_access.presence(who.session)
+    except Unauthenticated as exc:
+        response = redirect(f"/login?ended={exc.code}")
+        clear_session_cookie(response)
+        return response
 
 
 @router.get("/recovery/password")
@@ -23,10 +34,14 @@ def recovery_password_page(request: Request) -> Response:
     who = viewer(request, allow_restricted=True)
     if not who.session.recovery:
         return redirect("/")
+    presence = _presence_or_sign_in(request, who)
+    if isinstance(presence, Response):
+        return presence
     opened = services(request).recovery_access.open_window()
     return render(
-        request, "recovery_password.html", me=who.user, csrf=who.csrf, until=opened.closes_at if opened else None
-    )
+        request, "recovery_password.html", me=who.user, csrf=who.csrf, until=opened.closes_at if opened else None,
+        presence=presence, restricted=True,
+    )  # fmt: skip
 
 
 @router.post("/recovery/password")
@@ -36,6 +51,9 @@ def recovery_password_submit(
     who = viewer(request, allow_restricted=True)
     check_form_token(who, csrf_token)
     svc = services(request)
+    presence = _presence_or_sign_in(request, who)
+    if isinstance(presence, Response):
+        return presence
     try:
         if new_password != new_password_again:
             raise InvalidInput.field("new_password_again", "The two passwords differ; type the same one twice.")
@@ -45,6 +63,7 @@ def recovery_password_submit(
         return render(
             request, "recovery_password.html", status_of(exc), me=who.user, csrf=who.csrf,
             until=opened.closes_at if opened else None, errors=dict(getattr(exc, "fields", {})), error=exc.message,
+            presence=presence, restricted=True,
         )  # fmt: skip
     response = redirect("/login?done=recovery-password")
     clear_session_cookie(response)

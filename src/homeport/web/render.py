@@ -8,9 +8,12 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import Response
 
 from homeport import __version__
+from homeport.core.text import neutralise_direction_controls
+from homeport.recovery.access import AMBIGUOUS, TIMED_OUT
 from homeport.services import Services
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -28,12 +31,19 @@ DONE_MESSAGES = {
     "session-ended": "The session has ended.",
     "settings-saved": "The security settings have been saved.",
     "unblocked": "The address may sign in again.",
+    "unpaused": "The account may sign in again from every address.",
     "network-applied": "The network settings have been applied.",
     "lease-renewed": "The DHCP client has been asked to renew its lease.",
     "recovery-password": "Your new password is set and the recovery window is closed. Sign in with it now.",
     "restored": "Restored as it was before the reset.",
     "restored-setup": "The configuration is restored. Sign in with the administrator and the password you chose.",
     "expired": "Your session has ended; sign in again.",
+}
+
+
+ENDED_MESSAGES = {
+    "recovery_presence_ambiguous": AMBIGUOUS,
+    "recovery_presence_timeout": TIMED_OUT,
 }
 
 
@@ -52,8 +62,19 @@ def size(value: int) -> str:
     return f"{amount:.1f} PiB"
 
 
+def shown(value: Any) -> Any:
+    """Every `{{ value }}` passes here before escaping: direction controls in stored text (an audit detail, a name
+    saved before they were refused) become U+FFFD. Markup stays Markup, so it is not escaped twice."""
+    if hasattr(value, "__html__"):  # already safe HTML (Markup, a macro's output); U+FFFD keeps it safe
+        return Markup(neutralise_direction_controls(str(value.__html__())))  # noqa: S704
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    return neutralise_direction_controls(str(value))
+
+
 TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["size"] = size
+TEMPLATES.env.finalize = shown  # before any template is compiled: finalize is built into the compiled code
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
@@ -64,12 +85,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "device_state": svc.device.state(),
         "version": __version__,
         "done": DONE_MESSAGES.get(done, ""),
+        "ended": ENDED_MESSAGES.get(request.query_params.get("ended", ""), ""),
         "me": None,
         "csrf": "",
         "errors": {},
         "error": "",
+        "restricted": False,  # a session that may only set its password: no way out but that, or sign-out
     }
     me = context.get("me")
-    if me is not None and getattr(me, "is_admin", False):
+    if me is not None and getattr(me, "is_admin", False) and not context.get("restricted"):
         base["reset_notice"] = svc.report.unacknowledged()
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)

@@ -1,4 +1,5 @@
-"""The security page: sign-in and session settings, and the auto block list with its "remove" buttons."""
+"""The security page: sign-in, session, proxy and recovery settings, the auto block list with its "remove"
+buttons, and the paused accounts with their "lift" buttons."""
 
 from __future__ import annotations
 
@@ -26,12 +27,19 @@ NUMBER_FIELDS = (
     "account_protection_attempts",
     "account_protection_window_minutes",
     "account_protection_minutes",
+    "recovery_window_minutes",
 )
+CHECKBOXES = ("auto_block_enabled", "recovery_button_confirmation")
+NETWORK_LISTS = ("allow_list", "trusted_proxies")
 
 
 def _page(request: Request, who: Viewer, status: int = 200, **extra: Any) -> Response:
     svc = services(request)
-    context: dict[str, Any] = {"settings": svc.settings.security(), "blocks": svc.throttle.blocklist.active()}
+    context: dict[str, Any] = {
+        "settings": svc.settings.security(),
+        "blocks": svc.throttle.blocklist.active(),
+        "pauses": svc.throttle.pauses(),
+    }
     context.update(extra)
     return render(request, "security.html", status, me=who.user, csrf=who.csrf, **context)
 
@@ -51,8 +59,11 @@ def _changes(form: dict[str, str]) -> dict[str, Any]:
             problems[name] = "Enter a whole number."
         else:
             changes[name] = int(text)
-    changes["auto_block_enabled"] = form.get("auto_block_enabled") == "1"
-    changes["allow_list"] = [line.strip() for line in form.get("allow_list", "").splitlines() if line.strip()]
+    for name in CHECKBOXES:
+        changes[name] = form.get(name) == "1"
+    for name in NETWORK_LISTS:
+        changes[name] = [line.strip() for line in form.get(name, "").splitlines() if line.strip()]
+    changes["proxy_header"] = form.get("proxy_header", "")
     if problems:
         raise InvalidInput("Nothing was saved; see the fields.", fields=problems)
     return changes
@@ -63,10 +74,13 @@ async def security_save(request: Request) -> Response:
     who = viewer(request, admin=True)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_form_token(who, form.get("csrf_token", ""))
-    settings = services(request).settings
+    credentials = services(request).credentials
     try:
-        await run_in_threadpool(settings.change_security, who.actor, _changes(form))
+        await run_in_threadpool(
+            credentials.change_security, who.actor, who.user, _changes(form), form.get("current_password", "")
+        )
     except HomeportError as exc:
+        form.pop("current_password", None)
         fields = dict(getattr(exc, "fields", {}))
         return _page(request, who, status_of(exc), errors=fields, error=exc.message, form=form)
     return redirect("/security?done=settings-saved")
@@ -78,10 +92,21 @@ def security_unblock(request: Request, csrf_token: FormText = "", address: FormT
     check_form_token(who, csrf_token)
     svc = services(request)
     try:
-        key = parse_block_key(address)
-        if not svc.throttle.blocklist.remove(key):
+        key = parse_block_key(address, svc.throttle.key_of)
+        if not svc.throttle.unblock(key):
             raise NotFound(f"{address} is not blocked.", code="not_blocked")
     except HomeportError as exc:
         return _page(request, who, status_of(exc), error=exc.message)
     svc.audit.record_now("auth.address_unblocked", who.actor, target=key)
     return redirect("/security?done=unblocked")
+
+
+@router.post("/security/unpause")
+def security_unpause(request: Request, csrf_token: FormText = "", account: FormText = "") -> Response:
+    who = viewer(request, admin=True)
+    check_form_token(who, csrf_token)
+    svc = services(request)
+    if not svc.throttle.unpause(account):
+        return _page(request, who, 404, error=f"The account '{account}' is not paused.")
+    svc.audit.record_now("auth.account_unpaused", who.actor, target=account)
+    return redirect("/security?done=unpaused")

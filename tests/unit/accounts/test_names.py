@@ -38,3 +38,31 @@ def test_emails_and_full_names_never_crash(text: str) -> None:
             check(text)
         except InvalidInput as exc:
             assert exc.fields
+
+
+DIRECTION_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("control", DIRECTION_CONTROLS)
+def test_direction_controls_are_refused_in_full_names_descriptions_and_emails(control: str) -> None:
+    from homeport.accounts.names import check_group_description
+
+    for check, text in (
+        (check_full_name, f"Bob {control}gnp.exe"),
+        (check_group_description, f"Photos{control} and films"),
+        (check_email, f"bob{control}@example.org"),
+    ):
+        with pytest.raises(InvalidInput, match="invisible direction-control characters") as caught:
+            check(text)
+        assert len(caught.value.fields) == 1
+
+
+@given(st.text(max_size=40), st.sampled_from(DIRECTION_CONTROLS), st.text(max_size=40))
+def test_no_full_name_with_a_direction_control_is_accepted(before: str, control: str, after: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_full_name(before + control + after)
+
+
+def test_right_to_left_names_are_welcome() -> None:
+    assert check_full_name("דוד כהן") == "דוד כהן"
+    assert check_full_name("محمد علي") == "محمد علي"

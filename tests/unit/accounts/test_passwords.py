@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import argon2
 import pytest
@@ -64,31 +65,90 @@ def test_old_parameters_need_a_rehash(hasher: PasswordHasher) -> None:
         stronger.close()
 
 
-def test_a_full_queue_answers_busy_at_once() -> None:
-    """workers=1 + queue_limit=1: with two calls in flight a third is refused without waiting."""
-    hasher = PasswordHasher(FLOOR, workers=1, queue_limit=1)
-    release = threading.Event()
-    started = threading.Event()
+class Occupied:
+    """A pool of one worker kept busy by a job that waits for `release`; more jobs queue behind it."""
 
-    def slow(_: object) -> bool:
-        started.set()
-        release.wait(10)
-        return True
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self.release = threading.Event()
+        started = threading.Event()
 
-    hasher._pool.submit(lambda: None).result()  # warm the worker
-    blockers = [threading.Thread(target=lambda: hasher._run(slow, None)) for _ in range(2)]
-    for thread in blockers:
+        def hold() -> str:
+            self.order.append("holder")
+            started.set()
+            self.release.wait(10)
+            return "held"
+
+        self.threads: list[threading.Thread] = []
+        self.results: dict[str, object] = {}
+        self.order: list[str] = []
+        self.submit("holder", hold)
+        assert started.wait(10)
+
+    def submit(self, name: str, work: Any, first: bool = False) -> None:
+        def recorded() -> object:
+            if name != "holder":
+                self.order.append(name)  # the order in which the worker runs the jobs
+            return work()
+
+        def run() -> None:
+            try:
+                self.results[name] = self.hasher._pool.run(recorded, first=first)
+            except Busy as exc:
+                self.results[name] = exc
+
+        thread = threading.Thread(target=run)
+        self.threads.append(thread)
         thread.start()
-    assert started.wait(10)
-    for _ in range(1000):  # until the second call holds the last slot (bounded: at most 10 s)
-        if hasher._slots._value == 0:  # type: ignore[attr-defined]
-            break
-        threading.Event().wait(0.01)
-    try:
-        with pytest.raises(Busy):
-            hasher.hash("one more")
-    finally:
-        release.set()
-        for thread in blockers:
+
+    def wait_queued(self, count: int) -> None:
+        for _ in range(1000):  # bounded: at most 10 s
+            if len(self.hasher._pool._waiting) == count:
+                return
+            threading.Event().wait(0.01)
+        raise AssertionError(f"never {count} queued")
+
+    def finish(self) -> None:
+        self.release.set()
+        for thread in self.threads:
             thread.join(10)
-        hasher.close()
+        self.hasher.close()
+
+
+def test_a_full_queue_answers_busy_at_once() -> None:
+    """workers=1 + queue_limit=1: with one running and one waiting, a third stranger is refused at once."""
+    pool = Occupied(PasswordHasher(FLOOR, workers=1, queue_limit=1))
+    try:
+        pool.submit("queued", lambda: "queued")
+        pool.wait_queued(1)
+        with pytest.raises(Busy):
+            pool.hasher.verify(None, "one more stranger")
+    finally:
+        pool.finish()
+    assert pool.results == {"holder": "held", "queued": "queued"}
+
+
+def test_a_known_device_goes_first_and_takes_a_strangers_place_in_a_full_queue() -> None:
+    pool = Occupied(PasswordHasher(FLOOR, workers=1, queue_limit=2))
+    try:
+        pool.submit("stranger-1", lambda: 1)
+        pool.submit("stranger-2", lambda: 2)
+        pool.wait_queued(2)
+        pool.submit("owner", lambda: "owner", first=True)
+        pool.wait_queued(2)  # the owner took the newest stranger's place
+    finally:
+        pool.finish()
+    assert isinstance(pool.results["stranger-2"], Busy)
+    assert pool.order == ["holder", "owner", "stranger-1"]
+
+
+def test_a_known_device_is_refused_only_when_the_queue_holds_no_stranger() -> None:
+    pool = Occupied(PasswordHasher(FLOOR, workers=1, queue_limit=1))
+    try:
+        pool.submit("owner-1", lambda: 1, first=True)
+        pool.wait_queued(1)
+        with pytest.raises(Busy):
+            pool.hasher.verify(None, "another known device", first=True)
+    finally:
+        pool.finish()
+    assert pool.order == ["holder", "owner-1"]

@@ -25,8 +25,7 @@ def test_the_shipped_list_has_ten_thousand_common_passwords_that_fit_the_policy(
 
 @given(st.text(PRINTABLE, min_size=0, max_size=11))
 def test_anything_shorter_than_the_minimum_is_refused(password: str) -> None:
-    if len(unicodedata.normalize("NFKC", password)) >= 12:
-        return
+    # Fewer than 12 characters as typed is too short, whatever NFKC expands them to.
     with pytest.raises(InvalidInput) as caught:
         POLICY.check(password, "alice")
     assert "password" in caught.value.fields
@@ -38,6 +37,7 @@ def test_long_passwords_of_any_script_pass_unless_common_or_with_the_name(passwo
     normalised = unicodedata.normalize("NFKC", password)
     if (
         len(normalised) < 12
+        or normalised.isspace()
         or len(normalised.encode()) > MAX_PASSWORD_BYTES
         or normalised.casefold() in common_passwords()
         or "alice" in normalised.casefold()
@@ -72,6 +72,49 @@ def test_256_characters_are_accepted_and_the_byte_cap_holds() -> None:
 
 def test_normalisation_is_nfkc() -> None:
     assert POLICY.check("ｆｕｌｌｗｉｄｔｈ ｐａｓｓ", "alice") == "fullwidth pass"
+
+
+@pytest.mark.parametrize(
+    ("password", "counted"),
+    [
+        ("\ufdfa", 1),  # one ligature that NFKC expands to 18 characters
+        ("\ufdfa" * 11, 11),
+        ("\u3392" * 6, 6),  # "㎒" -> "MHz"
+        ("e\u0301" * 6, 6),  # 12 code points as typed, 6 characters after NFKC
+    ],
+)
+def test_length_is_the_smaller_of_as_typed_and_normalised(password: str, counted: int) -> None:
+    with pytest.raises(InvalidInput, match=f"at least 12 characters \\(this one has {counted}\\)"):
+        POLICY.check(password, "alice")
+
+
+def test_twelve_expanding_characters_are_enough() -> None:
+    assert POLICY.check("\ufdfa" * 12, "alice") == unicodedata.normalize("NFKC", "\ufdfa" * 12)
+
+
+@given(st.text(PRINTABLE, min_size=1, max_size=40))
+def test_an_accepted_password_is_long_enough_both_as_typed_and_normalised(password: str) -> None:
+    try:
+        normalised = POLICY.check(password, "alice")
+    except InvalidInput:
+        return
+    assert len(password) >= 12 and len(normalised) >= 12
+
+
+WHITE_SPACE = st.one_of(st.characters(categories=("Zs",)), st.sampled_from("\t\n\r\x0b\x0c\x85\u2028\u2029"))
+
+
+@given(st.text(WHITE_SPACE, min_size=1, max_size=80))
+def test_a_password_made_only_of_white_space_is_refused(password: str) -> None:
+    with pytest.raises(InvalidInput, match="only spaces") as caught:
+        POLICY.check(password, "alice")
+    assert "password" in caught.value.fields
+
+
+def test_twelve_spaces_are_refused_with_a_reason() -> None:
+    with pytest.raises(InvalidInput, match="only spaces or other blank characters"):
+        POLICY.check(" " * 12, "alice")
+    assert POLICY.check("  two words and spaces  ", "alice") == "  two words and spaces  "
 
 
 @pytest.mark.parametrize("bad", ["valid length pw\x00", "valid length pw\ud800"])

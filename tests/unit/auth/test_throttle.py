@@ -90,11 +90,47 @@ def test_one_hundred_consecutive_failures_pause_the_account_everywhere(
     throttle.admit("bob", "192.168.1.1", relaxed)
 
 
-def test_ipv6_clients_are_counted_per_64() -> None:
+def test_routed_global_ipv6_clients_are_counted_per_64() -> None:
     assert throttle_key("2001:db8::1") == throttle_key("2001:db8::ffff:1") == "2001:db8::/64"
     assert throttle_key("2001:db8:0:1::1") != throttle_key("2001:db8::1")
     assert throttle_key("::ffff:192.0.2.1") == "192.0.2.1"
     assert throttle_key("192.0.2.1") == "192.0.2.1"
+
+
+def test_household_ipv6_clients_are_counted_each_on_its_own() -> None:
+    """Directly attached, link-local and unique-local addresses: a home LAN shares one /64."""
+    assert throttle_key("2001:db8::1", attached=True) == "2001:db8::1"
+    assert throttle_key("fe80::1") == "fe80::1" != throttle_key("fe80::2")
+    assert throttle_key("fd00:211::1") == "fd00:211::1" != throttle_key("fd00:211::2")
+
+
+def test_the_throttle_asks_whether_a_global_address_is_on_the_lan(services: Services, clock: FakeClock) -> None:
+    asked: list[str] = []
+
+    def on_lan(address: str) -> bool:
+        asked.append(address)
+        return address.startswith("2001:db8:1:")
+
+    throttle = LoginThrottle(clock, BlockList(services.db, clock), on_lan)
+    assert throttle.key_of("2001:db8:1::5") == "2001:db8:1::5"
+    assert throttle.key_of("2001:db8:2::5") == "2001:db8:2::/64"
+    assert throttle.key_of("192.0.2.1") == "192.0.2.1" and throttle.key_of("fd00::1") == "fd00::1"
+    assert asked == ["2001:db8:1::5", "2001:db8:2::5"]  # only global IPv6 needs the question
+
+
+def test_one_misbehaving_household_device_does_not_block_the_others(services: Services, clock: FakeClock) -> None:
+    throttle = LoginThrottle(clock, BlockList(services.db, clock), lambda a: a.startswith("2001:db8:1:"))
+    for n in range(10):
+        throttle.admit(f"user{n}", "2001:db8:1::bad", DEFAULTS)
+        throttle.failed(f"user{n}", "2001:db8:1::bad", DEFAULTS)
+    with pytest.raises(TooManyAttempts):
+        throttle.admit("alice", "2001:db8:1::bad", DEFAULTS)
+    throttle.admit("alice", "2001:db8:1::900d", DEFAULTS)  # the laptop next to it
+    for n in range(10):
+        throttle.admit(f"user{n}", "2001:db8:2::bad", DEFAULTS)
+        throttle.failed(f"user{n}", "2001:db8:2::bad", DEFAULTS)
+    with pytest.raises(TooManyAttempts):
+        throttle.admit("alice", "2001:db8:2::beef", DEFAULTS)  # a routed /64 is one remote host
 
 
 def test_clear_forgets_the_counters_but_keeps_the_block_list(throttle: LoginThrottle) -> None:

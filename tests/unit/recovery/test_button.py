@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from homeport.recovery.button import BOUNCE_SECONDS, Beep, ButtonMachine, Decided, Decision, Output
+from homeport.recovery.button import BOUNCE_SECONDS, Beep, ButtonMachine, Decided, Decision, Output, ShortPress
 
 MODE_1 = Decided(Decision.MODE_1)
 MODE_2 = Decided(Decision.MODE_2)
@@ -29,8 +29,19 @@ def outputs(edges: list[tuple[str, float]], until: float = 100.0) -> list[Output
 
 
 @pytest.mark.parametrize("held", [0.1, 1.0, 3.9, 3.99])
-def test_a_press_shorter_than_4_s_is_ignored(held: float) -> None:
-    assert outputs([("press", 0.0), ("release", held)]) == []
+def test_a_press_shorter_than_4_s_starts_no_reset_and_is_a_short_press(held: float) -> None:
+    """A short press is what confirms a waiting recovery sign-in; it comes once the release is not a bounce."""
+    assert run([("press", 0.0), ("release", held)], 100.0) == [(held + BOUNCE_SECONDS, ShortPress())]
+
+
+def test_a_short_second_press_inside_the_reset_window_is_part_of_the_gesture_not_a_short_press() -> None:
+    happened = run([("press", 0.0), ("release", 5.0), ("press", 7.0), ("release", 8.0)], 100.0)
+    assert happened == [(4.0, Beep(1)), (15.0, MODE_1)]
+
+
+def test_contact_bounce_within_a_short_press_is_one_short_press() -> None:
+    edges = [("press", 0.0), ("release", 0.5), ("press", 0.52), ("release", 1.0)]
+    assert outputs(edges) == [ShortPress()]
 
 
 @pytest.mark.parametrize("held", [4.0, 4.01, 5.0])
@@ -89,7 +100,7 @@ def test_contact_bounce_is_one_hold() -> None:
 
 
 def test_a_release_just_before_the_mark_does_not_beep_even_within_the_bounce_time() -> None:
-    assert outputs([("press", 0.0), ("release", 3.99)]) == []
+    assert outputs([("press", 0.0), ("release", 3.99)]) == [ShortPress()]
 
 
 def test_nothing_happens_without_a_press() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from homeport.api.deps import SESSION_COOKIE, AnyCaller, ServicesDep, client_address
+from homeport.api.deps import SESSION_COOKIE, AnyCaller, ServicesDep, origin_of
 from homeport.api.errors import documented
 from homeport.api.schemas import LoginIn, LoginOut, UserOut
+from homeport.auth.devices import COOKIE_MAX_AGE, DEVICE_COOKIE
+from homeport.auth.login import SignIn
 from homeport.services import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -20,20 +22,29 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
 
 
-def sign_in(svc: Services, request: Request, username: str, password: str) -> tuple[LoginOut, str]:
-    result = svc.login.sign_in(
-        username,
-        password,
-        client_address(request),
-        request.headers.get("user-agent", ""),
-        previous_token=request.cookies.get(SESSION_COOKIE),
+def set_sign_in_cookies(response: Response, result: SignIn) -> None:
+    """The session, and the device token that lets this browser past an account pause next time."""
+    set_session_cookie(response, result.token)
+    if result.device_cookie:
+        set_device_cookie(response, result.device_cookie)
+
+
+def set_device_cookie(response: Response, value: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE, value, max_age=COOKIE_MAX_AGE, path="/", secure=True, httponly=True, samesite="strict"
     )
+
+
+def sign_in(svc: Services, request: Request, username: str, password: str) -> tuple[LoginOut, SignIn]:
+    result = svc.login.sign_in(username, password, origin_of(request))
     out = LoginOut(
         user=UserOut.of(result.user),
         csrf_token=result.session.csrf_token,
         must_change_password=result.user.must_change_password,
+        recovery=result.session.recovery,
+        awaiting_presence=result.session.awaiting_presence,
     )
-    return out, result.token
+    return out, result
 
 
 @router.post(
@@ -43,8 +54,8 @@ def sign_in(svc: Services, request: Request, username: str, password: str) -> tu
     summary="Sign in; sets the session cookie and returns the CSRF token",
 )
 def post_login(body: LoginIn, request: Request, response: Response, svc: ServicesDep) -> LoginOut:
-    out, token = sign_in(svc, request, body.username, body.password)
-    set_session_cookie(response, token)
+    out, result = sign_in(svc, request, body.username, body.password)
+    set_sign_in_cookies(response, result)
     return out
 
 

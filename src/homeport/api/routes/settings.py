@@ -1,12 +1,15 @@
-"""Security settings (password length, session timeouts, brute-force limits) and the auto block list."""
+"""Security settings (password length, session timeouts, brute-force limits, proxies, recovery), the auto
+block list and the paused accounts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.schemas import BlockOut, SecuritySettingsIn, SecuritySettingsOut
+from homeport.api.schemas import BlockOut, PauseOut, SecuritySettingsIn, SecuritySettingsOut
 from homeport.auth.blocklist import parse_block_key
 from homeport.core.errors import NotFound
 
@@ -18,9 +21,15 @@ def get_security(_: Admin, svc: ServicesDep) -> SecuritySettingsOut:
     return SecuritySettingsOut(**svc.settings.security().as_dict())
 
 
-@router.patch("/settings/security", response_model=SecuritySettingsOut, responses=documented(400, 401, 403, 422))
+@router.patch(
+    "/settings/security",
+    response_model=SecuritySettingsOut,
+    responses=documented(400, 401, 403, 422, 429, 503),
+    summary="Change security settings; a recovery setting needs `current_password`",
+)
 def patch_security(body: SecuritySettingsIn, caller: Admin, svc: ServicesDep) -> SecuritySettingsOut:
-    updated = svc.settings.change_security(caller.actor, body.model_dump(exclude_none=True))
+    changes = body.model_dump(exclude_none=True, exclude={"current_password"})
+    updated = svc.credentials.change_security(caller.actor, caller.user, changes, body.current_password)
     return SecuritySettingsOut(**updated.as_dict())
 
 
@@ -31,8 +40,31 @@ def list_blocks(_: Admin, svc: ServicesDep) -> list[BlockOut]:
 
 @router.delete("/auto-block/{address:path}", status_code=204, responses=documented(401, 403, 404, 422))
 def remove_block(address: str, caller: Admin, svc: ServicesDep) -> Response:
-    key = parse_block_key(address)
-    if not svc.throttle.blocklist.remove(key):
+    key = parse_block_key(address, svc.throttle.key_of)
+    if not svc.throttle.unblock(key):
         raise NotFound(f"{address} is not blocked.", code="not_blocked")
     svc.audit.record_now("auth.address_unblocked", caller.actor, target=key)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/account-pauses",
+    response_model=list[PauseOut],
+    responses=documented(401, 403),
+    summary="Accounts paused after too many failed sign-ins (for everyone, or for one address)",
+)
+def list_pauses(_: Admin, svc: ServicesDep) -> list[PauseOut]:
+    return [PauseOut(**p.__dict__) for p in svc.throttle.pauses()]
+
+
+@router.delete(
+    "/account-pauses/{name}",
+    status_code=204,
+    responses=documented(401, 403, 404, 422),
+    summary="Lift an account's pause and its delays",
+)
+def lift_pause(name: Annotated[str, Path(max_length=64)], caller: Admin, svc: ServicesDep) -> Response:
+    if not svc.throttle.unpause(name):
+        raise NotFound(f"The account '{name}' is not paused.", code="not_paused")
+    svc.audit.record_now("auth.account_unpaused", caller.actor, target=name)
     return Response(status_code=204)

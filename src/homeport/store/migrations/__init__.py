@@ -25,4 +25,6 @@ def _load(module_name: str) -> Migration:
     return Migration(number=int(number_text.lstrip("m")), name=name, upgrade=module.upgrade)
 
 
-MIGRATIONS: tuple[Migration, ...] = tuple(_load(name) for name in ("m0001_initial", "m0002_network", "m0003_recovery"))
+MIGRATIONS: tuple[Migration, ...] = tuple(
+    _load(name) for name in ("m0001_initial", "m0002_network", "m0003_recovery", "m0004_devices")
+)
