@@ -9,6 +9,7 @@ import asyncio
 import ipaddress
 import os
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -231,9 +232,14 @@ def _keep_certificate_current(
     """The certificate names `<name>.local` and the device's addresses, those it has and the static ones it is
     being given: issued now if needed, and again whenever the name or an address changes."""
 
+    serial = threading.Lock()
+
     def reissue() -> None:
-        addresses = {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}
-        tls.ensure(CertificateSubject(device.name(), frozenset(addresses)))
+        # One at a time, each reading the addresses only once it runs: a run that read them earlier must not
+        # replace a newer certificate with one for the addresses of a moment ago.
+        with serial:
+            addresses = {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}
+            tls.ensure(CertificateSubject(device.name(), frozenset(addresses)))
 
     def reissue_off_loop(_: object) -> None:
         try:

@@ -35,6 +35,7 @@ class Daemon:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    extra: tuple[str, ...] = ()  # more `homeport serve` arguments
 
     @property
     def base(self) -> str:
@@ -45,7 +46,7 @@ class Daemon:
             sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--bind", "127.0.0.1",
             "--https-port", str(self.https_port), "--http-port", str(self.http_port), "--volume", str(self.volume),
             # In the root namespace nothing may go out on the host's real network: no mDNS here.
-            "--no-discovery", *extra,
+            "--no-discovery", *self.extra, *extra,
         ]  # fmt: skip
 
     def start(self, wait: bool = True) -> Daemon:

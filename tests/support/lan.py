@@ -54,6 +54,7 @@ class Lan:
     workdir: Path
     tag: str = field(default_factory=lambda: f"{PREFIX}{os.getpid() % 100000}")
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # namespaces a test added; removed with the lab
 
     @property
     def server(self) -> str:
@@ -140,13 +141,21 @@ class Lan:
         routes = json.loads(ip("-j", "-n", namespace, "route", "show", "default").stdout)
         return routes[0].get("gateway") if routes else None
 
+    def add_host(self, suffix: str) -> str:
+        """Another namespace (host) for a test to wire up; removed with the lab."""
+        namespace = f"{self.tag}-{suffix}"
+        ip("netns", "add", namespace)
+        ip("-n", namespace, "link", "set", "lo", "up")
+        self.extra.append(namespace)
+        return namespace
+
     def down(self) -> None:
         for process in self.processes:
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
-        for namespace in (self.server, self.device, self.client, self.second_device):
+        for namespace in (self.server, self.device, self.client, self.second_device, *self.extra):
             kill_namespace_processes(namespace)
             ip("netns", "del", namespace, check=False)
             shutil.rmtree(Path("/etc/netns") / namespace, ignore_errors=True)
@@ -174,6 +183,7 @@ class LanDevice:
     confirm_seconds: int = 10
     namespace: str = ""
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()
 
     @property
     def log_path(self) -> Path:
@@ -183,6 +193,7 @@ class LanDevice:
         command = [
             sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--network", "netlink",
             "--interface", "eth0", "--volume", str(self.volume), "--confirm-seconds", str(self.confirm_seconds),
+            *self.extra_args,
         ]  # fmt: skip
         self.process = self.lan.popen(self.namespace or self.lan.device, command, self.log_path)
         self.lan.processes.append(self.process)
@@ -197,14 +208,14 @@ class LanDevice:
         command = [sys.executable, "-m", "homeport", *args, "--home", str(self.home)]
         return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, cwd=REPO, check=False)
 
-    def api(self, method: str, path: str) -> Any:
+    def api(self, method: str, path: str, body: Any = None) -> Any:
         """Call the daemon's API as root, through its socket (any namespace can reach a Unix socket)."""
         import httpx2
 
         with httpx2.Client(transport=httpx2.HTTPTransport(uds=str(self.home / "homeport.sock")), timeout=30) as http:
-            answer = http.request(method, f"http://homeport/api/v1{path}")
+            answer = http.request(method, f"http://homeport/api/v1{path}", json=body)
         assert answer.status_code < 400, answer.text
-        return answer.json()
+        return answer.json() if answer.content else None
 
     def cli_json(self, *args: str) -> Any:
         done = self.cli(*args, "--json")
@@ -221,9 +232,10 @@ class LanDevice:
         return self.home / "tls" / "ca.crt"
 
 
-def client_call(lan: Lan, device: LanDevice, *args: str, timeout: float = 60) -> Any:
-    """Run tests/support/lanclient.py in the client namespace; returns its JSON output."""
-    done = lan.run(lan.client, [sys.executable, "-m", "tests.support.lanclient", str(device.ca), *args], timeout)
+def client_call(lan: Lan, device: LanDevice, *args: str, timeout: float = 60, namespace: str = "") -> Any:
+    """Run tests/support/lanclient.py in the client namespace (or another); returns its JSON output."""
+    command = [sys.executable, "-m", "tests.support.lanclient", str(device.ca), *args]
+    done = lan.run(namespace or lan.client, command, timeout)
     assert done.returncode == 0, done.stderr + done.stdout
     return json.loads(done.stdout)
 
