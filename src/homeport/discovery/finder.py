@@ -20,6 +20,7 @@ class Browser:
 
     def __init__(self) -> None:
         self.sightings: dict[str, Sighting] = {}
+        self._names: set[str] = set()  # every device announced, resolved or not (a lost answer is asked again)
         self._browser: AsyncServiceBrowser | None = None
         self._zeroconf: Zeroconf | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -32,7 +33,9 @@ class Browser:
     def _on_change(self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange) -> None:
         if state_change is ServiceStateChange.Removed:
             self.sightings.pop(name, None)
+            self._names.discard(name)
             return
+        self._names.add(name)
         task = asyncio.get_running_loop().create_task(self._resolve(zeroconf, service_type, name))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -45,12 +48,14 @@ class Browser:
                 self.sightings[name] = found
 
     async def refresh_all(self) -> None:
-        """Resolve every device seen again, so the list carries its newest address and state."""
+        """Resolve every device announced again (those whose first answer was lost too), so the list carries
+        its newest address and state."""
         if self._zeroconf is None:
             return
         zeroconf = self._zeroconf
         await asyncio.gather(
-            *(self._resolve(zeroconf, HOMEPORT_TYPE, n) for n in list(self.sightings)), return_exceptions=True
+            *(self._resolve(zeroconf, HOMEPORT_TYPE, n) for n in sorted(self._names | set(self.sightings))),
+            return_exceptions=True,
         )
 
     def sorted(self) -> list[Sighting]:

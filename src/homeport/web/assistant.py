@@ -36,9 +36,19 @@ def create_assistant(browser: Browser) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
         await browser.start(zeroconf.zeroconf)
+
+        async def keep_current() -> None:
+            while True:  # a device whose answer was lost, or that moved, shows up at the next round
+                await asyncio.sleep(REFRESH_SECONDS)
+                await browser.refresh_all()
+
+        refresher = asyncio.get_running_loop().create_task(keep_current())
         try:
             yield
         finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
             await browser.stop()
             await zeroconf.async_close()
 
@@ -49,5 +59,7 @@ def create_assistant(browser: Browser) -> Starlette:
 
 def serve_assistant(bind: str, port: int) -> None:
     app = SecurityHeaders(create_assistant(Browser()))
-    config = uvicorn.Config(app, host=bind, port=port, log_config=None, access_log=False, server_header=False)
+    config = uvicorn.Config(
+        app, host=bind, port=port, log_config=None, access_log=False, server_header=False, proxy_headers=False
+    )
     asyncio.run(uvicorn.Server(config).serve())
