@@ -17,11 +17,12 @@ from homeport.accounts import repository
 from homeport.accounts.models import User
 from homeport.accounts.passwords import PasswordHasher
 from homeport.audit.log import Actor, AuditLog
+from homeport.auth.blocklist import parse_block_key
 from homeport.auth.devices import DeviceTokens
 from homeport.auth.sessions import Session, SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
-from homeport.core.errors import Busy, Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from homeport.core.errors import Busy, Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from homeport.store.db import Database
 from homeport.system.device import SIGNED_IN_STATES, DeviceService
 from homeport.system.settings import SecuritySettings, SettingsService
@@ -156,6 +157,20 @@ class LoginService:
         result = self._open_session(user, origin, self.recovery.session_kind())
         self.recovery.opened(result.session)
         return result
+
+    def lift_block(self, actor: Actor, address: str) -> str:
+        """An administrator lets an auto-blocked address (or network) sign in again; returns the entry lifted."""
+        key = parse_block_key(address, self._throttle.key_of)
+        if not self._throttle.unblock(key):
+            raise NotFound(f"{address} is not blocked.", code="not_blocked")
+        self._audit.record_now("auth.address_unblocked", actor, target=key)
+        return key
+
+    def lift_pause(self, actor: Actor, account: str) -> None:
+        """An administrator lets a paused account sign in again from every address."""
+        if not self._throttle.unpause(account):
+            raise NotFound(f"The account '{account}' is not paused.", code="not_paused")
+        self._audit.record_now("auth.account_unpaused", actor, target=account)
 
     def remember_device(self, user: User, origin: Origin) -> str:
         """The device cookie for a browser that has just proved it knows the account's password."""

@@ -10,8 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from homeport.api.errors import status_of
-from homeport.auth.blocklist import parse_block_key
-from homeport.core.errors import HomeportError, InvalidInput, NotFound
+from homeport.core.errors import HomeportError, InvalidInput
 from homeport.web.guard import Viewer, check_form_token, redirect, services, viewer
 from homeport.web.render import render
 
@@ -90,14 +89,10 @@ async def security_save(request: Request) -> Response:
 def security_unblock(request: Request, csrf_token: FormText = "", address: FormText = "") -> Response:
     who = viewer(request, admin=True)
     check_form_token(who, csrf_token)
-    svc = services(request)
     try:
-        key = parse_block_key(address, svc.throttle.key_of)
-        if not svc.throttle.unblock(key):
-            raise NotFound(f"{address} is not blocked.", code="not_blocked")
+        services(request).login.lift_block(who.actor, address)
     except HomeportError as exc:
         return _page(request, who, status_of(exc), error=exc.message)
-    svc.audit.record_now("auth.address_unblocked", who.actor, target=key)
     return redirect("/security?done=unblocked")
 
 
@@ -105,8 +100,8 @@ def security_unblock(request: Request, csrf_token: FormText = "", address: FormT
 def security_unpause(request: Request, csrf_token: FormText = "", account: FormText = "") -> Response:
     who = viewer(request, admin=True)
     check_form_token(who, csrf_token)
-    svc = services(request)
-    if not svc.throttle.unpause(account):
-        return _page(request, who, 404, error=f"The account '{account}' is not paused.")
-    svc.audit.record_now("auth.account_unpaused", who.actor, target=account)
+    try:
+        services(request).login.lift_pause(who.actor, account)
+    except HomeportError as exc:
+        return _page(request, who, status_of(exc), error=exc.message)
     return redirect("/security?done=unpaused")

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Path, Response
 from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
 from homeport.api.schemas import BlockOut, PauseOut, SecuritySettingsIn, SecuritySettingsOut
-from homeport.auth.blocklist import parse_block_key
-from homeport.core.errors import NotFound
 
 router = APIRouter(tags=["settings"])
 
@@ -40,10 +38,7 @@ def list_blocks(_: Admin, svc: ServicesDep) -> list[BlockOut]:
 
 @router.delete("/auto-block/{address:path}", status_code=204, responses=documented(401, 403, 404, 422))
 def remove_block(address: str, caller: Admin, svc: ServicesDep) -> Response:
-    key = parse_block_key(address, svc.throttle.key_of)
-    if not svc.throttle.unblock(key):
-        raise NotFound(f"{address} is not blocked.", code="not_blocked")
-    svc.audit.record_now("auth.address_unblocked", caller.actor, target=key)
+    svc.login.lift_block(caller.actor, address)
     return Response(status_code=204)
 
 
@@ -64,7 +59,5 @@ def list_pauses(_: Admin, svc: ServicesDep) -> list[PauseOut]:
     summary="Lift an account's pause and its delays",
 )
 def lift_pause(name: Annotated[str, Path(max_length=64)], caller: Admin, svc: ServicesDep) -> Response:
-    if not svc.throttle.unpause(name):
-        raise NotFound(f"The account '{name}' is not paused.", code="not_paused")
-    svc.audit.record_now("auth.account_unpaused", caller.actor, target=name)
+    svc.login.lift_pause(caller.actor, name)
     return Response(status_code=204)
