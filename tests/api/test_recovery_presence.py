@@ -170,3 +170,25 @@ def test_the_security_page_asks_for_the_password_to_change_recovery_settings(
         saved = page.post("/security", data={**form, "current_password": ADMIN_PASSWORD}, follow_redirects=False)
         assert saved.status_code == 303
         assert services.settings.security().recovery_window_minutes == 45
+
+
+def test_an_empty_password_through_a_trusted_proxy_is_refused_even_unnamed(
+    installed: TestClient, services: Services
+) -> None:
+    body = {"trusted_proxies": [LAN_CLIENT[0]]}
+    assert installed.patch("/api/v1/settings/security", json=body).status_code == 200
+    mode(installed, services, Decision.MODE_1)
+    with browser(services) as proxy:
+        for headers in ({}, {"X-Forwarded-For": "unknown"}, {"Forwarded": "for=_hidden"}, {"X-Real-IP": "x"}):
+            answer = proxy.post("/api/v1/auth/login", json={"username": "admin", "password": ""}, headers=headers)
+            assert answer.status_code == 403 and error_code(answer) == "recovery_local_only", headers
+
+
+def test_an_empty_password_that_reached_an_unmanaged_address_is_refused(
+    installed: TestClient, services: Services
+) -> None:
+    """A LAN source address is not enough: the connection must have reached the managed interface."""
+    mode(installed, services, Decision.MODE_1)
+    with browser(services, device="10.9.0.1") as tunneled:
+        answer = tunneled.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+        assert answer.status_code == 403 and error_code(answer) == "recovery_local_only"

@@ -130,6 +130,15 @@ def test_forwarding_headers_count_only_from_a_trusted_proxy(lan: Lan, device: La
     assert failed_sign_in_clients(device, 1) == [SECOND_CLIENT]
 
 
+def link_local(namespace: str, interface: str) -> str | None:
+    """The interface's link-local IPv6 address once it is usable (duplicate address detection done)."""
+    data = json.loads(ip("-j", "-n", namespace, "addr", "show", "dev", interface).stdout)
+    for info in data[0].get("addr_info", []):
+        if info.get("family") == "inet6" and info.get("scope") == "link" and not info.get("tentative"):
+            return str(info["local"])
+    return None
+
+
 def add_unmanaged_tunnel(lan: Lan) -> str:
     """A host behind an interface Homeport does not manage (named like a WireGuard tunnel): 10.211.9.0/24."""
     far = lan.add_host("tun")
@@ -155,8 +164,15 @@ def test_the_recovery_window_waits_for_the_button_and_trusts_only_the_managed_la
     # Through the unmanaged interface, and through the proxy: never local, whatever the headers say.
     tunneled = call(lan, device, "10.211.9.1", [sign_in()], namespace=tunnel, any_name=True)["answers"][0]
     assert tunneled["status"] == 403 and code(tunneled) == "recovery_local_only"
-    proxied = call(lan, device, address, [sign_in(headers={"X-Forwarded-For": SECOND_CLIENT})])["answers"][0]
-    assert proxied["status"] == 403 and code(proxied) == "recovery_local_only"
+    # Link-local through the tunnel: same fe80::/64 as the LAN, but it reached wg0, not a managed interface.
+    device_link_local = wait_for(lambda: link_local(lan.device, "wg0"), 10)
+    assert device_link_local and wait_for(lambda: link_local(tunnel, "eth0"), 10)
+    linked = call(lan, device, f"{device_link_local}%eth0", [sign_in()], namespace=tunnel, any_name=True)
+    assert linked["answers"][0]["status"] == 403 and code(linked["answers"][0]) == "recovery_local_only"
+    for headers in ({"X-Forwarded-For": SECOND_CLIENT}, {}):  # named by the proxy or not
+        proxied = call(lan, device, address, [sign_in(headers=headers)])["answers"][0]
+        assert proxied["status"] == 403 and code(proxied) == "recovery_local_only"
+    security(device, trusted_proxies=[])  # from here on the client host is a plain computer on the LAN
 
     # Two recovery sign-ins waiting when the button is pressed: neither is confirmed, both end.
     first = call(lan, device, address, [sign_in(), ME])

@@ -12,8 +12,11 @@ LAN_CLIENT = ("192.168.1.50", 40000)  # on the device's subnet (192.168.1.20/24 
 ROUTED_CLIENT = ("203.0.113.9", 40000)
 
 
-def browser(services: Services, client: tuple[str, int] = LAN_CLIENT) -> TestClient:
-    return TestClient(create_app(services, tarpit_seconds=0), base_url="https://testserver", client=client)
+DEVICE_ADDRESS = "192.168.1.20"  # eth0 of the fixtures' interfaces: what a LAN browser connects to
+
+
+def browser(services: Services, client: tuple[str, int] = LAN_CLIENT, device: str = DEVICE_ADDRESS) -> TestClient:
+    return TestClient(create_app(services, tarpit_seconds=0), base_url=f"https://{device}", client=client)
 
 
 def mode(owner: TestClient, services: Services, decision: Decision) -> int:

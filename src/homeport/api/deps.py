@@ -61,10 +61,12 @@ def client_address(request: Request) -> str:
 
 def origin_of(request: Request) -> Origin:
     """Everything a sign-in needs to know about where it comes from."""
+    server = request.scope.get("server")
     return Origin(
         address=client_address(request),
         user_agent=request.headers.get("user-agent", ""),
         forwarded=was_forwarded(request.scope),
+        local_address=str(server[0]) if server else "",
         previous_token=request.cookies.get(SESSION_COOKIE),
         device_cookie=request.cookies.get(DEVICE_COOKIE),
     )

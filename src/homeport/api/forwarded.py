@@ -5,8 +5,9 @@ could choose the address that auto block, the audit log and the recovery window 
 are read only when the peer is in the `trusted_proxies` setting (empty by default), and only the one form
 the owner's proxy sets (`proxy_header`: `X-Forwarded-For`, `Forwarded` or `X-Real-IP`): a proxy passes the
 other forms through as the client sent them. The chain is walked from the nearest hop: the first address
-that is not itself a trusted proxy is the client. The peer is kept in the scope and a forwarded request is
-marked, so the recovery window can refuse anything that did not come straight from the LAN.
+that is not itself a trusted proxy is the client. The peer is kept in the scope and every request from a
+trusted proxy is marked (named client or not), so the recovery window can refuse anything that did not come
+straight from the LAN.
 """
 
 from __future__ import annotations
@@ -76,15 +77,14 @@ class ForwardedClient:
             scope[FORWARDED_KEY] = False
             peer = parse_address(str(client[0])) if client else None
             proxies, header = self.trusted()
-            behind = None
-            if peer is not None and proxies:
+            if peer is not None and within(peer, proxies):
+                scope[FORWARDED_KEY] = True  # through a proxy, whether or not it named the client
                 behind = client_behind(peer, forwarded_chain(scope, header), proxies)
-            if behind is not None:
-                scope["client"] = (str(behind), 0)
-                scope[FORWARDED_KEY] = True
+                if behind is not None:
+                    scope["client"] = (str(behind), 0)
         await self.app(scope, receive, send)
 
 
 def was_forwarded(scope: Scope) -> bool:
-    """True if the client address came from a proxy's header rather than from the connection itself."""
+    """True if the request came through a trusted proxy (its header may or may not have named the client)."""
     return bool(scope.get(FORWARDED_KEY, False))

@@ -40,7 +40,8 @@ class Origin:
 
     address: str
     user_agent: str = ""
-    forwarded: bool = False  # the address came from a trusted proxy's header, not from the connection
+    forwarded: bool = False  # it came through a trusted reverse proxy
+    local_address: str = ""  # the device's address the connection reached
     previous_token: str | None = None  # the session this browser had: ended by the new one
     device_cookie: str | None = None  # this browser's device tokens (auth/devices.py)
 

@@ -119,7 +119,8 @@ class RecoveryAccess:
                 code="recovery_window_closed",
             )
         self._local.invalidate()  # rare, and the address may have just changed: read the kernel now
-        if origin.forwarded or not self._local.attached(origin.address):
+        lan = self._local.attached(origin.address) and self._local.arrived_on_lan(origin.local_address)
+        if origin.forwarded or not lan:
             raise Forbidden(
                 "An empty password works only from a computer on the device's own network (not through a router, "
                 "a proxy or remote access). Connect to the same network as the device and try again.",

@@ -53,3 +53,14 @@ def test_the_kernel_is_read_again_after_a_while_or_a_change() -> None:
     local.invalidate()
     local.attached("192.168.1.5")
     assert host.reads == 3
+
+
+def test_a_connection_counts_only_if_it_reached_a_managed_interface() -> None:
+    """Every interface has fe80::/64, and a host behind a tunnel may send from a LAN address: the address the
+    connection reached decides, and for link-local its zone (the interface) must be a managed one."""
+    local = LocalNetworks(HOST, ["eth0"])
+    assert local.arrived_on_lan("192.168.1.20") and local.arrived_on_lan("2001:db8:1::20")
+    assert local.arrived_on_lan("fe80::1%eth0") and local.arrived_on_lan("fe80::1")
+    assert local.arrived_on_lan("127.0.0.1") and local.arrived_on_lan("::1")
+    for elsewhere in ("10.9.0.1", "172.17.0.1", "fe80::1%wg0", "fd00:99::1", "testserver", ""):
+        assert not local.arrived_on_lan(elsewhere), elsewhere
