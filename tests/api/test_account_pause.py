@@ -94,6 +94,8 @@ def test_a_password_change_forgets_the_device_tokens_but_renews_the_changing_bro
 
 def test_administrators_see_and_lift_pauses(owner: TestClient, services: Services, clock: FakeClock) -> None:
     pause_by_strangers(services)
+    paused = [r for r in services.audit.query(limit=300) if r.action == "auth.account_paused"]
+    assert [r.target for r in paused] == [ADMIN]
     listed = owner.get("/api/v1/account-pauses").json()
     assert [(p["account"], p["address"]) for p in listed] == [(ADMIN, "")]
     assert listed[0]["until"] == pytest.approx(clock.now() + 15 * 60, abs=2)
@@ -179,3 +181,6 @@ def test_busy_answers_count_against_the_address(owner: TestClient, services: Ser
             thread.join(10)
     assert statuses[:10] == [503] * 10 and statuses[10] == 429
     assert [b.address for b in services.throttle.blocklist.active()] == ["203.0.113.7"]
+    # A block caused by refusals is in the log like any other.
+    blocked = [r for r in services.audit.query(limit=50) if r.action == "auth.address_blocked"]
+    assert [r.target for r in blocked] == ["203.0.113.7"]

@@ -227,3 +227,22 @@ def test_no_http_endpoint_can_start_a_reset(services: Services) -> None:
             assert lan.post(path, json={"action": "hold", "seconds": 5}).status_code in (404, 405)
     local_paths = create_app(services, local=True).openapi()["paths"]
     assert "/api/v1/button" in local_paths  # only root, on the machine, through the socket
+
+
+def test_a_second_mode_1_in_an_open_window_restores_what_was_there_before_the_first(
+    installed: TestClient, services: Services, clock: FakeClock
+) -> None:
+    mode(installed, services, Decision.MODE_1)
+    clock.advance(60)
+    second = mode(installed, services, Decision.MODE_1)  # the owner held the button again
+    assert services.settings.security().auto_block_enabled is False
+    clock.advance(30 * 60)
+    assert services.recovery.close_window_if_due() is True
+    assert services.settings.security().auto_block_enabled is True  # it was on before the first reset
+    with browser(services) as owner:
+        sign_in(owner)
+        report = owner.get("/api/v1/recovery/report").json()
+    assert report["reset"] == second
+    items = {i["key"]: i for i in report["items"]}
+    assert items["auto_block"]["now"] == "on" and items["auto_block"]["restored"] is True
+    assert "192.168.1.20/24" in items["network"]["before"]  # the static address, not the first reset's DHCP

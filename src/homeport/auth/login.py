@@ -16,8 +16,8 @@ import structlog
 from homeport.accounts import repository
 from homeport.accounts.models import User
 from homeport.accounts.passwords import PasswordHasher
-from homeport.audit.log import Actor, AuditLog
-from homeport.auth.blocklist import parse_block_key
+from homeport.audit.log import SYSTEM, Actor, AuditLog
+from homeport.auth.blocklist import Block, parse_block_key
 from homeport.auth.devices import DeviceTokens
 from homeport.auth.sessions import Session, SessionService
 from homeport.auth.throttle import LoginThrottle
@@ -113,6 +113,7 @@ class LoginService:
         self._audit = audit
         self.recovery: RecoveryGate = recovery or NoRecoveryWindow()
         self._blocked_logged: dict[str, float] = {}
+        throttle.listener = self
 
     def sign_in(self, username: str, password: str, origin: Origin) -> SignIn:
         if self._device.state() not in SIGNED_IN_STATES:
@@ -207,23 +208,27 @@ class LoginService:
         return SignIn(user=user, session=session, token=token, device_cookie=cookie)
 
     def _fail(self, account: str, client: str, settings: SecuritySettings, reason: str) -> None:
-        verdict = self._throttle.failed(account, client, settings)
-        with self._db.write() as conn:
-            # The typed name is logged only if it is an account: a password typed into the name field
-            # must not end up in the log.
-            target = account if reason != "unknown" else ""
-            self._audit.record(conn, "auth.sign_in", Actor(target, client), target=target, outcome="failure")
-            if verdict.blocked is not None:
-                self._audit.record(
-                    conn,
-                    "auth.address_blocked",
-                    Actor("system", client),
-                    target=verdict.blocked.address,
-                    until=verdict.blocked.until,
-                    reason=verdict.blocked.reason,
-                )
-        if verdict.blocked is not None:
-            _log.warning("address blocked", address=verdict.blocked.address, until=verdict.blocked.until)
+        # The typed name is logged only if it is an account: a password typed into the name field must not
+        # end up in the log.
+        target = account if reason != "unknown" else ""
+        self._audit.record_now("auth.sign_in", Actor(target, client), target=target, outcome="failure")
+        self._throttle.failed(account, client, settings)
+
+    # --- told by the throttle (auth.throttle.ThrottleListener) -----------------------------------------
+
+    def address_blocked(self, block: Block, address: str) -> None:
+        self._audit.record_now(
+            "auth.address_blocked", Actor("system", address), target=block.address, until=block.until,
+            reason=block.reason,
+        )  # fmt: skip
+        _log.warning("address blocked", address=block.address, until=block.until, reason=block.reason)
+
+    def account_paused(self, account: str, until: float) -> None:
+        with self._db.read() as conn:
+            known = repository.find_user(conn, account) is not None
+        if known:  # a name that is no account may be a password typed in the wrong field: not logged
+            self._audit.record_now("auth.account_paused", SYSTEM, target=account, until=until)
+            _log.warning("account paused", account=account, until=until)
 
     def blocked_note_due(self, client: str) -> bool:
         """True at most once a minute per address: a flood of refused attempts must not flood the log."""

@@ -19,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from homeport.auth.blocklist import GLOBAL_UNICAST, Block, BlockList, throttle_key
 from homeport.core.addresses import parse_client, within
@@ -49,10 +49,18 @@ class _Window:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the throttle decided about a finished attempt (for the audit log)."""
+    """What the throttle decided about a finished attempt."""
 
     blocked: Block | None = None
     pair_delayed: bool = False
+
+
+class ThrottleListener(Protocol):
+    """Told of every block and account pause as it begins, whatever caused it (for the log)."""
+
+    def address_blocked(self, block: Block, address: str) -> None: ...
+
+    def account_paused(self, account: str, until: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class LoginThrottle:
         self._pairs: dict[tuple[str, str], _Window] = {}
         self._accounts: dict[str, _Window] = {}
         self._block_counts: dict[str, deque[float]] = {}
+        self.listener: ThrottleListener | None = None
 
     def key_of(self, address: str) -> str:
         """The key an address's failures are counted under (see `throttle_key`)."""
@@ -127,7 +136,7 @@ class LoginThrottle:
         key = self.key_of(address)
         with self._lock:
             block_for = self._note_against_address(key, address, self._clock.monotonic(), settings)
-        return self._block(key, block_for, settings)
+        return self._block(key, address, block_for, settings)
 
     def _note_against_address(self, key: str, address: str, now: float, settings: SecuritySettings) -> float | None:
         """Under the lock: count one failure (or refusal) for the address; how long to block it, if at all."""
@@ -145,10 +154,13 @@ class LoginThrottle:
             return seconds
         return None
 
-    def _block(self, key: str, seconds: float | None, settings: SecuritySettings) -> Block | None:
+    def _block(self, key: str, address: str, seconds: float | None, settings: SecuritySettings) -> Block | None:
         if seconds is None:
             return None
-        return self.blocklist.add(key, seconds, f"{settings.auto_block_attempts} failed or refused sign-ins")
+        block = self.blocklist.add(key, seconds, f"{settings.auto_block_attempts} failed or refused sign-ins")
+        if self.listener is not None:
+            self.listener.address_blocked(block, address)
+        return block
 
     def unblock(self, key: str) -> bool:
         """An administrator lifts an address's block; its next failures count from zero."""
@@ -173,7 +185,7 @@ class LoginThrottle:
         """Record a failure; returns whether it started a block or a delay."""
         key, account = self.key_of(address), account.casefold()
         now = self._clock.monotonic()
-        pair_delayed = False
+        pair_delayed = paused = False
         with self._lock:
             self._release(account, key)
             pair = self._pairs.setdefault((account, key), _Window())
@@ -187,8 +199,11 @@ class LoginThrottle:
             if len(per_account.failures) >= ACCOUNT_CONSECUTIVE_LIMIT:
                 per_account.until = now + ACCOUNT_PAUSE_SECONDS
                 per_account.failures.clear()
+                paused = True
             block_for = self._note_against_address(key, address, now, settings)
-        return Verdict(blocked=self._block(key, block_for, settings), pair_delayed=pair_delayed)
+        if paused and self.listener is not None:
+            self.listener.account_paused(account, self._clock.now() + ACCOUNT_PAUSE_SECONDS)
+        return Verdict(blocked=self._block(key, address, block_for, settings), pair_delayed=pair_delayed)
 
     def busy(self, account: str, address: str, settings: SecuritySettings) -> Block | None:
         """The attempt found no room to be checked: forget it, and count the refusal against the address."""

@@ -36,6 +36,8 @@ _log = structlog.get_logger("homeport.recovery")
 
 CRASH_VARIABLE = "HOMEPORT_TEST_CRASH_AT"
 KEPT_SETTINGS = ("security.argon2", "network.current")
+# What a Mode 1 report offers to put back, as it was before the reset.
+RESTORABLE = ("network_snapshot", "web_ports", "auto_block_enabled", "builtin_admin_enabled")
 
 
 def crash_point(step: str) -> None:
@@ -101,6 +103,7 @@ class RecoveryExecutor:
         now = p.clock.now()
         with p.db.read() as conn:
             admin = conn.execute("SELECT enabled FROM users WHERE name = ?", (BUILTIN_ADMIN,)).fetchone()
+            earlier = _open_recovery(conn, now)
         security = p.settings.security()
         before: dict[str, Any] = {
             "network_snapshot": p.network.current_id(),
@@ -108,6 +111,11 @@ class RecoveryExecutor:
             "auto_block_enabled": security.auto_block_enabled,
             "builtin_admin_enabled": bool(admin[0]) if admin else False,
         }
+        if earlier is not None:
+            # A reset while a recovery window is open continues that recovery: what the owner gets back is
+            # what there was before the first reset, not the reset state of the second.
+            before.update({k: earlier.before[k] for k in RESTORABLE if k in earlier.before})
+            before["continues"] = earlier.id
         with p.db.write() as conn:
             reset_id = journal.begin(conn, "mode1", now, before)
         crash_point("mode1:intended")
@@ -224,6 +232,14 @@ class RecoveryExecutor:
     def close(self) -> None:
         if self._window_timer is not None:
             self._window_timer.cancel()
+
+
+def _open_recovery(conn: Any, now: float) -> journal.Reset | None:
+    """The Mode 1 reset whose recovery window is still open, if any."""
+    opened = window.current(conn)
+    if opened is None or not opened.open_at(now):
+        return None
+    return journal.find(conn, opened.reset_id)
 
 
 def _factory_reset(conn: Any) -> None:
