@@ -192,3 +192,21 @@ def test_an_empty_password_that_reached_an_unmanaged_address_is_refused(
     with browser(services, device="10.9.0.1") as tunneled:
         answer = tunneled.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
         assert answer.status_code == 403 and error_code(answer) == "recovery_local_only"
+
+
+def test_recovery_sessions_end_with_the_window(recovering: TestClient, services: Services, clock: FakeClock) -> None:
+    services.recovery_access.confirm_presence()
+    assert recovering.get("/api/v1/me").status_code == 200
+    clock.advance(30 * 60)
+    assert services.recovery.close_window_if_due() is True
+    assert recovering.get("/api/v1/me").status_code == 401
+
+
+def test_the_sign_in_page_says_once_why_a_waiting_sign_in_ended(recovering: TestClient, services: Services) -> None:
+    with browser(services, OTHER_LAN_CLIENT) as other:
+        other.post("/api/v1/auth/login", json={"username": ADMIN, "password": ""})
+        services.recovery_access.confirm_presence()
+    page = recovering.get("/recovery/password")  # followed to the sign-in page
+    assert page.url.path == "/login" and page.text.count("none was confirmed") == 1
+    with browser(services) as stranger:  # a link cannot make the message appear
+        assert "none was confirmed" not in stranger.get("/login?ended=recovery_presence_ambiguous").text

@@ -18,7 +18,8 @@ def hold(
     seconds: Annotated[float, typer.Argument(min=0.0, max=120.0, help="How long to hold it down.")],
     home: HomeOption = DEFAULT,
 ) -> None:
-    """Hold the button for SECONDS (4 s or more: one beep; release, and 10 s later Mode 1 begins)."""
+    """Hold the button for SECONDS: under 4 s is a short press (it confirms a waiting recovery sign-in); 4 s or
+    more beeps once, and 10 s after the release Mode 1 begins."""
     with DaemonClient(home, timeout=seconds + 30) as daemon:
         daemon.call("POST", "/button", json={"action": "hold", "seconds": seconds})
     say(f"Held for {seconds:g} s and released.")

@@ -48,7 +48,7 @@ AMBIGUOUS = (
     "only you sign in, then sign in again with an empty password and press the button."
 )
 TIMED_OUT = (
-    "The reset button was not pressed in time (within 2 minutes of your recovery sign-in). Sign in again with an "
+    "The reset button was not pressed in time (within {time} of your recovery sign-in). Sign in again with an "
     "empty password, then press the button briefly (under 4 seconds)."
 )
 PRESS_FIRST = (
@@ -95,6 +95,8 @@ class RecoveryAccess:
         self._local = local
         self._feedback = feedback
         self.presence_seconds = presence_seconds
+        spoken = f"{presence_seconds / 60:g} minutes" if presence_seconds >= 120 else f"{presence_seconds:g} seconds"
+        self._timed_out = Ending("recovery_presence_timeout", TIMED_OUT.format(time=spoken))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._endings: OrderedDict[str, Ending] = OrderedDict()
         self._endings_lock = threading.Lock()
@@ -151,7 +153,7 @@ class RecoveryAccess:
             waiting = self._sessions.of_kind(conn, RECOVERY_PENDING)
             late = [s for s in waiting if now - s.created_at > self.presence_seconds]
             fresh = [s for s in waiting if s not in late]
-            self._end(conn, late, Ending("recovery_presence_timeout", TIMED_OUT))
+            self._end(conn, late, self._timed_out)
             if len(fresh) == 1:
                 self._sessions.set_kind(conn, fresh[0].id, RECOVERY)
                 self._audit.record(
@@ -176,8 +178,8 @@ class RecoveryAccess:
             return Presence(confirmed=True, deadline=deadline)
         if self._clock.now() > deadline:
             with self._db.write() as conn:
-                self._end(conn, [session], Ending("recovery_presence_timeout", TIMED_OUT))
-            raise Unauthenticated(TIMED_OUT, code="recovery_presence_timeout")
+                self._end(conn, [session], self._timed_out)
+            raise Unauthenticated(self._timed_out.message, code=self._timed_out.code)
         return Presence(confirmed=False, deadline=deadline)
 
     def ending(self, token: str | None) -> Ending | None:
@@ -209,7 +211,7 @@ class RecoveryAccess:
         with self._db.write() as conn:
             waiting = self._sessions.of_kind(conn, RECOVERY_PENDING)
             late = [s for s in waiting if now - s.created_at > self.presence_seconds]
-            self._end(conn, late, Ending("recovery_presence_timeout", TIMED_OUT))
+            self._end(conn, late, self._timed_out)
             for session in late:
                 self._audit.record(
                     conn, "recovery.presence_timeout", Actor(session.user_name, session.client),

@@ -21,7 +21,7 @@ import structlog
 from homeport import __version__
 from homeport.accounts.models import ADMINISTRATORS, BUILTIN_ADMIN, USERS
 from homeport.audit.log import SYSTEM, AuditLog
-from homeport.auth.sessions import SessionService
+from homeport.auth.sessions import RECOVERY, RECOVERY_PENDING, SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
 from homeport.network.service import NetworkService
@@ -213,6 +213,9 @@ class RecoveryExecutor:
             if opened is None or opened.closes_at > p.clock.now():
                 return False
             window.close(conn, p.settings, p.audit, "the recovery window closed")
+            for kind in (RECOVERY, RECOVERY_PENDING):  # their one action is no longer possible
+                for session in p.sessions.of_kind(conn, kind):
+                    p.sessions.end(session.id, conn)
             if p.device.state_in(conn) == "recovery":
                 p.device.set_state(conn, "ready")
             p.audit.record(conn, "recovery.window_closed", SYSTEM, target=f"#{opened.reset_id}", reason="expired")

@@ -57,9 +57,8 @@ def viewer(request: Request, *, allow_restricted: bool = False, admin: bool = Fa
         raise Redirect(target)
     found = resolve_session(request)
     if found is None:
-        ending = services(request).recovery_access.ending(request.cookies.get(SESSION_COOKIE))
-        if ending is not None:
-            raise Redirect(f"/login?ended={ending.code}")
+        if services(request).recovery_access.ending(request.cookies.get(SESSION_COOKIE)) is not None:
+            raise Redirect("/login")  # the sign-in page says why that recovery sign-in ended
         raise Redirect(
             "/login?next=" + quote(request.url.path) + ("&done=expired" if request.cookies.get(SESSION_COOKIE) else "")
         )

@@ -23,10 +23,8 @@ def _presence_or_sign_in(request: Request, who: Viewer) -> Presence | Response:
     """Where the recovery session stands; a waiting one whose 2 minutes have passed goes back to sign-in."""
     try:
         return services(request).recovery_access.presence(who.session)
-    except Unauthenticated as exc:
-        response = redirect(f"/login?ended={exc.code}")
-        clear_session_cookie(response)
-        return response
+    except Unauthenticated:
+        return redirect("/login")  # the sign-in page says why, from the ended session's cookie
 
 
 @router.get("/recovery/password")

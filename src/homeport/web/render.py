@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from homeport import __version__
 from homeport.core.text import neutralise_direction_controls
-from homeport.recovery.access import AMBIGUOUS, TIMED_OUT
 from homeport.services import Services
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -38,12 +37,6 @@ DONE_MESSAGES = {
     "restored": "Restored as it was before the reset.",
     "restored-setup": "The configuration is restored. Sign in with the administrator and the password you chose.",
     "expired": "Your session has ended; sign in again.",
-}
-
-
-ENDED_MESSAGES = {
-    "recovery_presence_ambiguous": AMBIGUOUS,
-    "recovery_presence_timeout": TIMED_OUT,
 }
 
 
@@ -85,7 +78,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "device_state": svc.device.state(),
         "version": __version__,
         "done": DONE_MESSAGES.get(done, ""),
-        "ended": ENDED_MESSAGES.get(request.query_params.get("ended", ""), ""),
         "me": None,
         "csrf": "",
         "errors": {},
