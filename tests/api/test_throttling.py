@@ -228,3 +228,11 @@ def test_trying_again_while_told_to_wait_ends_in_an_address_block(clients: tuple
     assert refused == [429] * 5  # the pair's delay; each refusal also counts against the address
     blocked = attacker.post("/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
     assert blocked.status_code == 429 and error_code(blocked) == "address_blocked"
+
+
+def test_a_lone_surrogate_in_a_setting_is_refused_with_422(clients: tuple[TestClient, TestClient]) -> None:
+    _, owner = clients
+    for field in ("allow_list", "trusted_proxies"):
+        raw = f'{{"{field}": ["\\ud800"]}}'.encode()
+        answer = owner.patch("/api/v1/settings/security", content=raw, headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and field in answer.json()["error"]["fields"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import structlog
@@ -49,6 +50,14 @@ _FRIENDLY: dict[str, str] = {
 }
 
 
+class AsciiJSONResponse(JSONResponse):
+    """Error answers in ASCII JSON: a message may echo what the client sent, lone surrogates included, and
+    must still encode (an escaped `\\ud800` is valid JSON, a raw one is not valid UTF-8)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def status_of(error: HomeportError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_OF:
@@ -68,7 +77,7 @@ def error_response(error: HomeportError) -> JSONResponse:
     if isinstance(error, TooManyAttempts | Busy):
         headers["Retry-After"] = str(error.retry_after)
     fields = error.fields if isinstance(error, InvalidInput) else None
-    return JSONResponse(error_body(error.code, error.message, fields), status_code=status_of(error), headers=headers)
+    return AsciiJSONResponse(error_body(error.code, error.message, fields), status_code=status_of(error), headers=headers)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -93,14 +102,14 @@ def _friendly(error: dict[str, Any]) -> str:
 def validation_response(exc: RequestValidationError) -> JSONResponse:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse(
+        return AsciiJSONResponse(
             error_body("invalid_json", "The request body is not valid JSON; send a JSON object."),
             status_code=400,
         )
     fields: dict[str, str] = {}
     for error in errors:
         fields.setdefault(_field_path(tuple(error.get("loc", ()))), _friendly(error))
-    return JSONResponse(
+    return AsciiJSONResponse(
         error_body("invalid_input", "Some fields are missing or not valid; see the fields.", fields),
         status_code=422,
     )
@@ -122,11 +131,11 @@ def install(app: FastAPI) -> None:
             405: ("method_not_allowed", "This address does not accept that method."),
         }
         code, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+        return AsciiJSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         _log.exception("unexpected error", error=type(exc).__name__)
-        return JSONResponse(
+        return AsciiJSONResponse(
             error_body("internal_error", "Something went wrong inside Homeport; the daemon log has the details."),
             status_code=500,
         )

@@ -279,8 +279,10 @@ class SecuritySettingsIn(Strict):
         max_length=20,
         description="Reverse proxies whose `proxy_header` names the client; empty: every header is ignored.",
     )
-    proxy_header: Literal["x-forwarded-for", "forwarded", "x-real-ip"] | None = Field(
-        default=None, description="The one header the trusted proxies set."
+    proxy_header: str | None = Field(
+        default=None,
+        max_length=32,
+        description="The one header the trusted proxies set: X-Forwarded-For, Forwarded or X-Real-IP.",
     )
     recovery_window_minutes: int | None = Field(
         default=None, description="5-120. Changing it needs `current_password` (a recovery setting)."

@@ -90,6 +90,8 @@ def validate_security(changes: dict[str, Any], current: SecuritySettings) -> Sec
     for name in ("auto_block_enabled", "recovery_button_confirmation"):
         if not isinstance(merged[name], bool):
             problems[name] = "Choose true or false."
+    header = merged["proxy_header"]
+    merged["proxy_header"] = header.strip().lower() if isinstance(header, str) else header
     if merged["proxy_header"] not in PROXY_HEADERS:
         problems["proxy_header"] = f"Choose one of {', '.join(PROXY_HEADERS)}."
     for name in NETWORK_LISTS:
@@ -97,20 +99,43 @@ def validate_security(changes: dict[str, Any], current: SecuritySettings) -> Sec
             merged[name] = _networks(merged[name])
         except ValueError as exc:
             problems[name] = str(exc)
+    wide = [] if "trusted_proxies" in problems else [n for n in merged["trusted_proxies"] if _too_wide(n)]
+    if wide:
+        problems["trusted_proxies"] = (
+            f"{wide[0]} is too wide for a proxy: every client there could choose the address it signs in from. "
+            "List your proxy's own address (or a small network: at most /16 for IPv4, /64 for IPv6)."
+        )
     if problems:
         raise InvalidInput("Some settings are not valid; see the fields.", fields=problems)
     return SecuritySettings(**merged)
 
 
 def _networks(entries: object) -> tuple[str, ...]:
-    """Addresses or networks, normalised, sorted and without duplicates; ValueError names a wrong entry."""
+    """Addresses or networks, normalised (IPv4-mapped IPv6 as IPv4, as clients are seen), sorted and without
+    duplicates; ValueError names a wrong entry."""
     normalised: set[str] = set()
     for entry in entries if isinstance(entries, list | tuple) else [None]:
+        text = str(entry).strip()
         try:
-            normalised.add(str(ipaddress.ip_network(str(entry), strict=False)))
+            if "%" in text:
+                raise ValueError("a zone")
+            network = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            raise ValueError(f"'{entry}' is not an address or network such as 192.168.1.10 or 10.0.0.0/24.") from None
+            shown = ascii(text[:60])[1:-1]  # what was typed, safely printable whatever it holds
+            raise ValueError(
+                f"'{shown}' is not an address or network such as 192.168.1.10 or 10.0.0.0/24 (without a %zone)."
+            ) from None
+        mapped = network.network_address.ipv4_mapped if isinstance(network, ipaddress.IPv6Network) else None
+        if mapped is not None and network.prefixlen >= 96:
+            network = ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}", strict=False)
+        normalised.add(str(network))
     return tuple(sorted(normalised))
+
+
+def _too_wide(text: str) -> bool:
+    """Wider than a proxy's own small network could be."""
+    network = ipaddress.ip_network(text)
+    return network.prefixlen < (16 if network.version == 4 else 64)
 
 
 def recovery_changes(changes: dict[str, Any], current: SecuritySettings) -> list[str]:

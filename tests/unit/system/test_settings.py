@@ -63,3 +63,22 @@ def test_a_rolled_back_change_is_not_left_in_the_cache(services: Services) -> No
         assert services.settings.security().session_idle_minutes == 30  # visible inside its own transaction
         raise RuntimeError
     assert services.settings.security().session_idle_minutes == 15
+
+
+def test_trusted_proxies_are_normalised_and_never_too_wide() -> None:
+    updated = validate_security(
+        {"trusted_proxies": ["::ffff:127.0.0.3", " 10.0.0.5 ", "192.168.0.0/16"], "proxy_header": "X-Real-IP"},
+        SecuritySettings(),
+    )
+    assert updated.trusted_proxies == ("10.0.0.5/32", "127.0.0.3/32", "192.168.0.0/16")
+    assert updated.proxy_header == "x-real-ip"
+    for wide in (["0.0.0.0/0"], ["::/0"], ["10.0.0.0/8"], ["2001:db8::/48"]):
+        with pytest.raises(InvalidInput) as caught:
+            validate_security({"trusted_proxies": wide}, SecuritySettings())
+        assert "too wide for a proxy" in caught.value.fields["trusted_proxies"]
+    with pytest.raises(InvalidInput) as caught:
+        validate_security({"trusted_proxies": ["fe80::1%eth0"]}, SecuritySettings())
+    assert "%zone" in caught.value.fields["trusted_proxies"]
+    with pytest.raises(InvalidInput) as caught:
+        validate_security({"proxy_header": "x-client-ip"}, SecuritySettings())
+    assert "proxy_header" in caught.value.fields
