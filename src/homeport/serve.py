@@ -25,6 +25,7 @@ from homeport.home import Home, HomeUnusable
 from homeport.listeners import PortUnavailable, QuietServer, WebServers, uvicorn_config
 from homeport.network.model import WebPorts
 from homeport.services import Services
+from homeport.slow_clients import HandshakeBoundLoop
 from homeport.store.migrate import MigrationError
 from homeport.web.redirect import create_redirect_app
 
@@ -168,7 +169,8 @@ def run(options: ServeOptions) -> None:
     try:
         web.ports = _initial_ports(options, services)
         web.bind()
-        asyncio.run(_serve(services, options, home, web))
+        with asyncio.Runner(loop_factory=HandshakeBoundLoop) as runner:
+            runner.run(_serve(services, options, home, web))
     except PortUnavailable as exc:
         raise StartupFailed(str(exc)) from exc
     finally:

@@ -7,8 +7,9 @@ request within `body` seconds, both counted from the connection opening or, on a
 the request's first byte. When it passes, the client gets 408 Request Timeout if it has sent part of a
 request and no response is under way, and the connection is closed (RFC 9110 section 15.5.9).
 
-The TLS handshake happens before the protocol sees the connection: it stays bounded by asyncio's default of
-60 s, as uvicorn 0.54 has no way to pass `ssl_handshake_timeout` to `loop.create_server`.
+The TLS handshake happens before the protocol sees the connection, and uvicorn 0.54 has no way to pass
+`ssl_handshake_timeout` to `loop.create_server` (asyncio's default is 60 s): the daemon's event loop
+(`HandshakeBoundLoop`) sets it for every TLS listener instead.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ClientTimeouts:
     headers: float = 10.0  # a browser sends its headers in one packet; 10 s allows for a lossy Wi-Fi link
     body: float = 30.0  # bodies are at most 256 KiB (api.middleware.MAX_BODY_BYTES): about 9 KB/s at worst
     keep_alive: float = 15.0  # idle between requests: covers a page's follow-up requests, frees sockets soon
+    handshake: float = 10.0  # a TLS handshake is a few round trips
 
 
 DAEMON_TIMEOUTS = ClientTimeouts()
@@ -154,3 +156,16 @@ def guarded_protocol(timeouts: ClientTimeouts) -> type[GuardedHttpProtocol]:
 
     Bound.timeouts = timeouts
     return Bound
+
+
+class HandshakeBoundLoop(asyncio.SelectorEventLoop):
+    """The daemon's event loop: every TLS listener it creates bounds the handshake (uvicorn cannot ask for it)."""
+
+    def __init__(self, handshake_seconds: float = DAEMON_TIMEOUTS.handshake) -> None:
+        super().__init__()
+        self.handshake_seconds = handshake_seconds
+
+    async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
+        if kwargs.get("ssl") is not None:
+            kwargs.setdefault("ssl_handshake_timeout", self.handshake_seconds)
+        return await super().create_server(*args, **kwargs)

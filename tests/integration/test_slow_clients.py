@@ -17,10 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from homeport.listeners import QuietServer, bind_tcp, uvicorn_config
-from homeport.slow_clients import DAEMON_TIMEOUTS, ClientTimeouts, GuardedHttpProtocol, guarded_protocol
+from homeport.slow_clients import (
+    DAEMON_TIMEOUTS,
+    ClientTimeouts,
+    GuardedHttpProtocol,
+    HandshakeBoundLoop,
+    guarded_protocol,
+)
 from homeport.tls.authority import create_authority, issue_server_certificate
 
-SHORT = ClientTimeouts(headers=0.5, body=1.0, keep_alive=0.8)
+SHORT = ClientTimeouts(headers=0.5, body=1.0, keep_alive=0.8, handshake=0.5)
 EARLY = 0.05  # loop time and monotonic time may differ by a timer tick
 SLACK = 1.0  # a loaded machine is late, never early; what matters is "bounded" rather than "never"
 RUN_LIMIT = 10.0
@@ -59,11 +65,14 @@ class Listener:
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    """On the daemon's own kind of event loop, with its TLS handshake bound cut short too."""
+
     async def bounded() -> None:
         async with asyncio.timeout(RUN_LIMIT):
             await scenario()
 
-    asyncio.run(bounded())
+    with asyncio.Runner(loop_factory=lambda: HandshakeBoundLoop(SHORT.handshake)) as runner:
+        runner.run(bounded())
 
 
 @contextlib.asynccontextmanager
@@ -136,6 +145,11 @@ def test_the_daemon_listeners_use_the_guarded_protocol() -> None:
     config = uvicorn_config(EchoApp())
     assert config.http is GuardedHttpProtocol
     assert (DAEMON_TIMEOUTS.headers, DAEMON_TIMEOUTS.body, DAEMON_TIMEOUTS.keep_alive) == (10.0, 30.0, 15.0)
+    loop = HandshakeBoundLoop()
+    try:
+        assert DAEMON_TIMEOUTS.handshake == 10.0 and loop.handshake_seconds == 10.0
+    finally:
+        loop.close()
 
 
 def test_half_sent_headers_get_408_then_close() -> None:
@@ -309,5 +323,25 @@ def test_half_sent_headers_over_tls_get_408_then_close(short_tmp: Path) -> None:
                 rest, elapsed = await closed_after(reader, since)
                 assert rest.startswith(b"HTTP/1.1 408 ")
                 assert_within(elapsed, SHORT.headers)
+
+    run(scenario)
+
+
+def test_a_client_that_never_finishes_the_tls_handshake_is_cut_off(short_tmp: Path) -> None:
+    server_context, _ = tls_contexts(short_tmp)
+
+    async def scenario() -> None:
+        async with serving(server_context) as listener:
+            since = time.monotonic()
+            reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+            try:
+                writer.write(b"\x16\x03\x01\x00")  # the first bytes of a ClientHello, and then nothing
+                rest, elapsed = await closed_after(reader, since)
+                assert rest == b""
+                assert_within(elapsed, SHORT.handshake)
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
 
     run(scenario)

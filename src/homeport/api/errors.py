@@ -77,7 +77,9 @@ def error_response(error: HomeportError) -> JSONResponse:
     if isinstance(error, TooManyAttempts | Busy):
         headers["Retry-After"] = str(error.retry_after)
     fields = error.fields if isinstance(error, InvalidInput) else None
-    return AsciiJSONResponse(error_body(error.code, error.message, fields), status_code=status_of(error), headers=headers)
+    return AsciiJSONResponse(
+        error_body(error.code, error.message, fields), status_code=status_of(error), headers=headers
+    )
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
