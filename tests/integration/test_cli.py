@@ -109,3 +109,18 @@ def test_without_a_daemon_the_cli_says_so(daemon: Daemon) -> None:
     result = daemon.cli("status")
     assert result.returncode == 3
     assert "not running" in result.stderr
+
+
+def test_account_names_that_cannot_exist_are_usage_errors(ready: Daemon) -> None:
+    for command in (["user", "unpause", ""], ["user", "enable", ""], ["user", "unpause", "bad/name"],
+                    ["user", "delete", "", "--yes"]):  # fmt: skip
+        result = ready.cli(*command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "not an account name" in result.stderr
+
+
+def test_pauses_are_listed_and_lifted_by_root(ready: Daemon) -> None:
+    assert ready.cli("user", "pauses").stdout.strip() == "No account is paused."
+    assert json.loads(ready.cli("user", "pauses", "--json").stdout) == []
+    missing = ready.cli("user", "unpause", ADMIN)
+    assert missing.returncode == 4 and "not paused" in missing.stderr

@@ -42,7 +42,7 @@ class _Turn:
     """The sign-ins of one address: one runs, the others wait in order."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    waiting: int = 0
+    inside: int = 0  # the one running and those waiting behind it
 
 
 class SignInGate:
@@ -78,17 +78,17 @@ class SignInGate:
                 await _refuse(refusals_after_a_pause, scope["path"], 429, "address_blocked", MESSAGE, retry_after)
                 return
         turn = self._turns.setdefault(key, _Turn())
-        if turn.waiting >= MAX_WAITING_PER_ADDRESS:
+        if turn.inside > MAX_WAITING_PER_ADDRESS:
             await run_in_threadpool(throttle.refused, address, settings)
             await _refuse(refusals_after_a_pause, scope["path"], 429, "too_many_at_once", TOO_MANY_AT_ONCE, 1)
             return
-        turn.waiting += 1
+        turn.inside += 1
         try:
             async with turn.lock:
                 await self.app(scope, receive, refusals_after_a_pause)
         finally:
-            turn.waiting -= 1
-            if turn.waiting == 0:
+            turn.inside -= 1
+            if turn.inside == 0:
                 self._turns.pop(key, None)
 
     async def _tarpit(self) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from homeport.accounts.names import NAME_PATTERN
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
 from homeport.cli.output import INVALID, emit_json, fail, say, table
@@ -14,7 +15,17 @@ from homeport.cli.secrets import read_new_password
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 group_app = typer.Typer(help="Inspect groups.", no_args_is_help=True)
-NameArg = Annotated[str, typer.Argument(help="The account's name.")]
+
+
+def _account_name(name: str) -> str:
+    """An existing account's name has the form every account name has; anything else cannot be one."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise typer.BadParameter(f"'{name}' is not an account name (letters a-z, digits, '.', '_', '-').")
+    return name
+
+
+NameArg = Annotated[str, typer.Argument(help="The account's name.", callback=_account_name)]
+NewNameArg = Annotated[str, typer.Argument(help="The new account's name (the daemon checks its rules).")]
 
 
 def _status(user: dict[str, Any]) -> str:
@@ -42,7 +53,7 @@ def user_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
 
 @user_app.command("add")
 def user_add(
-    name: NameArg,
+    name: NewNameArg,
     home: HomeOption = DEFAULT,
     full_name: Annotated[str, typer.Option("--full-name")] = "",
     email: Annotated[str, typer.Option("--email")] = "",
@@ -118,6 +129,9 @@ def user_pauses(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None
         pauses = daemon.call("GET", "/account-pauses")
     if as_json:
         emit_json(pauses)
+        return
+    if not pauses:
+        say("No account is paused.")
         return
     rows = [[p["account"], p["address"] or "every address", _when(p["until"]), p["reason"]] for p in pauses]
     table("Paused accounts", ["Account", "For", "Until", "Why"], rows)

@@ -51,7 +51,7 @@ class DaemonClient:
             )
         except httpx.HTTPError as exc:
             fail(f"Lost the connection to the daemon: {exc}", UNREACHABLE, as_json=self.as_json)
-        if response.status_code >= 400:
+        if response.status_code >= 300:  # a redirect is never an answer from the API: a wrong path
             self._raise(response)
         if response.status_code == 204 or not response.content:
             return None
