@@ -31,6 +31,24 @@ def normalise(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+# Characters that show nothing although they are not white space (Hangul fillers, the blank Braille pattern).
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def _invisible(ch: str) -> bool:
+    """Zero-width, control and format characters, and the fillers that look like nothing."""
+    return ch in _FILLERS or unicodedata.category(ch) in ("Cf", "Cc")
+
+
+def _visible_length(text: str) -> int:
+    return sum(1 for ch in text if not _invisible(ch))
+
+
+def _bare(text: str) -> str:
+    """Without white space and invisible characters: what the common-password list compares."""
+    return "".join(ch for ch in text if ch.strip() and not _invisible(ch))
+
+
 @dataclass(frozen=True)
 class PasswordPolicy:
     min_length: int = DEFAULT_MIN_LENGTH
@@ -42,12 +60,15 @@ class PasswordPolicy:
             raise InvalidInput.field(field, "Enter a password.")
         if "\x00" in normalised or any(0xD800 <= ord(ch) <= 0xDFFF for ch in normalised):
             raise InvalidInput.field(field, "Remove the NUL or unpaired surrogate characters from the password.")
-        if normalised.isspace():
+        if not any(ch.strip() and not _invisible(ch) for ch in normalised):
             raise InvalidInput.field(
-                field, "This password is only spaces or other blank characters; use words or other characters too."
+                field,
+                "This password is only spaces or other blank or invisible characters; use words or other "
+                "characters too.",
             )
         # The smaller count of the two: NFKC can turn one typed character into 18 (U+FDFA), or several into one.
-        length = min(len(password), len(normalised))
+        # Invisible characters (zero-width joiners and spaces, fillers) are not counted.
+        length = min(_visible_length(password), _visible_length(normalised))
         if length < self.min_length:
             raise InvalidInput.field(
                 field,
@@ -57,7 +78,7 @@ class PasswordPolicy:
         if len(normalised.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
             raise InvalidInput.field(field, f"Use at most {MAX_PASSWORD_BYTES} bytes (about 256 characters).")
         folded = normalised.casefold()
-        if folded in common_passwords():
+        if {folded, _bare(folded)} & common_passwords():  # padding or a hidden character changes nothing
             raise InvalidInput.field(field, "This password is one of the most common ones; choose another.")
         if len(username) >= 3 and username.casefold() in folded:
             raise InvalidInput.field(field, "The password must not contain the user name.")

@@ -112,7 +112,7 @@ def test_a_password_made_only_of_white_space_is_refused(password: str) -> None:
 
 
 def test_twelve_spaces_are_refused_with_a_reason() -> None:
-    with pytest.raises(InvalidInput, match="only spaces or other blank characters"):
+    with pytest.raises(InvalidInput, match="only spaces or other blank or invisible characters"):
         POLICY.check(" " * 12, "alice")
     assert POLICY.check("  two words and spaces  ", "alice") == "  two words and spaces  "
 
@@ -129,3 +129,25 @@ def test_the_minimum_is_settable_only_from_8_to_64(length: int) -> None:
 
     with pytest.raises(InvalidInput):
         check_min_length_setting(length)
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u3164", "\u2800", "\u200d", "\ufeff"])
+def test_a_password_of_invisible_characters_is_refused(invisible: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        PasswordPolicy().check(invisible * 20, "alice")
+    assert "invisible" in caught.value.fields["password"]
+
+
+@pytest.mark.parametrize("padded", ["  password1234  ", "password1234\u200b", "\u200bpassword1234", "pass word1234"])
+def test_padding_or_hidden_characters_do_not_get_a_common_password_past_the_list(padded: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        PasswordPolicy().check(padded, "alice")
+    assert "most common" in caught.value.fields["password"]
+
+
+def test_invisible_characters_do_not_count_toward_the_length() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 7 code points, 4 visible
+    with pytest.raises(InvalidInput):
+        PasswordPolicy().check(family * 2, "alice")
+    with pytest.raises(InvalidInput):
+        PasswordPolicy().check("short words" + "\u200b" * 5, "alice")
