@@ -82,6 +82,21 @@ class Home:
             os.fchmod(fd, 0o700)
         finally:
             os.close(fd)
+        self._check_ancestors()
+
+    def _check_ancestors(self) -> None:
+        """Every folder above the home must be changeable only by root or by us (a world-writable one only with
+        the sticky bit, like /tmp): whoever can rename entries there could swap the home for their own."""
+        for folder in [Path(os.path.realpath(self.root.parent)), *Path(os.path.realpath(self.root.parent)).parents]:
+            info = os.stat(folder)
+            foreign = info.st_uid not in (0, os.geteuid())
+            open_to_others = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX
+            if foreign or open_to_others:
+                who = f"belongs to user id {info.st_uid}" if foreign else "is writable by other users"
+                raise HomeUnusable(
+                    f"The folder {folder} above the home {who}: whoever controls it could replace the home. "
+                    "Choose a home under folders only root or this user can change."
+                )
 
     def _check_private(self, info: os.stat_result) -> None:
         if info.st_uid != os.geteuid():

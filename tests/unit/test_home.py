@@ -94,3 +94,31 @@ def test_a_file_in_place_of_the_home_is_refused(tmp_path: Path) -> None:
     root.write_text("not a folder")
     with pytest.raises(HomeUnusable, match="not a folder"):
         Home(root).prepare()
+
+
+def test_a_home_under_a_folder_of_another_user_is_refused(short_tmp: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give a folder to another user")  # CI runs as root: this runs there
+    parent = short_tmp / "theirs"
+    parent.mkdir(mode=0o755)
+    os.chown(parent, 65534, 65534)
+    with pytest.raises(HomeUnusable, match="belongs to user id 65534"):
+        Home(parent / "home").prepare()
+
+
+def test_a_home_under_a_folder_others_may_write_is_refused_unless_sticky(short_tmp: Path) -> None:
+    shared = short_tmp / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(HomeUnusable, match="writable by other users"):
+        Home(shared / "home").prepare()
+    shared.chmod(0o1777)  # like /tmp: others cannot rename what is not theirs
+    Home(shared / "home").prepare()
+
+
+def test_a_symlink_above_the_home_is_followed_to_safe_folders(short_tmp: Path) -> None:
+    real = short_tmp / "real"
+    real.mkdir()
+    (short_tmp / "link").symlink_to(real)
+    Home(short_tmp / "link" / "home").prepare()
+    assert (real / "home").is_dir()
