@@ -10,6 +10,7 @@ import ipaddress
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,7 +41,14 @@ from homeport.network.backends.networkd import DEFAULT_DIRECTORY as DEFAULT_NETW
 from homeport.network.backends.networkd import NetworkdBackend
 from homeport.network.backends.virtual import VirtualBackend
 from homeport.network.dhcp import DhcpEvent
-from homeport.network.interfaces import HostInterface, HostInterfaces, InterfaceReader, host_addresses, primary_mac
+from homeport.network.interfaces import (
+    HostInterface,
+    HostInterfaces,
+    InterfaceReader,
+    IpAddress,
+    host_addresses,
+    primary_mac,
+)
 from homeport.network.listeners import FixedPorts
 from homeport.network.local import LocalNetworks
 from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, WebListeners
@@ -63,6 +71,8 @@ _log = structlog.get_logger("homeport.daemon")
 ARGON2_KEY = "security.argon2"
 VIRTUAL_MODEL = "Homeport Virtual"
 NetworkKind = Literal["virtual", "netlink", "networkd"]
+NEIGHBOUR_REFRESH_SECONDS = 5.0
+RECENT_ADDRESS_SECONDS = 3600.0
 NOT_MANAGED_BY_DEFAULT = ("lo", "docker", "veth", "br-", "virbr", "ifb", "dummy", "tun", "tap", "wg", "vnet")
 
 
@@ -230,16 +240,24 @@ def _keep_certificate_current(
     tls: TlsManager, device: DeviceService, network: NetworkService, interfaces: InterfaceReader, bus: EventBus
 ) -> None:
     """The certificate names `<name>.local` and the device's addresses, those it has and the static ones it is
-    being given: issued now if needed, and again whenever the name or an address changes."""
+    being given: issued now if needed, and again whenever the name or an address changes.
+
+    An address the device had in the last hour stays named: a DHCP address that goes and comes back (a reset,
+    a renewal, a cable) must not cost a certificate that, for a moment, is wrong for the browsers using it."""
 
     serial = threading.Lock()
+    seen: dict[IpAddress, float] = {}
 
     def reissue() -> None:
         # One at a time, each reading the addresses only once it runs: a run that read them earlier must not
         # replace a newer certificate with one for the addresses of a moment ago.
         with serial:
-            addresses = {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}
-            tls.ensure(CertificateSubject(device.name(), frozenset(addresses)))
+            now = time.monotonic()
+            for address in {*host_addresses(interfaces.interfaces()), *network.current().static_addresses()}:
+                seen[address] = now
+            for address in [a for a, at in seen.items() if now - at > RECENT_ADDRESS_SECONDS]:
+                del seen[address]
+            tls.ensure(CertificateSubject(device.name(), frozenset(seen)))
 
     def reissue_off_loop(_: object) -> None:
         try:
@@ -281,7 +299,7 @@ def _discovery(
         if zeroconf is None:
             await neighbours.stop()
         else:
-            await neighbours.start(zeroconf.zeroconf)  # type: ignore[attr-defined]
+            await neighbours.start(zeroconf.zeroconf, refresh_seconds=NEIGHBOUR_REFRESH_SECONDS)  # type: ignore[attr-defined]
 
     advertiser.on_new_zeroconf = follow
     for event in (DeviceStateChanged, DeviceRenamed, AddressesChanged):

@@ -25,10 +25,21 @@ class Browser:
         self._zeroconf: Zeroconf | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def start(self, zeroconf: Zeroconf) -> None:
+    async def start(self, zeroconf: Zeroconf, refresh_seconds: float | None = None) -> None:
+        """Browse; with `refresh_seconds`, also ask again that often, so a device whose answer was lost (or that
+        moved without being heard) shows up at the next round."""
         await self.stop()
         self._zeroconf = zeroconf
         self._browser = AsyncServiceBrowser(zeroconf, [HOMEPORT_TYPE], handlers=[self._on_change])
+        if refresh_seconds is not None:
+            task = asyncio.get_running_loop().create_task(self._keep_current(refresh_seconds))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _keep_current(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await self.refresh_all()
 
     def _on_change(self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange) -> None:
         if state_change is ServiceStateChange.Removed:
@@ -66,8 +77,10 @@ class Browser:
             with contextlib.suppress(Exception):
                 await self._browser.async_cancel()
             self._browser = None
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def find(timeout: float, interfaces: Any = None) -> list[Sighting]:

@@ -35,20 +35,10 @@ def create_assistant(browser: Browser) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only)
-        await browser.start(zeroconf.zeroconf)
-
-        async def keep_current() -> None:
-            while True:  # a device whose answer was lost, or that moved, shows up at the next round
-                await asyncio.sleep(REFRESH_SECONDS)
-                await browser.refresh_all()
-
-        refresher = asyncio.get_running_loop().create_task(keep_current())
+        await browser.start(zeroconf.zeroconf, refresh_seconds=REFRESH_SECONDS)
         try:
             yield
         finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
             await browser.stop()
             await zeroconf.async_close()
 
