@@ -7,9 +7,11 @@ device (and password changes) are checked before strangers' and are never crowde
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -119,6 +121,11 @@ class PasswordHasher:
         matched = self._pool.run(self._verify_one, usable or self._dummy_hash, secret, first=first)
         return matched and usable is not None
 
+    @property
+    def capacity(self) -> int:
+        """How many checks the pool holds at once, running and waiting."""
+        return self._pool.capacity
+
     def needs_rehash(self, password_hash: str) -> bool:
         return self._argon.check_needs_rehash(password_hash)
 
@@ -133,6 +140,7 @@ class PasswordHasher:
 
 
 BUSY_MESSAGE = "Too many sign-ins are being checked right now; try again in a second."
+WORKER_NICENESS = 10
 
 
 class _PriorityPool:
@@ -144,6 +152,7 @@ class _PriorityPool:
 
     def __init__(self, workers: int, queue_limit: int) -> None:
         self._queue_limit = queue_limit
+        self.capacity = max(1, workers) + queue_limit
         self._condition = threading.Condition()
         self._waiting: list[tuple[int, int, _Job]] = []  # heap of (rank, order, job); rank 0 goes first
         self._order = itertools.count()
@@ -179,6 +188,9 @@ class _PriorityPool:
         return newest[2]
 
     def _work(self) -> None:
+        # A little below the event loop: with every core hashing, the loop still answers (and queues) at once.
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
         while True:
             with self._condition:
                 while not self._waiting and not self._closed:

@@ -1,13 +1,15 @@
 """Refuse sign-ins from auto-blocked addresses before anything else runs, give each address one sign-in at a
-time, and slow every throttled or busy answer.
+time, let in no more strangers than the hashing pool can hold, and slow every throttled or busy answer.
 
 A blocked address is answered on the event loop itself (no routing, body parsing, validation or worker
 thread). An address with a sign-in in flight waits for it before its next one may queue for the password
 hashing pool (a fair share: a flood from a few addresses cannot fill the pool); past MAX_WAITING_PER_ADDRESS
-waiting requests it is refused, and that counts against it. Every throttled (429) or busy (503) sign-in
-answer leaves only after a pause (a tarpit) that costs the device nothing but slows the guesser's loop, so a
-flood cannot slow down anyone else's sign-in. Past MAX_TARPITTED waiting answers the pause is skipped:
-waiting requests must not pile up without bound.
+waiting requests it is refused, and that counts against it. Sign-ins from browsers without a device token of
+ours are let into the application only while the hashing pool could hold them all; past that they are
+answered busy here, before they take a worker thread that a known device's sign-in then waits for. Every
+throttled (429) or busy (503) sign-in answer leaves only after a pause (a tarpit) that costs the device
+nothing but slows the guesser's loop, so a flood cannot slow down anyone else's sign-in. Past MAX_TARPITTED
+waiting answers the pause is skipped: waiting requests must not pile up without bound.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import json
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from homeport.accounts.passwords import BUSY_MESSAGE
+from homeport.auth.devices import DEVICE_COOKIE
 from homeport.services import Services
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/login"})
@@ -52,6 +57,7 @@ class SignInGate:
         self.tarpit_seconds = tarpit_seconds
         self._tarpitted = 0
         self._turns: dict[str, _Turn] = {}
+        self._strangers = 0  # sign-ins without a device token inside the application right now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in SIGN_IN_PATHS:
@@ -79,17 +85,43 @@ class SignInGate:
                 return
         turn = self._turns.setdefault(key, _Turn())
         if turn.inside > MAX_WAITING_PER_ADDRESS:
-            await run_in_threadpool(throttle.refused, address, settings)
+            throttle.refused(address, settings)  # in memory; a block's write is rare
             await _refuse(refusals_after_a_pause, scope["path"], 429, "too_many_at_once", TOO_MANY_AT_ONCE, 1)
             return
         turn.inside += 1
         try:
             async with turn.lock:
-                await self.app(scope, receive, refusals_after_a_pause)
+                await self._let_in(scope, receive, refusals_after_a_pause, address)
         finally:
             turn.inside -= 1
             if turn.inside == 0:
                 self._turns.pop(key, None)
+
+    async def _let_in(self, scope: Scope, receive: Receive, send: Send, address: str) -> None:
+        """Into the application: a known device always; a stranger while the hashing pool has room for it."""
+        cookie = cookie_parser(_header(scope, b"cookie")).get(DEVICE_COOKIE)
+        if self.services.login.devices.issued(cookie):
+            await self.app(scope, receive, send)
+            return
+        if self._strangers >= self.services.hasher.capacity:
+            self.services.throttle.refused(address, self.services.settings.security())
+            await _refuse(send, scope["path"], 503, "busy", BUSY_MESSAGE, 1)
+            return
+        self._strangers += 1
+        counted = True
+
+        async def release_when_answered(message: Message) -> None:
+            nonlocal counted
+            if counted and message["type"] == "http.response.start":
+                counted = False  # the answer is decided: the next stranger may come in during its pause
+                self._strangers -= 1
+            await send(message)
+
+        try:
+            await self.app(scope, receive, release_when_answered)
+        finally:
+            if counted:
+                self._strangers -= 1
 
     async def _tarpit(self) -> None:
         if self.tarpit_seconds <= 0 or self._tarpitted >= MAX_TARPITTED:
@@ -99,6 +131,10 @@ class SignInGate:
             await asyncio.sleep(self.tarpit_seconds)
         finally:
             self._tarpitted -= 1
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == name), "")
 
 
 async def _refuse(send: Send, path: str, status: int, code: str, message: str, retry_after: int) -> None:

@@ -35,6 +35,14 @@ class DeviceTokens:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Every digest handed out (from the store at start, then as given): the sign-in gate's check, on the
+        # event loop and without a query, that a cookie is one of ours before it may skip the strangers' queue.
+        with db.read() as conn:
+            self._issued = {str(r[0]) for r in conn.execute("SELECT token_hash FROM device_tokens")}
+
+    def issued(self, cookie: str | None) -> bool:
+        """True if the cookie holds a token this device gave out (to any account; maybe forgotten since)."""
+        return any(token_digest(t) in self._issued for t in tokens_in(cookie))
 
     def recognises(self, account: str, cookie: str | None) -> bool:
         """True if the cookie holds a token given to this account's sign-in before."""
@@ -60,6 +68,7 @@ class DeviceTokens:
             if updated:
                 return ".".join([token, *(t for t in presented if t != token)])
         token = new_token()
+        self._issued.add(token_digest(token))
         conn.execute(
             "INSERT INTO device_tokens (user_id, token_hash, created_at, last_used_at, user_agent)"
             " VALUES (?, ?, ?, ?, ?)",

@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from homeport.api.gate import MAX_WAITING_PER_ADDRESS, SignInGate
+from homeport.auth.devices import DEVICE_COOKIE
+from homeport.core.ids import new_token
 from homeport.services import Services
 
 
@@ -29,14 +31,15 @@ class Inner:
         await send({"type": "http.response.body", "body": b""})
 
 
-async def sign_in(gate: SignInGate, address: str) -> int:
+async def sign_in(gate: SignInGate, address: str, cookie: str = "") -> int:
     statuses: list[int] = []
 
     async def send(message: Any) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    scope = {"type": "http", "method": "POST", "path": "/api/v1/auth/login", "client": (address, 1), "headers": []}
+    headers = [(b"cookie", f"{DEVICE_COOKIE}={cookie}".encode())] if cookie else []
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/auth/login", "client": (address, 1), "headers": headers}
     await gate(scope, None, send)  # type: ignore[arg-type]
     return statuses[0]
 
@@ -76,3 +79,26 @@ def test_busy_and_throttled_answers_leave_after_the_pause(services: Services) ->
 
     assert asyncio.run(timed(503)) >= 0.2 and asyncio.run(timed(429)) >= 0.2
     assert asyncio.run(timed(401)) < 0.2
+
+
+def test_no_more_strangers_get_in_than_the_hashing_pool_holds_but_known_devices_always_do(services: Services) -> None:
+    with services.db.write() as conn:
+        known = services.login.devices.remember(conn, 1, None, "a browser")  # user 1: the built-in admin
+    capacity = services.hasher.capacity
+
+    async def scenario() -> tuple[list[int], int, int, Inner]:
+        inner = Inner()
+        gate = SignInGate(inner, services, tarpit_seconds=0)
+        strangers = [asyncio.create_task(sign_in(gate, f"203.0.113.{n}")) for n in range(1, capacity + 1)]
+        await asyncio.sleep(0.05)
+        refused = await sign_in(gate, "203.0.113.200")  # one stranger too many: answered at once
+        forged = await sign_in(gate, "203.0.113.201", cookie=new_token())  # a made-up token is a stranger
+        owner = asyncio.create_task(sign_in(gate, "192.168.1.10", cookie=known))
+        await asyncio.sleep(0.05)
+        assert inner.running.get("192.168.1.10") == 1  # the owner got in beside the full house
+        inner.release.set()
+        return [*await asyncio.gather(*strangers), await owner], refused, forged, inner
+
+    statuses, refused, forged, _ = asyncio.run(scenario())
+    assert refused == 503 and forged == 503
+    assert statuses == [401] * (capacity + 1)
