@@ -21,6 +21,7 @@ from homeport.discovery.records import service_infos
 _log = structlog.get_logger("homeport.discovery")
 
 COALESCE_SECONDS = 0.05
+RETRY_SECONDS = 2.0
 
 
 class Advertiser:
@@ -61,7 +62,12 @@ class Advertiser:
                 try:
                     await self._refresh_once()
                 except Exception:
-                    _log.exception("mDNS announcement failed")
+                    # Not announced as it should be: forget what was "current" and try again soon, or the
+                    # device would stay unheard until something else changed.
+                    _log.exception("mDNS announcement failed; trying again", seconds=RETRY_SECONDS)
+                    self._current = None
+                    if self._loop is not None:
+                        self._loop.call_later(RETRY_SECONDS, self.poke)
                 if not self._again:
                     return
 

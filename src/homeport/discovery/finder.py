@@ -64,10 +64,11 @@ class Browser:
         if self._zeroconf is None:
             return
         zeroconf = self._zeroconf
-        await asyncio.gather(
-            *(self._resolve(zeroconf, HOMEPORT_TYPE, n) for n in sorted(self._names | set(self.sightings))),
-            return_exceptions=True,
-        )
+        # Not our own records (the daemon browses on the zeroconf it announces with): nothing to ask there.
+        names = [
+            n for n in sorted(self._names | set(self.sightings)) if zeroconf.registry.async_get_info_name(n) is None
+        ]
+        await asyncio.gather(*(self._resolve(zeroconf, HOMEPORT_TYPE, n) for n in names), return_exceptions=True)
 
     def sorted(self) -> list[Sighting]:
         return sorted(self.sightings.values(), key=lambda s: (s.name.lower(), s.serial))
