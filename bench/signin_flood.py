@@ -32,8 +32,8 @@ from typing import Any
 import argon2
 
 from bench.clients import percentile
-from homeport.api.deps import SESSION_COOKIE
 from homeport.auth.devices import DEVICE_COOKIE
+from homeport.http.cookies import SESSION_COOKIE
 from tests.support.daemon import Daemon
 
 ADMIN, PASSWORD = "alice", "correct horse battery staple"

@@ -13,7 +13,7 @@ from hypothesis import settings
 from starlette.testclient import TestClient
 
 from homeport.accounts.passwords import Argon2Parameters
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.daemon import BuildOptions, build_services, close_services
 from homeport.home import Home
 from homeport.services import Services

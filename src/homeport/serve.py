@@ -19,7 +19,7 @@ from pathlib import Path
 
 import structlog
 
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.daemon import BuildOptions, StartupError, build_services, close_services, start_services, stop_services
 from homeport.home import Home, HomeUnusable
 from homeport.listeners import PortUnavailable, QuietServer, WebServers, uvicorn_config

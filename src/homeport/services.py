@@ -16,6 +16,7 @@ from homeport.core.clock import Clock
 from homeport.core.events import EventBus
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
+from homeport.discovery.records import Sighting
 from homeport.hardware.setup import FeedbackPanel
 from homeport.network.service import NetworkService
 from homeport.recovery.access import RecoveryAccess
@@ -57,3 +58,8 @@ class Services:
     button: ButtonDriver
     feedback: FeedbackPanel
     started_at: float
+
+    def other_homeports(self) -> list[Sighting]:
+        """Every Homeport seen on the LAN but this one."""
+        found = self.neighbours.sorted() if self.neighbours is not None else []
+        return [s for s in found if s.serial != self.device.identity.serial]

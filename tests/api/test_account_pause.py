@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.auth.devices import DEVICE_COOKIE
 from homeport.core.ids import token_digest
 from homeport.services import Services

@@ -88,7 +88,7 @@ def test_the_virtual_backend_has_no_lease_to_renew(admin: TestClient) -> None:
 
 
 def test_network_settings_are_for_administrators(admin: TestClient, services: Services) -> None:
-    from homeport.api.app import create_app
+    from homeport.application import create_app
 
     admin.post(
         "/api/v1/users", json={"name": "bob", "password": "a long enough password", "must_change_password": False}

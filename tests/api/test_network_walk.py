@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from starlette.testclient import TestClient
 
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.network.service import NetworkService
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, setup_device

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 from starlette.testclient import TestClient
 
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, setup_device
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.recovery.button import Decision
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, sign_in

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, setup_device, sign_in
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "homeport"
-OUTER = {"api", "web", "cli", "daemon", "serve", "services"}
+OUTER = {"api", "web", "http", "application", "cli", "daemon", "serve", "services"}
+APPLICATION = {"application", "cli", "daemon", "serve"}
 # package -> the homeport packages it must never import
 FORBIDDEN = {
     "core": {"store", "accounts", "auth", "audit", "system", "tls", "network", "hardware", "discovery", "recovery"}
@@ -23,6 +24,10 @@ FORBIDDEN = {
     "hardware": OUTER | {"accounts", "auth", "store", "recovery"},
     "discovery": OUTER | {"recovery"},
     "recovery": OUTER,
+    # The HTTP floor serves both surfaces; the API and the console share it, never each other.
+    "http": APPLICATION | {"api", "web"},
+    "api": APPLICATION | {"web"},
+    "web": APPLICATION | {"api"},
 }
 
 

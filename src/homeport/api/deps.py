@@ -12,16 +12,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from homeport.accounts.models import User
-from homeport.api.forwarded import was_forwarded
 from homeport.audit.log import Actor
-from homeport.auth.devices import DEVICE_COOKIE
-from homeport.auth.login import Origin
 from homeport.auth.sessions import Session
 from homeport.core.errors import Conflict, Forbidden, Unauthenticated
 from homeport.core.ids import same_secret
+from homeport.http.cookies import SESSION_COOKIE
+from homeport.http.requests import client_address, is_local_surface, resolve_session, services
 from homeport.services import Services
 
-SESSION_COOKIE = "__Host-homeport_session"
 CSRF_HEADER = "X-CSRF-Token"
 LOCAL_OPERATOR = "root@local"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,50 +45,6 @@ class Principal:
         """A session that may only change its password and sign out (a forced change, or a recovery)."""
         recovering = self.session is not None and self.session.recovery
         return self.user is not None and (self.user.must_change_password or recovering)
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-def client_address(request: Request) -> str:
-    """The client as the forwarded-client middleware decided it (the TCP peer unless a trusted proxy said)."""
-    return request.client.host if request.client else "local"
-
-
-def origin_of(request: Request) -> Origin:
-    """Everything a sign-in needs to know about where it comes from."""
-    server = request.scope.get("server")
-    return Origin(
-        address=client_address(request),
-        user_agent=request.headers.get("user-agent", ""),
-        forwarded=was_forwarded(request.scope),
-        local_address=str(server[0]) if server else "",
-        previous_token=request.cookies.get(SESSION_COOKIE),
-        device_cookie=request.cookies.get(DEVICE_COOKIE),
-    )
-
-
-def is_local_surface(request: Request) -> bool:
-    return bool(getattr(request.app.state, "local", False))
-
-
-def resolve_session(request: Request) -> tuple[Session, User] | None:
-    """The caller's live session and enabled account, or None."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    svc = services(request)
-    session = svc.sessions.resolve(token)
-    if session is None:
-        return None
-    user = svc.accounts.user_by_id(session.user_id)
-    # A recovery session may belong to the disabled built-in admin: that is what the window is for.
-    if user is None or not (user.enabled or session.recovery):
-        svc.sessions.end(session.id)
-        return None
-    return session, user
 
 
 def principal(request: Request) -> Principal:

@@ -17,8 +17,8 @@ from starlette.staticfiles import StaticFiles
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncZeroconf
 
-from homeport.api.middleware import SecurityHeaders
 from homeport.discovery.finder import Browser
+from homeport.http.middleware import SecurityHeaders
 from homeport.web.render import TEMPLATES
 
 REFRESH_SECONDS = 3

@@ -9,12 +9,12 @@ from fastapi import Request
 from starlette.responses import RedirectResponse
 
 from homeport.accounts.models import User
-from homeport.api.deps import SESSION_COOKIE, resolve_session
 from homeport.audit.log import Actor
 from homeport.auth.sessions import Session
 from homeport.core.errors import Forbidden
 from homeport.core.ids import same_secret
-from homeport.services import Services
+from homeport.http.cookies import SESSION_COOKIE
+from homeport.http.requests import resolve_session, services
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,6 @@ class Redirect(Exception):
     def __init__(self, location: str) -> None:
         super().__init__(location)
         self.location = location
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
 
 
 def state_redirect(request: Request) -> str | None:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from homeport.api.errors import status_of
-from homeport.api.routes.network import SnapshotId, via
 from homeport.core.errors import Conflict, HomeportError
+from homeport.http.errors import status_of
+from homeport.http.requests import services, via
 from homeport.network.service import ApplyOutcome
 from homeport.network.validate import parse_config
-from homeport.web.guard import Viewer, check_form_token, redirect, services, viewer
+from homeport.web.guard import Viewer, check_form_token, redirect, viewer
 from homeport.web.render import render
 
+SnapshotId = Annotated[int, Path(ge=1, le=2**62)]
 router = APIRouter(include_in_schema=False)
 
 

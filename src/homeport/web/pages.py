@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from homeport.api.deps import SESSION_COOKIE, client_address, origin_of
-from homeport.api.errors import status_of
-from homeport.api.routes.auth import clear_session_cookie, set_device_cookie, set_sign_in_cookies
-from homeport.api.routes.network import neighbours
 from homeport.audit.log import Actor
-from homeport.core.errors import Forbidden, HomeportError, InvalidInput, TooManyAttempts
+from homeport.core.errors import HomeportError, InvalidInput, TooManyAttempts
+from homeport.http.cookies import SESSION_COOKIE, clear_session_cookie, set_device_cookie, set_sign_in_cookies
+from homeport.http.errors import status_of
+from homeport.http.requests import client_address, origin_of, services
 from homeport.recovery.backups import shared_folders
-from homeport.web import manage, network, recovery, security
-from homeport.web.guard import Redirect, check_form_token, redirect, services, state_redirect, viewer
+from homeport.web.guard import Redirect, check_form_token, redirect, state_redirect, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +45,7 @@ def overview(request: Request) -> Response:
     return render(
         request,
         "overview.html",
-        neighbours=neighbours(svc),
+        neighbours=svc.other_homeports(),
         hardware=svc.button.source.description,
         feedback=svc.feedback,
         me=who.user,
@@ -226,38 +220,3 @@ def password_submit(
     response = redirect("/account?done=password")
     set_device_cookie(response, svc.login.remember_device(user, origin_of(request)))
     return response
-
-
-def _on_redirect(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Redirect)
-    return redirect(exc.location)
-
-
-def install(app: FastAPI) -> None:
-    """Add the console's pages, static files and HTML error pages to `app`."""
-    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    app.include_router(router)
-    app.include_router(manage.router)
-    app.include_router(security.router)
-    app.include_router(network.router)
-    app.include_router(recovery.router)
-    app.add_exception_handler(Redirect, _on_redirect)
-    api_handler = app.exception_handlers[HomeportError]
-
-    async def on_error(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api/") or not isinstance(exc, HomeportError):
-            answer = api_handler(request, exc)
-            return await answer if inspect.isawaitable(answer) else answer
-        code = 403 if isinstance(exc, Forbidden) else status_of(exc)
-        return render(request, "error.html", code, error=exc.message)
-
-    app.add_exception_handler(HomeportError, on_error)
-    http_handler = app.exception_handlers[StarletteHTTPException]
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api/") or not isinstance(exc, StarletteHTTPException):
-            answer = http_handler(request, exc)
-            return await answer if inspect.isawaitable(answer) else answer
-        return render(request, "error.html", exc.status_code, error="There is no such page.")
-
-    app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from homeport.api.errors import status_of
-from homeport.api.routes.auth import clear_session_cookie
-from homeport.api.routes.network import via
 from homeport.core.errors import HomeportError, InvalidInput, Unauthenticated
+from homeport.http.cookies import clear_session_cookie
+from homeport.http.errors import status_of
+from homeport.http.requests import services, via
 from homeport.recovery.access import Presence
-from homeport.web.guard import Viewer, check_form_token, redirect, services, viewer
+from homeport.web.guard import Viewer, check_form_token, redirect, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)

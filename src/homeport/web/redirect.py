@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from homeport.api.middleware import SecurityHeaders
+from homeport.http.middleware import SecurityHeaders
 from homeport.web.pages import CA_FILENAME
 
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$")

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from homeport.api.errors import status_of
 from homeport.core.errors import HomeportError, InvalidInput
-from homeport.web.guard import Viewer, check_form_token, redirect, services, viewer
+from homeport.http.errors import status_of
+from homeport.http.requests import services
+from homeport.web.guard import Viewer, check_form_token, redirect, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)

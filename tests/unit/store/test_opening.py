@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from homeport.accounts.passwords import Argon2Parameters
-from homeport.api.app import create_app
+from homeport.application import create_app
 from homeport.audit.log import SYSTEM
 from homeport.daemon import BuildOptions, build_services, close_services
 from homeport.home import Home

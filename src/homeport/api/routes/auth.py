@@ -1,38 +1,18 @@
-"""Sign-in and sign-out. The session token travels only in a `__Host-` cookie (ASVS 3.3.x)."""
+"""Sign-in and sign-out (the cookies are set by `homeport.http.cookies`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from homeport.api.deps import SESSION_COOKIE, AnyCaller, ServicesDep, origin_of
+from homeport.api.deps import AnyCaller, ServicesDep
 from homeport.api.errors import documented
 from homeport.api.schemas import LoginIn, LoginOut, UserOut
-from homeport.auth.devices import COOKIE_MAX_AGE, DEVICE_COOKIE
 from homeport.auth.login import SignIn
+from homeport.http.cookies import clear_session_cookie, set_sign_in_cookies
+from homeport.http.requests import origin_of
 from homeport.services import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def set_session_cookie(response: Response, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, path="/", secure=True, httponly=True, samesite="strict")
-
-
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
-
-
-def set_sign_in_cookies(response: Response, result: SignIn) -> None:
-    """The session, and the device token that lets this browser past an account pause next time."""
-    set_session_cookie(response, result.token)
-    if result.device_cookie:
-        set_device_cookie(response, result.device_cookie)
-
-
-def set_device_cookie(response: Response, value: str) -> None:
-    response.set_cookie(
-        DEVICE_COOKIE, value, max_age=COOKIE_MAX_AGE, path="/", secure=True, httponly=True, samesite="strict"
-    )
 
 
 def sign_in(svc: Services, request: Request, username: str, password: str) -> tuple[LoginOut, SignIn]:

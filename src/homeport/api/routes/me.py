@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from homeport.api.deps import AnyCaller, ServicesDep, origin_of
+from homeport.api.deps import AnyCaller, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.routes.auth import clear_session_cookie, set_device_cookie
 from homeport.api.schemas import MeOut, PasswordChangeIn, UserOut
 from homeport.core.errors import Forbidden
+from homeport.http.cookies import clear_session_cookie, set_device_cookie
+from homeport.http.requests import origin_of
 
 router = APIRouter(prefix="/me", tags=["me"])
 

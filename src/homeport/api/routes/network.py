@@ -6,7 +6,7 @@ from typing import Annotated, TypeAlias
 
 from fastapi import APIRouter, Path, Request, Response
 
-from homeport.api.deps import Admin, ServicesDep, is_local_surface
+from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
 from homeport.api.network_schemas import (
     ApplyOut,
@@ -20,22 +20,13 @@ from homeport.api.network_schemas import (
     SnapshotOut,
 )
 from homeport.core.errors import Conflict
-from homeport.discovery.records import Sighting
-from homeport.network.service import Via
+from homeport.http.requests import via
 from homeport.network.validate import parse_config
 from homeport.services import Services
 
 router = APIRouter(prefix="/network", tags=["network"])
 SnapshotId: TypeAlias = Annotated[int, Path(ge=1, le=2**62, description="A snapshot number.")]
 confirm_router = APIRouter(prefix="/network", tags=["network"])
-
-
-def via(request: Request) -> Via | None:
-    """The local end of this connection (None on the CLI socket)."""
-    if is_local_surface(request):
-        return None
-    server = request.scope.get("server")
-    return Via(str(server[0]), int(server[1])) if server else None
 
 
 async def network_out(svc: Services) -> NetworkOut:
@@ -75,13 +66,7 @@ async def put_network(body: NetworkIn, request: Request, caller: Admin, svc: Ser
     summary="Other Homeport devices this one sees on the LAN (mDNS)",
 )
 def list_neighbours(_: Admin, svc: ServicesDep) -> list[NeighbourOut]:
-    return [NeighbourOut.model_validate(n.as_dict()) for n in neighbours(svc)]
-
-
-def neighbours(svc: Services) -> list[Sighting]:
-    """Every Homeport seen on the LAN but this one."""
-    found = svc.neighbours.sorted() if svc.neighbours is not None else []
-    return [s for s in found if s.serial != svc.device.identity.serial]
+    return [NeighbourOut.model_validate(n.as_dict()) for n in svc.other_homeports()]
 
 
 @router.get("/snapshots", response_model=list[SnapshotOut], responses=documented(401, 403), summary="Snapshots")

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
 from homeport.api.network_schemas import ApplyOut
-from homeport.api.routes.network import via
 from homeport.api.routes.system import local_only
 from homeport.core.errors import Conflict, NotFound
 from homeport.hardware.buttons import VirtualButton
 from homeport.hardware.interfaces import ButtonEdge
+from homeport.http.requests import via
 
 router = APIRouter(prefix="/recovery", tags=["recovery"])
 button_router = APIRouter(tags=["local"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from homeport.api.deps import Principal, ServicesDep, client_address, principal
+from homeport.api.deps import Principal, ServicesDep, principal
 from homeport.api.errors import documented
 from homeport.api.schemas import (
     DamageOut,
@@ -22,6 +22,7 @@ from homeport.api.schemas import (
 )
 from homeport.audit.log import Actor
 from homeport.core.errors import Conflict, Forbidden
+from homeport.http.requests import client_address
 from homeport.recovery.backups import shared_folders
 from homeport.services import Services
 

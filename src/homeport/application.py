@@ -1,4 +1,4 @@
-"""The ASGI application: the JSON API under /api/v1 and, on the network surface, the web console.
+"""The ASGI application, assembled above the API and the console (which never import each other).
 
 Two surfaces share the same services: `network` (HTTPS, sessions, the console) and `local` (the Unix socket
 of the CLI, where the caller is root on the machine and the console is not served).
@@ -6,35 +6,17 @@ of the CLI, where the caller is root on the machine and the console is not serve
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import FastAPI
 
 from homeport import __version__
-from homeport.api import errors
-from homeport.api.deps import installed
-from homeport.api.forwarded import ForwardedClient
-from homeport.api.gate import TARPIT_SECONDS, SignInGate
-from homeport.api.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
-from homeport.api.routes import auth, groups, log, me, network, recovery, sessions, settings, system, users
+from homeport.api.routes import API_PREFIX, api_router
 from homeport.core.addresses import IpNetwork
+from homeport.http import errors
+from homeport.http.forwarded import ForwardedClient
+from homeport.http.gate import TARPIT_SECONDS, SignInGate
+from homeport.http.middleware import BodyLimit, CrossOriginGuard, SecurityHeaders
 from homeport.services import Services
-
-API_PREFIX = "/api/v1"
-
-
-def _api(local: bool) -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(system.router)
-    api.include_router(auth.router)
-    api.include_router(me.router)
-    for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router):
-        api.include_router(router, dependencies=[Depends(installed)])
-    # Root may set the network up before the setup wizard runs (e.g. a static address first).
-    api.include_router(network.router)
-    api.include_router(network.confirm_router)
-    if local:
-        api.include_router(system.local_router)
-        api.include_router(recovery.button_router)
-    return api
+from homeport.web import console
 
 
 def create_app(
@@ -52,11 +34,9 @@ def create_app(
     app.state.local = local
     app.state.urls = list(urls or [])
     errors.install(app)
-    app.include_router(_api(local))
+    app.include_router(api_router(local))
     if not local:
-        from homeport.web.pages import install as install_console
-
-        install_console(app)
+        console.install(app)
     app.add_middleware(CrossOriginGuard)
     app.add_middleware(BodyLimit)
     if not local:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from homeport.api.forwarded import FORWARDED_KEY, PEER_KEY, ForwardedClient, parse_address
 from homeport.core.addresses import IpNetwork
+from homeport.http.forwarded import FORWARDED_KEY, PEER_KEY, ForwardedClient, parse_address
 
 FORMS = {
     "x-forwarded-for": [(b"x-forwarded-for", b"192.0.2.66")],

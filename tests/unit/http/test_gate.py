@@ -6,9 +6,9 @@ import asyncio
 import time
 from typing import Any
 
-from homeport.api.gate import MAX_WAITING_PER_ADDRESS, SignInGate
 from homeport.auth.devices import DEVICE_COOKIE
 from homeport.core.ids import new_token
+from homeport.http.gate import MAX_WAITING_PER_ADDRESS, SignInGate
 from homeport.services import Services
 
 

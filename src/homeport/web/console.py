@@ -1,0 +1,54 @@
+"""The console assembled: its routers, static files, and HTML error pages for every path outside the API."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from homeport.core.errors import Forbidden, HomeportError
+from homeport.http.errors import status_of
+from homeport.web import manage, network, pages, recovery, security
+from homeport.web.guard import Redirect, redirect
+from homeport.web.render import render
+
+API_PATHS = "/api/"
+
+
+def _on_redirect(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirect)
+    return redirect(exc.location)
+
+
+def install(app: FastAPI) -> None:
+    """Add the console's pages, static files and HTML error pages to `app`."""
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(pages.router)
+    app.include_router(manage.router)
+    app.include_router(security.router)
+    app.include_router(network.router)
+    app.include_router(recovery.router)
+    app.add_exception_handler(Redirect, _on_redirect)
+    api_handler = app.exception_handlers[HomeportError]
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(API_PATHS) or not isinstance(exc, HomeportError):
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        code = 403 if isinstance(exc, Forbidden) else status_of(exc)
+        return render(request, "error.html", code, error=exc.message)
+
+    app.add_exception_handler(HomeportError, on_error)
+    http_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(API_PATHS) or not isinstance(exc, StarletteHTTPException):
+            answer = http_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        return render(request, "error.html", exc.status_code, error="There is no such page.")
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
