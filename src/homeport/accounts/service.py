@@ -16,7 +16,7 @@ from homeport.accounts.policy import PasswordPolicy
 from homeport.audit.log import Actor, AuditLog
 from homeport.auth.sessions import SessionService
 from homeport.core.clock import Clock
-from homeport.core.errors import Conflict, InvalidInput, NotFound
+from homeport.core.errors import Conflict, InvalidInput, NotFound, Problems
 from homeport.store.db import Database
 from homeport.system.settings import SettingsService
 
@@ -87,25 +87,21 @@ class AccountService:
         must_change_password: bool = False,
     ) -> NewUser:
         """Validate every field (reporting all problems at once), then hash the password."""
-        problems: dict[str, str] = {}
+        problems = Problems()
         checked: dict[str, str] = {}
         for field, check, value in (
             ("name", check_account_name, name),
             ("full_name", check_full_name, full_name),
             ("email", check_email, email),
         ):
-            try:
+            with problems.collect():
                 checked[field] = check(value, field)
-            except InvalidInput as exc:
-                problems.update(exc.fields)
         if name == BUILTIN_ADMIN:
-            problems["name"] = "'admin' is the built-in administrator; choose another name."
-        try:
+            problems.add("name", "'admin' is the built-in administrator; choose another name.")
+        normalised = ""
+        with problems.collect():
             normalised = self.policy().check(password, name)
-        except InvalidInput as exc:
-            problems.update(exc.fields)
-        if problems:
-            raise InvalidInput("The account was not created; see the fields.", fields=problems)
+        problems.check("The account was not created; see the fields.")
         return NewUser(
             name=checked["name"],
             full_name=checked["full_name"],
@@ -140,15 +136,13 @@ class AccountService:
             return self.insert_user(conn, new, actor)
 
     def update_user(self, actor: Actor, name: str, changes: UserChanges) -> User:
-        problems: dict[str, str] = {}
+        problems = Problems()
         full_name = email = None
-        try:
+        with problems.collect():
             full_name = None if changes.full_name is None else check_full_name(changes.full_name)
+        with problems.collect():
             email = None if changes.email is None else check_email(changes.email)
-        except InvalidInput as exc:
-            problems.update(exc.fields)
-        if problems:
-            raise InvalidInput("Nothing was changed; see the fields.", fields=problems)
+        problems.check("Nothing was changed; see the fields.")
         with self._db.write() as conn:
             user = self._find(conn, name)
             groups = user.groups if changes.groups is None else tuple(sorted({*changes.groups, USERS}))

@@ -45,7 +45,7 @@ def _run(home: Path, aid: FirstAid, dry_run: bool) -> None:
             done = aid.apply(store)
     except HomeportError as exc:
         code = next((EXIT_OF_STATUS[s] for t, s in STATUS.items() if isinstance(exc, t)), FAILED)
-        fail(exc.message, code, getattr(exc, "fields", None))
+        fail(exc.message, code, exc.fields or None)
     say(f"Done ({len(done)} change{'s' if len(done) != 1 else ''}). Start the daemon again: homeport serve")
     raise typer.Exit(OK)
 

@@ -75,7 +75,7 @@ def error_response(error: HomeportError) -> JSONResponse:
     headers = {}
     if isinstance(error, TooManyAttempts | Busy):
         headers["Retry-After"] = str(error.retry_after)
-    fields = error.fields if isinstance(error, InvalidInput) else None
+    fields = error.fields or None
     return AsciiJSONResponse(
         error_body(error.code, error.message, fields), status_code=status_of(error), headers=headers
     )

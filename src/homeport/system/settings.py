@@ -13,7 +13,7 @@ from typing import Any
 from homeport.accounts.policy import DEFAULT_MIN_LENGTH, check_min_length_setting
 from homeport.audit.log import Actor, AuditLog
 from homeport.core.cache import Cached
-from homeport.core.errors import InvalidInput
+from homeport.core.errors import Problems
 from homeport.store.db import Database
 
 SECURITY_KEY = "security"
@@ -77,36 +77,39 @@ _RANGES: dict[str, tuple[int, int]] = {
 def validate_security(changes: dict[str, Any], current: SecuritySettings) -> SecuritySettings:
     """Apply `changes` to `current`, or raise InvalidInput naming every wrong field."""
     known = {f.name for f in dataclasses.fields(SecuritySettings)}
-    problems: dict[str, str] = {name: "Unknown setting." for name in changes if name not in known}
+    problems = Problems()
+    for name in changes:
+        if name not in known:
+            problems.add(name, "Unknown setting.")
     merged = {**current.as_dict(), **{k: v for k, v in changes.items() if k in known}}
     for name, (low, high) in _RANGES.items():
         value = merged[name]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            problems[name] = f"Choose a whole number from {low} to {high}."
-    try:
+            problems.add(name, f"Choose a whole number from {low} to {high}.")
+    with problems.collect():
         check_min_length_setting(merged["password_min_length"])
-    except InvalidInput as exc:
-        problems.update(exc.fields)
     for name in ("auto_block_enabled", "recovery_button_confirmation"):
         if not isinstance(merged[name], bool):
-            problems[name] = "Choose true or false."
+            problems.add(name, "Choose true or false.")
     header = merged["proxy_header"]
     merged["proxy_header"] = header.strip().lower() if isinstance(header, str) else header
     if merged["proxy_header"] not in PROXY_HEADERS:
-        problems["proxy_header"] = f"Choose one of {', '.join(PROXY_HEADERS)}."
+        problems.add("proxy_header", f"Choose one of {', '.join(PROXY_HEADERS)}.")
     for name in NETWORK_LISTS:
         try:
             merged[name] = _networks(merged[name])
         except ValueError as exc:
-            problems[name] = str(exc)
+            problems.add(name, str(exc))
     wide = [] if "trusted_proxies" in problems else [n for n in merged["trusted_proxies"] if _too_wide(n)]
     if wide:
-        problems["trusted_proxies"] = (
-            f"{wide[0]} is too wide for a proxy: every client there could choose the address it signs in from. "
-            "List your proxy's own address (or a small network: at most /16 for IPv4, /64 for IPv6)."
+        problems.add(
+            "trusted_proxies",
+            (
+                f"{wide[0]} is too wide for a proxy: every client there could choose the address it signs in from. "
+                "List your proxy's own address (or a small network: at most /16 for IPv4, /64 for IPv6)."
+            ),
         )
-    if problems:
-        raise InvalidInput("Some settings are not valid; see the fields.", fields=problems)
+    problems.check("Some settings are not valid; see the fields.")
     return SecuritySettings(**merged)
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from homeport.accounts.models import ADMINISTRATORS, User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
-from homeport.core.errors import Conflict, InvalidInput
+from homeport.core.errors import Conflict, Problems
 from homeport.store.db import Database
 from homeport.system.device import DeviceService, check_device_name
 
@@ -31,18 +31,14 @@ class SetupService:
     def run(self, name: str, username: str, password: str, actor: Actor) -> User:
         """Name the device and create its first administrator, then the device is `ready`."""
         self._require_not_installed()
-        problems: dict[str, str] = {}
-        try:
+        problems = Problems()
+        with problems.collect():
             check_device_name(name)
-        except InvalidInput as exc:
-            problems.update(exc.fields)
-        try:
+        new = None
+        with problems.collect(prefix="admin.", rename={"name": "username"}):
             new = self._accounts.prepare_user(username, password, groups=(ADMINISTRATORS,))
-        except InvalidInput as exc:
-            problems.update({f"admin.{'username' if k == 'name' else k}": v for k, v in exc.fields.items()})
-            new = None
-        if problems or new is None:
-            raise InvalidInput("Setup is not complete; see the fields.", fields=problems)
+        problems.check("Setup is not complete; see the fields.")
+        assert new is not None
         with self._db.write() as conn:
             self._require_not_installed(conn)
             user = self._accounts.insert_user(conn, new, actor)

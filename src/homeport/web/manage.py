@@ -23,7 +23,7 @@ LOG_PAGE = 100
 
 
 def _fields(exc: HomeportError) -> dict[str, str]:
-    return dict(getattr(exc, "fields", {}))
+    return dict(exc.fields)
 
 
 # --- users ------------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def _form_to_settings(form: dict[str, str], names: list[str]) -> dict[str, Any]:
 def _form_fields(exc: HomeportError, names: list[str]) -> dict[str, str]:
     """`interfaces.0.address` -> `eth0.address`, as the form names its fields."""
     fields = {}
-    for key, problem in getattr(exc, "fields", {}).items():
+    for key, problem in exc.fields.items():
         parts = key.split(".")
         if parts[0] == "interfaces" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(names):
             fields[f"{names[int(parts[1])]}.{parts[2]}"] = problem

@@ -89,7 +89,7 @@ def setup_restore(
             raise InvalidInput.field("password_again", "The two passwords differ; type the same password twice.")
         svc.restore.restore(backup, administrator, password, Actor(administrator, client_address(request)))
     except HomeportError as exc:
-        fields = {f"restore_{k}": v for k, v in getattr(exc, "fields", {}).items()}
+        fields = {f"restore_{k}": v for k, v in exc.fields.items()}
         return _setup_page(request, status_of(exc), restore_form=restore_form, errors=fields, error=exc.message)
     return redirect("/login?done=restored-setup")
 
@@ -112,7 +112,7 @@ def setup_submit(
     try:
         svc.setup.run(name, username, password, Actor(username, client_address(request)))
     except HomeportError as exc:
-        fields = {k.removeprefix("admin."): v for k, v in getattr(exc, "fields", {}).items()}
+        fields = {k.removeprefix("admin."): v for k, v in exc.fields.items()}
         return _setup_page(request, status_of(exc), form=form, errors=fields, error=exc.message)
     return redirect("/login?done=setup")
 
@@ -215,7 +215,7 @@ def password_submit(
             raise InvalidInput.field("new_password_again", "The two new passwords differ; type the same one twice.")
         user = svc.credentials.change_own(who.user, current_password, new_password, who.actor, who.session.id)
     except HomeportError as exc:
-        fields = getattr(exc, "fields", {})
+        fields = exc.fields
         return render(request, "password.html", status_of(exc), errors=fields, error=exc.message, **page)
     response = redirect("/account?done=password")
     set_device_cookie(response, svc.login.remember_device(user, origin_of(request)))

@@ -60,7 +60,7 @@ def recovery_password_submit(
         opened = svc.recovery_access.open_window()
         return render(
             request, "recovery_password.html", status_of(exc), me=who.user, csrf=who.csrf,
-            until=opened.closes_at if opened else None, errors=dict(getattr(exc, "fields", {})), error=exc.message,
+            until=opened.closes_at if opened else None, errors=dict(exc.fields), error=exc.message,
             presence=presence, restricted=True,
         )  # fmt: skip
     response = redirect("/login?done=recovery-password")

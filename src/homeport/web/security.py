@@ -81,7 +81,7 @@ async def security_save(request: Request) -> Response:
         )
     except HomeportError as exc:
         form.pop("current_password", None)
-        fields = dict(getattr(exc, "fields", {}))
+        fields = dict(exc.fields)
         return _page(request, who, status_of(exc), errors=fields, error=exc.message, form=form)
     return redirect("/security?done=settings-saved")
 
