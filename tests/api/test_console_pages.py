@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from httpx2 import Response
 from starlette.testclient import TestClient
 
 from homeport.services import Services
@@ -17,6 +18,12 @@ def form_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no form token"
     return match.group(1)
+
+
+def shown(browser: TestClient, answer: Response) -> Response:
+    """Every form answers with a redirect (a reload never sends it again); the page it leads to shows the outcome."""
+    assert answer.status_code == 303, answer.text
+    return browser.get(answer.headers["location"])
 
 
 @pytest.fixture
@@ -40,9 +47,9 @@ def test_a_fresh_device_sends_every_page_to_the_wizard(browser: TestClient) -> N
 
 
 def test_the_wizard_checks_the_repeated_password_and_keeps_what_was_typed(browser: TestClient) -> None:
-    answer = browser.post(
+    answer = shown(browser, browser.post(
         "/setup", data={"name": "nas", "username": ADMIN, "password": ADMIN_PASSWORD, "password_again": "different"}
-    )
+    ))  # fmt: skip
     assert answer.status_code == 422
     assert "type the same password twice" in answer.text
     assert f'value="{ADMIN}"' in answer.text
@@ -53,7 +60,7 @@ def test_the_wizard_then_sign_in_then_overview(browser: TestClient, services: Se
     done = browser.post(
         "/setup", data={"name": "nas", "username": ADMIN, "password": ADMIN_PASSWORD, "password_again": ADMIN_PASSWORD}
     )
-    assert done.status_code == 303 and done.headers["location"] == "/login?done=setup"
+    assert done.status_code == 303 and done.headers["location"] == f"/login?done=setup&username={ADMIN}"
     assert services.device.state() == "ready"
     assert browser.get("/setup").headers["location"] == "/"
     sign_in_form(browser)
@@ -67,23 +74,27 @@ def test_the_wizard_then_sign_in_then_overview(browser: TestClient, services: Se
 
 def test_wrong_credentials_show_one_message_on_the_page(browser: TestClient) -> None:
     setup_device(browser)
-    answer = browser.post("/login", data={"username": ADMIN, "password": "wrong wrong wrong"})
+    answer = shown(browser, browser.post("/login", data={"username": ADMIN, "password": "wrong wrong wrong"}))
     assert answer.status_code == 401
     assert "The user name or password is wrong" in answer.text
+    # The name is kept and the password field has the focus, ready for another try.
+    assert f'value="{ADMIN}"' in answer.text
+    assert re.search(r'id="f-password"[^>]*autofocus', answer.text)
 
 
 def test_forms_without_the_token_are_refused(browser: TestClient, services: Services) -> None:
     setup_device(browser)
     sign_in_form(browser)
-    answer = browser.post("/users", data={"name": "bob", "password": "a long enough password"})
+    answer = shown(browser, browser.post("/users", data={"name": "bob", "password": "a long enough password"}))
     assert answer.status_code == 403
+    assert "This form had expired" in answer.text and 'value="bob"' in answer.text  # what was typed is kept
     assert [u.name for u in services.accounts.list_users()] == ["admin", ADMIN]
 
 
 def test_create_a_user_from_the_form(browser: TestClient, services: Services) -> None:
     setup_device(browser)
     token = sign_in_form(browser)
-    bad = browser.post("/users", data={"csrf_token": token, "name": "Bob!", "password": "short"})
+    bad = shown(browser, browser.post("/users", data={"csrf_token": token, "name": "Bob!", "password": "short"}))
     assert bad.status_code == 422 and "field-error" in bad.text
     good = browser.post(
         "/users",
@@ -131,7 +142,7 @@ def test_a_forced_password_change_comes_first(browser: TestClient, services: Ser
 def test_the_guardrail_message_reaches_the_page(browser: TestClient) -> None:
     setup_device(browser)
     token = sign_in_form(browser)
-    answer = browser.post(f"/users/{ADMIN}", data={"csrf_token": token, "admin": "1"})  # "enabled" unticked
+    answer = shown(browser, browser.post(f"/users/{ADMIN}", data={"csrf_token": token, "admin": "1"}))  # not enabled
     assert answer.status_code == 409
     assert "last enabled administrator" in answer.text
 
@@ -201,7 +212,7 @@ def test_the_security_page_saves_settings_and_lifts_blocks(browser: TestClient, 
     page = browser.get("/security")
     assert page.status_code == 200 and "198.51.100.7" in page.text
     form = security_form(services)
-    bad = browser.post("/security", data={**form, "csrf_token": token, "session_idle_minutes": "soon"})
+    bad = shown(browser, browser.post("/security", data={**form, "csrf_token": token, "session_idle_minutes": "soon"}))
     assert bad.status_code == 422 and 'value="soon"' in bad.text
     assert services.settings.security().session_idle_minutes == 15
     saved = browser.post(

@@ -39,8 +39,11 @@ def test_the_walk_to_the_new_address_and_the_confirmation_there(lab_services: Se
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         form = {"csrf_token": token, "hostname": "nas", "eth0.mode": "static", "eth0.address": "192.168.1.20/24",
                 "eth0.mtu": "1500", "http": "5000", "https": "5001"}  # fmt: skip
-        walk = old.post("/network", data=form)
+        sent = old.post("/network", data=form)
+        assert sent.status_code == 303 and sent.headers["location"].startswith("/network/walk?change=")
+        walk = old.get(sent.headers["location"])
         assert walk.status_code == 200 and 'data-testid="walk"' in walk.text
+        assert old.get(sent.headers["location"]).status_code == 200  # a reload shows the links again
         link = re.search(r'href="(https://192\.168\.1\.20:5001/network/confirm\?token=[^"]+)"', walk.text)
         assert link, walk.text
         assert 'href="https://nas.local:5001/network/confirm?token=' in walk.text
@@ -51,7 +54,8 @@ def test_the_walk_to_the_new_address_and_the_confirmation_there(lab_services: Se
         assert page.status_code == 200 and 'data-testid="confirm-form"' in page.text
         token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
         kept = new.post("/network/confirm", data={"token": token})
-        assert kept.status_code == 200 and 'data-testid="confirmed"' in kept.text
+        assert kept.status_code == 303
+        assert 'data-testid="confirmed"' in new.get(kept.headers["location"]).text
         new.portal.call(lab_services.network.close)  # type: ignore[union-attr]
     assert lab_services.network.pending() is None
 

@@ -32,6 +32,25 @@ def ensure_an_administrator_remains(users: Sequence[User], affected: User, after
         )
 
 
+def ensure_not_locking_oneself_out(acting_as: str, affected: User, after: User | None) -> None:
+    """Refuse disabling or deleting the account the caller is signed in with: the change would end their own
+    session halfway through. Another administrator, or root, can do it. (Stepping down from administrators is
+    allowed: the session goes on.)"""
+    if acting_as != affected.name:
+        return
+    if after is None:
+        what = "deleting it would end this session and remove the account you are using"
+    elif affected.enabled and not after.enabled:
+        what = "disabling it would end this session and lock you out of it"
+    else:
+        return
+    raise Conflict(
+        f"You are signed in as '{affected.name}': {what}. Sign in as another administrator to do this "
+        "(or, on the device, use 'homeport user' as root).",
+        code="own_account",
+    )
+
+
 def sign_in_problem(conn: sqlite3.Connection) -> str | None:
     """None if at least one enabled administrator has a credential this code can verify (migration invariant)."""
     if any(can_sign_in_as_admin(user) for user in repository.list_users(conn)):

@@ -158,6 +158,7 @@ class AccountService:
             )
             what = "disabled" if not after.enabled else "removed from administrators"
             guardrails.ensure_an_administrator_remains(repository.list_users(conn), user, after, what)
+            guardrails.ensure_not_locking_oneself_out(actor.name, user, after)
             now = self._clock.now()
             repository.update_profile(
                 conn, user.id, full_name=after.full_name, email=after.email, enabled=after.enabled, now=now
@@ -177,6 +178,7 @@ class AccountService:
             if user.builtin:
                 raise Conflict("The built-in admin cannot be deleted; disable it instead.", code="builtin_admin")
             guardrails.ensure_an_administrator_remains(repository.list_users(conn), user, None, "deleted")
+            guardrails.ensure_not_locking_oneself_out(actor.name, user, None)
             self._sessions.end_for_user(conn, user.id)
             repository.delete_user(conn, user.id)
             self._audit.record(conn, "user.deleted", actor, target=user.name)

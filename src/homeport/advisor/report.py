@@ -10,7 +10,7 @@ from homeport.accounts.models import BUILTIN_ADMIN, UserChanges
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
 from homeport.core.errors import Conflict, NotFound
-from homeport.network.model import NetworkConfig
+from homeport.network.describe import describe
 from homeport.network.service import ApplyOutcome, NetworkService, Via
 from homeport.recovery import journal
 from homeport.recovery.journal import Reset
@@ -42,11 +42,6 @@ class Report:
     reset: Reset
     items: tuple[ReportItem, ...]
     checklist: tuple[Check, ...]
-
-
-def describe(config: NetworkConfig) -> str:
-    parts = [f"{i.name}: {i.address if i.mode == 'static' else 'DHCP'}, MTU {i.mtu}" for i in config.interfaces]
-    return "; ".join(parts) + f"; ports {config.web.http}/{config.web.https}"
 
 
 class RecoveryReport:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from homeport.network.backends import LiveInterface
+from homeport.network.describe import describe
 from homeport.network.model import NetworkConfig
 from homeport.network.service import ApplyOutcome, PendingChange
 from homeport.network.snapshots import Snapshot
@@ -126,13 +127,20 @@ class SnapshotOut(BaseModel):
     actor: str
     reason: str
     config: ConfigOut
+    summary: str = Field(description="The settings in words, e.g. `eth0: DHCP, MTU 1500; ports 5000/5001`.")
+    current: bool = Field(description="These are the settings in use now.")
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> SnapshotOut:
+    def of(cls, snapshot: Snapshot, *, current: bool) -> SnapshotOut:
         return cls(
             id=snapshot.id, at=snapshot.at, actor=snapshot.actor, reason=snapshot.reason,
-            config=ConfigOut.of(snapshot.config),
+            config=ConfigOut.of(snapshot.config), summary=describe(snapshot.config), current=current,
         )  # fmt: skip
+
+
+class RestorePreviewOut(BaseModel):
+    snapshot: SnapshotOut
+    changes: list[str] = Field(description="What restoring would change, one sentence each; empty: nothing.")
 
 
 class ApplyOut(BaseModel):

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from homeport.accounts.models import Group, User
 from homeport.audit.log import AuditRecord
 from homeport.auth.blocklist import Block
 from homeport.auth.sessions import Session
-
-# Generous bounds against absurd bodies; the services give the precise, friendly rules.
-NAME_MAX = 64
-TEXT_MAX = 256
-PASSWORD_MAX = 4096
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
 
 # --- errors -----------------------------------------------------------------------------------------------
 
@@ -56,16 +46,6 @@ class SystemOut(BaseModel):
     )
 
 
-class SetupAdminIn(Strict):
-    username: str = Field(min_length=1, max_length=NAME_MAX)
-    password: str = Field(max_length=PASSWORD_MAX)
-
-
-class SetupIn(Strict):
-    name: str = Field(min_length=1, max_length=NAME_MAX, description="Device name; the LAN sees `<name>.local`.")
-    admin: SetupAdminIn
-
-
 class FoundBackupOut(BaseModel):
     id: str
     name: str
@@ -76,12 +56,6 @@ class FoundBackupOut(BaseModel):
 class FoundOut(BaseModel):
     backups: list[FoundBackupOut]
     shared_folders: list[str]
-
-
-class RestoreIn(Strict):
-    backup: str = Field(max_length=256)
-    administrator: str = Field(min_length=1, max_length=NAME_MAX)
-    password: str = Field(max_length=PASSWORD_MAX)
 
 
 class SetupOut(BaseModel):
@@ -123,37 +97,6 @@ class UserOut(BaseModel):
         )
 
 
-class UserCreateIn(Strict):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
-    password: str = Field(max_length=PASSWORD_MAX)
-    full_name: str = Field(default="", max_length=TEXT_MAX)
-    email: str = Field(default="", max_length=TEXT_MAX)
-    groups: list[str] = Field(default_factory=list, max_length=100)
-    must_change_password: bool = Field(
-        default=True, description="Ask the user to choose their own password at the first sign-in."
-    )
-
-
-class UserPatchIn(Strict):
-    full_name: str | None = Field(default=None, max_length=TEXT_MAX)
-    email: str | None = Field(default=None, max_length=TEXT_MAX)
-    enabled: bool | None = None
-    groups: list[str] | None = Field(default=None, max_length=100)
-
-
-class PasswordSetIn(Strict):
-    password: str = Field(max_length=PASSWORD_MAX)
-    admin_password: str = Field(
-        default="", max_length=PASSWORD_MAX, description="Your own password, to confirm it is you."
-    )
-    must_change_password: bool = True
-
-
-class PasswordChangeIn(Strict):
-    current_password: str = Field(max_length=PASSWORD_MAX)
-    new_password: str = Field(max_length=PASSWORD_MAX)
-
-
 class GroupOut(BaseModel):
     name: str
     description: str
@@ -165,17 +108,7 @@ class GroupOut(BaseModel):
         return cls(name=group.name, description=group.description, builtin=group.builtin, members=list(group.members))
 
 
-class GroupCreateIn(Strict):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
-    description: str = Field(default="", max_length=TEXT_MAX)
-
-
 # --- sign-in and sessions -----------------------------------------------------------------------------------
-
-
-class LoginIn(Strict):
-    username: str = Field(max_length=TEXT_MAX)
-    password: str = Field(max_length=PASSWORD_MAX)
 
 
 class LoginOut(BaseModel):
@@ -258,41 +191,6 @@ class SecuritySettingsOut(BaseModel):
     proxy_header: str
     recovery_window_minutes: int
     recovery_button_confirmation: bool
-
-
-class SecuritySettingsIn(Strict):
-    password_min_length: int | None = None
-    session_idle_minutes: int | None = None
-    session_absolute_hours: int | None = None
-    auto_block_enabled: bool | None = None
-    auto_block_attempts: int | None = None
-    auto_block_window_minutes: int | None = None
-    auto_block_minutes: int | None = None
-    account_protection_attempts: int | None = None
-    account_protection_window_minutes: int | None = None
-    account_protection_minutes: int | None = None
-    allow_list: list[str] | None = Field(
-        default=None, max_length=100, description="Addresses or networks that auto block never blocks."
-    )
-    trusted_proxies: list[str] | None = Field(
-        default=None,
-        max_length=20,
-        description="Reverse proxies whose `proxy_header` names the client; empty: every header is ignored.",
-    )
-    proxy_header: str | None = Field(
-        default=None,
-        max_length=32,
-        description="The one header the trusted proxies set: X-Forwarded-For, Forwarded or X-Real-IP.",
-    )
-    recovery_window_minutes: int | None = Field(
-        default=None, description="5-120. Changing it needs `current_password` (a recovery setting)."
-    )
-    recovery_button_confirmation: bool | None = Field(
-        default=None,
-        description="A recovery sign-in waits for a short press of the reset button. Changing it needs "
-        "`current_password`.",
-    )
-    current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
 
 
 class PauseOut(BaseModel):

@@ -42,6 +42,8 @@ _FRIENDLY: dict[str, str] = {
     "string_type": "Send text here.",
     "bool_type": "Send true or false here.",
     "int_type": "Send a whole number here.",
+    "int_parsing": "Enter a whole number.",
+    "bool_parsing": "Choose yes or no.",
     "list_type": "Send a list here.",
     "dict_type": "Send an object here.",
     "model_type": "Send a JSON object here.",
@@ -86,18 +88,36 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+_WITH_LIMIT: dict[str, tuple[str, str]] = {
+    "string_too_long": ("Use at most {} characters.", "max_length"),
+    "string_too_short": ("Use at least {} character(s).", "min_length"),
+    "too_long": ("Send at most {} items.", "max_length"),
+    "greater_than_equal": ("Use a number of at least {}.", "ge"),
+    "less_than_equal": ("Use a number of at most {}.", "le"),
+}
+
+
 def _friendly(error: dict[str, Any]) -> str:
     kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
-    if kind == "string_too_long":
-        return f"Use at most {ctx.get('max_length')} characters."
-    if kind == "string_too_short":
-        return f"Use at least {ctx.get('min_length')} character(s)."
-    if kind == "too_long":
-        return f"Send at most {ctx.get('max_length')} items."
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+    if kind in _WITH_LIMIT:
+        sentence, limit = _WITH_LIMIT[kind]
+        return sentence.format(ctx.get(limit))
+    if kind in ("greater_than", "less_than"):
         return str(error.get("msg", "Out of range."))
     return _FRIENDLY.get(kind, str(error.get("msg", "Not valid.")))
+
+
+def field_problems(errors: list[Any], *, depth: int | None = None) -> dict[str, str]:
+    """Pydantic's errors as one friendly sentence per field path (the first problem of a field wins); `depth`
+    cuts the path (a form shows `allow_list`, not `allow_list.3`)."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        path = _field_path(tuple(error.get("loc", ())))
+        if depth is not None:
+            path = ".".join(path.split(".")[:depth])
+        fields.setdefault(path, _friendly(error))
+    return fields
 
 
 def validation_response(exc: RequestValidationError) -> JSONResponse:
@@ -107,11 +127,8 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
             error_body("invalid_json", "The request body is not valid JSON; send a JSON object."),
             status_code=400,
         )
-    fields: dict[str, str] = {}
-    for error in errors:
-        fields.setdefault(_field_path(tuple(error.get("loc", ()))), _friendly(error))
     return AsciiJSONResponse(
-        error_body("invalid_input", "Some fields are missing or not valid; see the fields.", fields),
+        error_body("invalid_input", "Some fields are missing or not valid; see the fields.", field_problems(errors)),
         status_code=422,
     )
 

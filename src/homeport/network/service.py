@@ -240,12 +240,21 @@ class NetworkService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def restore(self, actor: Actor, snapshot_id: int, via: Via | None) -> ApplyOutcome:
+    def snapshot(self, snapshot_id: int) -> Snapshot:
         with self._db.read() as conn:
             found = snapshots.find(conn, snapshot_id)
         if found is None:
             raise NotFound(f"There is no network snapshot #{snapshot_id}.", code="snapshot_not_found")
-        config = self._with_managed_interfaces(found.config)
+        return found
+
+    def restored(self, snapshot_id: int, *, rename: bool = False) -> NetworkConfig:
+        """What restoring a snapshot applies: its network settings, under the device's current name unless the
+        owner chose to take the snapshot's name back too (`rename`)."""
+        config = self._with_managed_interfaces(self.snapshot(snapshot_id).config)
+        return config if rename else replace(config, hostname=self.current().hostname)
+
+    async def restore(self, actor: Actor, snapshot_id: int, via: Via | None, *, rename: bool = False) -> ApplyOutcome:
+        config = self.restored(snapshot_id, rename=rename)
         return await self.apply(actor, config, f"restore of snapshot #{snapshot_id}", via)
 
     async def confirm(self, token: str, via: Via) -> None:

@@ -133,9 +133,7 @@ def _check_subnets(interfaces: list[InterfaceConfig], problems: Problems) -> Non
             if first is not None and second is not None and first.network.overlaps(second.network):
                 problems.add(
                     f"interfaces.{m}.address",
-                    (
-                        f"{second.network} overlaps {first.network} on {first_name}; two interfaces cannot share a subnet."
-                    ),
+                    f"{second.network} overlaps {first.network} on {first_name}; two interfaces cannot share a subnet.",
                 )
     gateways = [n for n, i in enumerate(interfaces) if i.gateway is not None]
     if len(gateways) > 1:

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from homeport.accounts.policy import DEFAULT_MIN_LENGTH, check_min_length_setting
+from homeport.accounts.policy import DEFAULT_MIN_LENGTH, MIN_LENGTH_RANGE, check_min_length_setting
 from homeport.audit.log import Actor, AuditLog
 from homeport.core.cache import Cached
 from homeport.core.errors import Problems
@@ -46,6 +46,10 @@ class SecuritySettings:
     # A recovery sign-in must be confirmed by a short press of the reset button (physical presence).
     recovery_button_confirmation: bool = True
 
+    def allows_everyone(self) -> list[str]:
+        """Allow-list entries that cover every address: auto block would then never block anyone."""
+        return [str(net) for net in self.allow_networks if net.prefixlen == 0]
+
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         for name in NETWORK_LISTS:
@@ -61,7 +65,8 @@ class SecuritySettings:
         return tuple(ipaddress.ip_network(net) for net in self.allow_list)
 
 
-_RANGES: dict[str, tuple[int, int]] = {
+# The whole-number settings and their ranges (the page shows them; validation enforces them).
+RANGES: dict[str, tuple[int, int]] = {
     "session_idle_minutes": (5, 24 * 60),
     "session_absolute_hours": (1, 7 * 24),
     "auto_block_attempts": (3, 100),
@@ -72,6 +77,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "account_protection_minutes": (1, 24 * 60),
     "recovery_window_minutes": (5, 120),
 }
+SHOWN_RANGES = {"password_min_length": MIN_LENGTH_RANGE, **RANGES}
 
 
 def validate_security(changes: dict[str, Any], current: SecuritySettings) -> SecuritySettings:
@@ -82,7 +88,7 @@ def validate_security(changes: dict[str, Any], current: SecuritySettings) -> Sec
         if name not in known:
             problems.add(name, "Unknown setting.")
     merged = {**current.as_dict(), **{k: v for k, v in changes.items() if k in known}}
-    for name, (low, high) in _RANGES.items():
+    for name, (low, high) in RANGES.items():
         value = merged[name]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             problems.add(name, f"Choose a whole number from {low} to {high}.")

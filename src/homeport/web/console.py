@@ -13,6 +13,8 @@ from starlette.responses import Response
 from homeport.core.errors import Forbidden, HomeportError
 from homeport.http.errors import status_of
 from homeport.web import manage, network, pages, recovery, security
+from homeport.web.flash import Kept
+from homeport.web.forms import Submissions
 from homeport.web.guard import Redirect, redirect
 from homeport.web.render import render
 
@@ -26,6 +28,8 @@ def _on_redirect(_: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the console's pages, static files and HTML error pages to `app`."""
+    app.state.kept = Kept()
+    app.state.submissions = Submissions()
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(manage.router)

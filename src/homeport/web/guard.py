@@ -12,7 +12,6 @@ from homeport.accounts.models import User
 from homeport.audit.log import Actor
 from homeport.auth.sessions import Session
 from homeport.core.errors import Forbidden
-from homeport.core.ids import same_secret
 from homeport.http.cookies import SESSION_COOKIE
 from homeport.http.requests import resolve_session, services
 
@@ -66,11 +65,6 @@ def viewer(request: Request, *, allow_restricted: bool = False, admin: bool = Fa
         raise Forbidden("Only administrators may open this page.", code="administrators_only")
     client = request.client.host if request.client else ""
     return Viewer(user=user, session=session, actor=Actor(user.name, client))
-
-
-def check_form_token(viewer_: Viewer, token: str) -> None:
-    if not token or not same_secret(token, viewer_.csrf):
-        raise Forbidden("This form has expired; reload the page and try again.", code="csrf_token_missing")
 
 
 def redirect(location: str) -> RedirectResponse:

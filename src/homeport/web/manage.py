@@ -2,209 +2,161 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from homeport.accounts.models import ADMINISTRATORS, UserChanges
-from homeport.core.errors import HomeportError, NotFound
-from homeport.http.errors import status_of
+from homeport.core.errors import NotFound
+from homeport.http.inputs import GroupCreateIn, PasswordSetIn, UserCreateIn, UserPatchIn
 from homeport.http.requests import services
-from homeport.web.guard import Viewer, check_form_token, redirect, viewer
+from homeport.web.forms import Submitted, handle, limits, parse
+from homeport.web.guard import Viewer, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
-FormText = Annotated[str, Form(max_length=4096)]
-FormList = Annotated[list[str], Form()]
 LOG_PAGE = 100
-
-
-def _fields(exc: HomeportError) -> dict[str, str]:
-    return dict(exc.fields)
 
 
 # --- users ------------------------------------------------------------------------------------------------
 
 
-def _users_page(request: Request, who: Viewer, status: int = 200, **extra: object) -> Response:
+@router.get("/users")
+def users_page(request: Request) -> Response:
+    who = viewer(request, admin=True)
     svc = services(request)
     return render(
         request,
         "users.html",
-        status,
         me=who.user,
         csrf=who.csrf,
         users=svc.accounts.list_users(),
         groups=svc.accounts.list_groups(),
         min_length=svc.accounts.policy().min_length,
-        **extra,
+        limits=limits(UserCreateIn),
     )
-
-
-@router.get("/users")
-def users_page(request: Request) -> Response:
-    return _users_page(request, viewer(request, admin=True), form={})
 
 
 @router.post("/users")
-def users_create(
-    request: Request,
-    csrf_token: FormText = "",
-    name: FormText = "",
-    full_name: FormText = "",
-    email: FormText = "",
-    password: FormText = "",
-    groups: FormList = [],  # noqa: B006 - FastAPI copies defaults
-    must_change_password: FormText = "",
-) -> Response:
-    who = viewer(request, admin=True)
-    check_form_token(who, csrf_token)
-    svc = services(request)
-    try:
-        new = svc.accounts.prepare_user(
-            name,
-            password,
-            full_name=full_name,
-            email=email,
-            groups=tuple(groups),
-            must_change_password=bool(must_change_password),
+async def users_create(request: Request) -> Response:
+    accounts = services(request).accounts
+
+    def act(who: Viewer, form: Submitted) -> str:
+        fields = form.pick("name", "full_name", "email", "password")
+        body = parse(UserCreateIn, {**fields, "groups": form.every("groups")})
+        new = accounts.prepare_user(
+            body.name,
+            body.password,
+            full_name=body.full_name,
+            email=body.email,
+            groups=tuple(body.groups),
+            must_change_password=form.checked("must_change_password"),
         )
-        svc.accounts.create_user(who.actor, new)
-    except HomeportError as exc:
-        form = {"name": name, "full_name": full_name, "email": email, "groups": groups}
-        return _users_page(request, who, status_of(exc), form=form, errors=_fields(exc), error=exc.message)
-    return redirect("/users?done=user-created")
+        accounts.create_user(who.actor, new)
+        return "/users?done=user-created"
 
-
-def _user_page(request: Request, who: Viewer, name: str, status: int = 200, **extra: object) -> Response:
-    svc = services(request)
-    return render(
-        request,
-        "user.html",
-        status,
-        me=who.user,
-        csrf=who.csrf,
-        user=svc.accounts.get_user(name),
-        groups=svc.accounts.list_groups(),
-        **extra,
-    )
+    return await handle(request, act, back="/users", admin=True)
 
 
 @router.get("/users/{name}")
 def user_page(request: Request, name: str) -> Response:
-    return _user_page(request, viewer(request, admin=True), name)
-
-
-def _user_action(request: Request, who: Viewer, name: str, action: Callable[[], object], done: str) -> Response:
-    """Run an action on one account; its failure re-renders that account's page with the reason."""
-    try:
-        action()
-    except NotFound:
-        raise
-    except HomeportError as exc:
-        return _user_page(request, who, name, status_of(exc), errors=_fields(exc), error=exc.message)
-    return redirect(done)
-
-
-@router.post("/users/{name}")
-def user_save(
-    request: Request,
-    name: str,
-    csrf_token: FormText = "",
-    full_name: FormText = "",
-    email: FormText = "",
-    enabled: FormText = "",
-    admin: FormText = "",
-    groups: FormList = [],  # noqa: B006 - FastAPI copies defaults
-) -> Response:
     who = viewer(request, admin=True)
-    check_form_token(who, csrf_token)
-    chosen = {g for g in groups if g != ADMINISTRATORS} | ({ADMINISTRATORS} if admin else set())
-    changes = UserChanges(full_name=full_name, email=email, enabled=bool(enabled), groups=tuple(sorted(chosen)))
-    accounts = services(request).accounts
-    return _user_action(
+    svc = services(request)
+    return render(
         request,
-        who,
-        name,
-        lambda: accounts.update_user(who.actor, name, changes),
-        f"/users/{quote(name)}?done=user-saved",
+        "user.html",
+        me=who.user,
+        csrf=who.csrf,
+        user=svc.accounts.get_user(name),
+        groups=svc.accounts.list_groups(),
+        limits={**limits(UserPatchIn), **limits(PasswordSetIn)},
     )
 
 
+def _user_url(name: str, done: str = "") -> str:
+    return f"/users/{quote(name)}" + (f"?done={done}" if done else "")
+
+
+@router.post("/users/{name}")
+async def user_save(request: Request, name: str) -> Response:
+    accounts = services(request).accounts
+
+    def act(who: Viewer, form: Submitted) -> str:
+        body = parse(UserPatchIn, form.pick("full_name", "email"))
+        groups = {g for g in form.every("groups") if g != ADMINISTRATORS}
+        groups |= {ADMINISTRATORS} if form.checked("admin") else set()
+        changes = UserChanges(
+            full_name=body.full_name, email=body.email, enabled=form.checked("enabled"), groups=tuple(sorted(groups))
+        )
+        accounts.update_user(who.actor, name, changes)
+        return _user_url(name, "user-saved")
+
+    return await handle(request, act, back=_user_url(name), admin=True)
+
+
 @router.post("/users/{name}/password")
-def user_password(
-    request: Request,
-    name: str,
-    csrf_token: FormText = "",
-    password: FormText = "",
-    admin_password: FormText = "",
-    must_change_password: FormText = "",
-) -> Response:
-    who = viewer(request, admin=True)
-    check_form_token(who, csrf_token)
+async def user_password(request: Request, name: str) -> Response:
     credentials = services(request).credentials
 
-    def set_it() -> object:
-        return credentials.set_for(
+    def act(who: Viewer, form: Submitted) -> str:
+        body = parse(PasswordSetIn, form.pick("password", "admin_password"))
+        credentials.set_for(
             who.actor,
             who.user,
-            admin_password,
+            body.admin_password,
             name,
-            password,
-            must_change=bool(must_change_password),
+            body.password,
+            must_change=form.checked("must_change_password"),
             keep_session=who.session.id,
         )
+        return _user_url(name, "user-password")
 
-    return _user_action(request, who, name, set_it, f"/users/{quote(name)}?done=user-password")
+    return await handle(request, act, back=_user_url(name), admin=True)
 
 
 @router.post("/users/{name}/delete")
-def user_delete(request: Request, name: str, csrf_token: FormText = "") -> Response:
-    who = viewer(request, admin=True)
-    check_form_token(who, csrf_token)
+async def user_delete(request: Request, name: str) -> Response:
     accounts = services(request).accounts
-    return _user_action(request, who, name, lambda: accounts.delete_user(who.actor, name), "/users?done=user-deleted")
+
+    def act(who: Viewer, _: Submitted) -> str:
+        accounts.delete_user(who.actor, name)
+        return "/users?done=user-deleted"
+
+    return await handle(request, act, back=_user_url(name), admin=True)
 
 
 # --- groups -----------------------------------------------------------------------------------------------
 
 
-def _groups_page(request: Request, who: Viewer, status: int = 200, **extra: object) -> Response:
-    groups = services(request).accounts.list_groups()
-    return render(request, "groups.html", status, me=who.user, csrf=who.csrf, groups=groups, **extra)
-
-
 @router.get("/groups")
 def groups_page(request: Request) -> Response:
-    return _groups_page(request, viewer(request, admin=True))
+    who = viewer(request, admin=True)
+    groups = services(request).accounts.list_groups()
+    return render(request, "groups.html", me=who.user, csrf=who.csrf, groups=groups, limits=limits(GroupCreateIn))
 
 
 @router.post("/groups")
-def groups_create(
-    request: Request, csrf_token: FormText = "", name: FormText = "", description: FormText = ""
-) -> Response:
-    who = viewer(request, admin=True)
-    check_form_token(who, csrf_token)
-    try:
-        services(request).accounts.create_group(who.actor, name, description)
-    except HomeportError as exc:
-        form = {"name": name, "description": description}
-        return _groups_page(request, who, status_of(exc), errors=_fields(exc), error=exc.message, form=form)
-    return redirect("/groups?done=group-created")
+async def groups_create(request: Request) -> Response:
+    accounts = services(request).accounts
+
+    def act(who: Viewer, form: Submitted) -> str:
+        body = parse(GroupCreateIn, form.pick("name", "description"))
+        accounts.create_group(who.actor, body.name, body.description)
+        return "/groups?done=group-created"
+
+    return await handle(request, act, back="/groups", admin=True)
 
 
 @router.post("/groups/{name}/delete")
-def groups_delete(request: Request, name: str, csrf_token: FormText = "") -> Response:
-    who = viewer(request, admin=True)
-    check_form_token(who, csrf_token)
-    try:
-        services(request).accounts.delete_group(who.actor, name)
-    except HomeportError as exc:
-        return _groups_page(request, who, status_of(exc), error=exc.message)
-    return redirect("/groups?done=group-deleted")
+async def groups_delete(request: Request, name: str) -> Response:
+    accounts = services(request).accounts
+
+    def act(who: Viewer, _: Submitted) -> str:
+        accounts.delete_group(who.actor, name)
+        return "/groups?done=group-deleted"
+
+    return await handle(request, act, back="/groups", admin=True)
 
 
 # --- sessions, log, account -------------------------------------------------------------------------------
@@ -219,18 +171,18 @@ def sessions_page(request: Request) -> Response:
 
 
 @router.post("/sessions/{session_id}/end")
-def sessions_end(request: Request, session_id: str, csrf_token: FormText = "") -> Response:
-    who = viewer(request)
-    check_form_token(who, csrf_token)
+async def sessions_end(request: Request, session_id: str) -> Response:
     svc = services(request)
-    session = svc.sessions.get(session_id)
-    if session is None or not (who.user.is_admin or session.user_id == who.user.id):
-        raise NotFound("There is no such session (it may have ended already).")
-    svc.sessions.end(session.id)
-    svc.audit.record_now("session.ended", who.actor, target=session.user_name, session=session.id)
-    if session.id == who.session.id:
-        return redirect("/login?done=signed-out")
-    return redirect("/sessions?done=session-ended")
+
+    def act(who: Viewer, _: Submitted) -> str:
+        session = svc.sessions.get(session_id)
+        if session is None or not (who.user.is_admin or session.user_id == who.user.id):
+            raise NotFound("There is no such session (it may have ended already).")
+        svc.sessions.end(session.id)
+        svc.audit.record_now("session.ended", who.actor, target=session.user_name, session=session.id)
+        return "/login?done=signed-out" if session.id == who.session.id else "/sessions?done=session-ended"
+
+    return await handle(request, act, back="/sessions")
 
 
 @router.get("/log")

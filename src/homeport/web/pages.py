@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from homeport.audit.log import Actor
-from homeport.core.errors import HomeportError, InvalidInput, TooManyAttempts
+from homeport.core.errors import Forbidden, HomeportError, InvalidInput
 from homeport.http.cookies import SESSION_COOKIE, clear_session_cookie, set_device_cookie, set_sign_in_cookies
-from homeport.http.errors import status_of
+from homeport.http.inputs import LoginIn, PasswordChangeIn, RestoreIn, SetupAdminIn, SetupIn
 from homeport.http.requests import client_address, origin_of, services
 from homeport.recovery.backups import shared_folders
-from homeport.web.guard import Redirect, check_form_token, redirect, state_redirect, viewer
+from homeport.web.forms import EXPIRED_FORM, Submitted, handle, limits, parse, run_form, token_matches
+from homeport.web.guard import Redirect, Viewer, redirect, state_redirect, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
 CA_FILENAME = "homeport-ca.crt"
-FormText = Annotated[str, Form(max_length=4096)]
 
 
 def safe_next(target: str) -> str:
@@ -59,62 +59,68 @@ def overview(request: Request) -> Response:
 SETUP_STATES = ("not-installed", "migratable")
 
 
-def _setup_page(request: Request, status: int = 200, **extra: object) -> Response:
-    svc = services(request)
-    found = svc.restore.backups()
-    folders = shared_folders(svc.volumes.paths)
-    context: dict[str, object] = {"form": {"name": svc.device.default_name()}, "backups": found, "folders": folders}
-    context.update(extra)
-    return render(request, "setup.html", status, **context)
-
-
 @router.get("/setup")
 def setup_page(request: Request) -> Response:
-    if services(request).device.state() not in SETUP_STATES:
+    svc = services(request)
+    if svc.device.state() not in SETUP_STATES:
         return redirect("/")
-    return _setup_page(request)
+    return render(
+        request,
+        "setup.html",
+        default_name=svc.device.name(),
+        backups=svc.restore.backups(),
+        folders=shared_folders(svc.volumes.paths),
+        limits={**limits(SetupIn), **limits(SetupAdminIn), **{f"restore_{k}": v for k, v in limits(RestoreIn).items()}},
+    )
+
+
+def _same_twice(form: Submitted, name: str, again: str) -> None:
+    if form.text(name) != form.text(again):
+        raise InvalidInput.field(again, "The two passwords differ; type the same password twice.")
+
+
+def _not_set_up_yet(request: Request) -> bool:
+    return services(request).device.state() in SETUP_STATES
 
 
 @router.post("/setup/restore")
-def setup_restore(
-    request: Request, backup: FormText = "", administrator: FormText = "", password: FormText = "",
-    password_again: FormText = "",
-) -> Response:  # fmt: skip
+async def setup_restore(request: Request) -> Response:
     svc = services(request)
-    if svc.device.state() not in SETUP_STATES:
+    if not _not_set_up_yet(request):
         return redirect("/")
-    restore_form = {"backup": backup, "administrator": administrator}
-    try:
-        if password != password_again:
-            raise InvalidInput.field("password_again", "The two passwords differ; type the same password twice.")
-        svc.restore.restore(backup, administrator, password, Actor(administrator, client_address(request)))
-    except HomeportError as exc:
-        fields = {f"restore_{k}": v for k, v in exc.fields.items()}
-        return _setup_page(request, status_of(exc), restore_form=restore_form, errors=fields, error=exc.message)
-    return redirect("/login?done=restored-setup")
+
+    def step(form: Submitted) -> str:
+        try:
+            _same_twice(form, "password", "password_again")
+            body = parse(RestoreIn, form.pick("backup", "administrator", "password"))
+            actor = Actor(body.administrator, client_address(request))
+            svc.restore.restore(body.backup, body.administrator, body.password, actor)
+        except HomeportError as exc:
+            exc.fields = {f"restore_{k}": v for k, v in exc.fields.items()}  # the page has two forms
+            raise
+        return "/login?done=restored-setup&username=" + quote(body.administrator)
+
+    return await run_form(request, step, back="/setup", token_ok=lambda _: True)
 
 
 @router.post("/setup")
-def setup_submit(
-    request: Request,
-    name: FormText = "",
-    username: FormText = "",
-    password: FormText = "",
-    password_again: FormText = "",
-) -> Response:
+async def setup_submit(request: Request) -> Response:
     svc = services(request)
-    form = {"name": name, "username": username}
-    if svc.device.state() not in SETUP_STATES:
+    if not _not_set_up_yet(request):
         return redirect("/")
-    if password != password_again:
-        errors = {"password_again": "The two passwords differ; type the same password twice."}
-        return _setup_page(request, 422, form=form, errors=errors)
-    try:
-        svc.setup.run(name, username, password, Actor(username, client_address(request)))
-    except HomeportError as exc:
-        fields = {k.removeprefix("admin."): v for k, v in exc.fields.items()}
-        return _setup_page(request, status_of(exc), form=form, errors=fields, error=exc.message)
-    return redirect("/login?done=setup")
+
+    def step(form: Submitted) -> str:
+        name, username, password = form.text("name"), form.text("username"), form.text("password")
+        try:
+            _same_twice(form, "password", "password_again")
+            parse(SetupIn, {"name": name, "admin": {"username": username, "password": password}}, depth=2)
+            svc.setup.run(name, username, password, Actor(username, client_address(request)))
+        except HomeportError as exc:
+            exc.fields = {k.removeprefix("admin."): v for k, v in exc.fields.items()}
+            raise
+        return "/login?done=setup&username=" + quote(username)
+
+    return await run_form(request, step, back="/setup", token_ok=lambda _: True)
 
 
 @router.get("/damaged")
@@ -126,7 +132,7 @@ def damaged_page(request: Request) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:
+def login_page(request: Request, next: str = "/", username: str = "") -> Response:
     target = state_redirect(request)
     if target:
         return redirect(target)
@@ -134,54 +140,49 @@ def login_page(request: Request, next: str = "/") -> Response:
     opened = svc.recovery_access.open_window()
     ending = svc.recovery_access.ending(request.cookies.get(SESSION_COOKIE))
     return render(
-        request, "login.html", next=safe_next(next), form={}, recovery_until=opened.closes_at if opened else None,
+        request, "login.html", next=safe_next(next), form={"username": username[:64]},
+        recovery_until=opened.closes_at if opened else None,
         error=ending.message if ending is not None else "",
         presence_required=svc.settings.security().recovery_button_confirmation,
+        limits=limits(LoginIn),
     )  # fmt: skip
 
 
 @router.post("/login")
-def login_submit(
-    request: Request,
-    username: FormText = "",
-    password: FormText = "",
-    next: FormText = "/",
-) -> Response:
+async def login_submit(request: Request) -> Response:
     svc = services(request)
     target = state_redirect(request)
     if target:
         return redirect(target)
-    form = {"username": username}
-    try:
-        result = svc.login.sign_in(username, password, origin_of(request))
-    except HomeportError as exc:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
-        opened = svc.recovery_access.open_window()
-        page = render(
-            request, "login.html", status_of(exc), next=safe_next(next), form=form, error=exc.message,
-            recovery_until=opened.closes_at if opened else None,
-            presence_required=svc.settings.security().recovery_button_confirmation,
-        )  # fmt: skip
-        page.headers.update(headers)
-        return page
-    if result.session.recovery:
-        target_page = "/recovery/password"
-    elif result.user.must_change_password:
-        target_page = "/password"
-    else:
-        target_page = safe_next(next)
-    response = redirect(target_page)
-    set_sign_in_cookies(response, result)
-    return response
+
+    def step(form: Submitted) -> Response:
+        body = parse(LoginIn, form.pick("username", "password"))
+        result = svc.login.sign_in(body.username, body.password, origin_of(request))
+        if result.session.recovery:
+            next_page = "/recovery/password"
+        elif result.user.must_change_password:
+            next_page = "/password"
+        else:
+            next_page = safe_next(form.text("next", "/"))
+        response = redirect(next_page)
+        set_sign_in_cookies(response, result)
+        return response
+
+    def back(form: Submitted) -> str:
+        return "/login?next=" + quote(safe_next(form.text("next", "/")))
+
+    return await run_form(request, step, back=back, token_ok=lambda _: True)
 
 
 @router.post("/logout")
-def logout_submit(request: Request, csrf_token: FormText = "") -> Response:
+async def logout_submit(request: Request) -> Response:
     try:
         who = viewer(request, allow_restricted=True)
     except Redirect:
         return redirect("/login")
-    check_form_token(who, csrf_token)
+    form = Submitted.of(await request.form())
+    if not token_matches(who, form):
+        raise Forbidden(EXPIRED_FORM, code="csrf_token_missing")
     svc = services(request)
     svc.sessions.end(who.session.id)
     svc.audit.record_now("auth.sign_out", who.actor, target=who.user.name)
@@ -198,25 +199,15 @@ def password_page(request: Request) -> Response:
 
 
 @router.post("/password")
-def password_submit(
-    request: Request,
-    csrf_token: FormText = "",
-    current_password: FormText = "",
-    new_password: FormText = "",
-    new_password_again: FormText = "",
-) -> Response:
-    who = viewer(request, allow_restricted=True)
-    check_form_token(who, csrf_token)
+async def password_submit(request: Request) -> Response:
     svc = services(request)
-    forced = who.user.must_change_password
-    page = {"me": who.user, "csrf": who.csrf, "forced": forced, "restricted": forced}
-    try:
-        if new_password != new_password_again:
-            raise InvalidInput.field("new_password_again", "The two new passwords differ; type the same one twice.")
-        user = svc.credentials.change_own(who.user, current_password, new_password, who.actor, who.session.id)
-    except HomeportError as exc:
-        fields = exc.fields
-        return render(request, "password.html", status_of(exc), errors=fields, error=exc.message, **page)
-    response = redirect("/account?done=password")
-    set_device_cookie(response, svc.login.remember_device(user, origin_of(request)))
-    return response
+
+    def act(who: Viewer, form: Submitted) -> Response:
+        _same_twice(form, "new_password", "new_password_again")
+        body = parse(PasswordChangeIn, form.pick("current_password", "new_password"))
+        user = svc.credentials.change_own(who.user, body.current_password, body.new_password, who.actor, who.session.id)
+        response = redirect("/account?done=password")
+        set_device_cookie(response, svc.login.remember_device(user, origin_of(request)))
+        return response
+
+    return await handle(request, act, back="/password", allow_restricted=True)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from homeport.core.errors import HomeportError, InvalidInput, Unauthenticated
+from homeport.core.errors import InvalidInput, Unauthenticated
 from homeport.http.cookies import clear_session_cookie
-from homeport.http.errors import status_of
 from homeport.http.requests import services, via
 from homeport.recovery.access import Presence
-from homeport.web.guard import Viewer, check_form_token, redirect, viewer
+from homeport.web.flash import keep
+from homeport.web.forms import Submitted, handle
+from homeport.web.guard import Viewer, redirect, viewer
 from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
-FormText = Annotated[str, Form(max_length=4096)]
 
 
 def _presence_or_sign_in(request: Request, who: Viewer) -> Presence | Response:
@@ -43,29 +41,23 @@ def recovery_password_page(request: Request) -> Response:
 
 
 @router.post("/recovery/password")
-def recovery_password_submit(
-    request: Request, csrf_token: FormText = "", new_password: FormText = "", new_password_again: FormText = ""
-) -> Response:
-    who = viewer(request, allow_restricted=True)
-    check_form_token(who, csrf_token)
-    svc = services(request)
-    presence = _presence_or_sign_in(request, who)
-    if isinstance(presence, Response):
-        return presence
-    try:
-        if new_password != new_password_again:
+async def recovery_password_submit(request: Request) -> Response:
+    access = services(request).recovery_access
+
+    def act(who: Viewer, form: Submitted) -> str | Response:
+        if not who.session.recovery:
+            return "/"
+        presence = _presence_or_sign_in(request, who)
+        if isinstance(presence, Response):
+            return presence
+        if form.text("new_password") != form.text("new_password_again"):
             raise InvalidInput.field("new_password_again", "The two passwords differ; type the same one twice.")
-        svc.recovery_access.set_password(who.session, new_password, who.actor)
-    except HomeportError as exc:
-        opened = svc.recovery_access.open_window()
-        return render(
-            request, "recovery_password.html", status_of(exc), me=who.user, csrf=who.csrf,
-            until=opened.closes_at if opened else None, errors=dict(exc.fields), error=exc.message,
-            presence=presence, restricted=True,
-        )  # fmt: skip
-    response = redirect("/login?done=recovery-password")
-    clear_session_cookie(response)
-    return response
+        access.set_password(who.session, form.text("new_password"), who.actor)
+        response = redirect("/login?done=recovery-password")
+        clear_session_cookie(response)
+        return response
+
+    return await handle(request, act, back="/recovery/password", allow_restricted=True)
 
 
 @router.get("/recovery/report")
@@ -76,25 +68,23 @@ def report_page(request: Request) -> Response:
 
 @router.post("/recovery/report/{reset_id}/restore/{item}")
 async def report_restore(request: Request, reset_id: int, item: str) -> Response:
-    who = viewer(request, admin=True)
-    form = await request.form()
-    check_form_token(who, str(form.get("csrf_token", "")))
-    svc = services(request)
-    try:
-        outcome = await svc.report.restore(who.actor, reset_id, item, via(request))
-    except HomeportError as exc:
-        return render(request, "recovery_report.html", status_of(exc), me=who.user, csrf=who.csrf,
-                      report=svc.report.build(), error=exc.message)  # fmt: skip
-    if outcome is not None and outcome.pending is not None:
-        return render(request, "network_walk.html", me=who.user, csrf=who.csrf, outcome=outcome,
-                      seconds=svc.network.confirm_seconds)  # fmt: skip
-    return redirect("/recovery/report?done=restored")
+    report = services(request).report
+
+    async def act(who: Viewer, _: Submitted) -> str:
+        outcome = await report.restore(who.actor, reset_id, item, via(request))
+        if outcome is not None and outcome.pending is not None:
+            return "/network/walk?change=" + keep(request, outcome)
+        return "/recovery/report?done=restored"
+
+    return await handle(request, act, back="/recovery/report", admin=True)
 
 
 @router.post("/recovery/report/{reset_id}/acknowledge")
 async def report_acknowledge(request: Request, reset_id: int) -> Response:
-    who = viewer(request, admin=True)
-    form = await request.form()
-    check_form_token(who, str(form.get("csrf_token", "")))
-    services(request).report.acknowledge(who.actor, reset_id)
-    return redirect("/")
+    report = services(request).report
+
+    def act(who: Viewer, _: Submitted) -> str:
+        report.acknowledge(who.actor, reset_id)
+        return "/"
+
+    return await handle(request, act, back="/recovery/report", admin=True)

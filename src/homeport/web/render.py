@@ -8,12 +8,14 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from homeport import __version__
+from homeport.core.ids import new_token
 from homeport.core.text import neutralise_direction_controls
 from homeport.services import Services
+from homeport.web.flash import recall_failure
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -70,7 +72,25 @@ TEMPLATES.env.filters["size"] = size
 TEMPLATES.env.finalize = shown  # before any template is compiled: finalize is built into the compiled code
 
 
+def new_form_id() -> str:
+    """A one-time id for each form shown: the server does a form sent twice only once."""
+    return new_token()[:22]
+
+
+def form_head(csrf: str) -> Markup:
+    """The hidden fields every console form starts with: its token, and a one-time id."""
+    return Markup(  # noqa: S704 - escaped below; the id is URL-safe base64
+        f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">'
+        f'<input type="hidden" name="form_id" value="{new_form_id()}">'
+    )
+
+
+TEMPLATES.env.globals["form_head"] = form_head
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """A page with what every page shares; a form that failed and came back here (`?failed=`) shows its
+    problems and what was typed, with the status the failure had."""
     svc: Services = request.app.state.services
     done = request.query_params.get("done", "")
     base: dict[str, Any] = {
@@ -82,9 +102,18 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "csrf": "",
         "errors": {},
         "error": "",
+        "form": {},
+        "limits": {},
         "restricted": False,  # a session that may only set its password: no way out but that, or sign-out
     }
     me = context.get("me")
     if me is not None and getattr(me, "is_admin", False) and not context.get("restricted"):
         base["reset_notice"] = svc.report.unacknowledged()
-    return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    failure = recall_failure(request)
+    if failure is not None:
+        context = {**context, **failure.context()}
+        status_code = failure.status
+    response = TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    if failure is not None:
+        response.headers.update(failure.headers)
+    return response

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request, Response
 
 from homeport.api.deps import AnyCaller, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.schemas import LoginIn, LoginOut, UserOut
+from homeport.api.schemas import LoginOut, UserOut
 from homeport.auth.login import SignIn
 from homeport.http.cookies import clear_session_cookie, set_sign_in_cookies
+from homeport.http.inputs import LoginIn
 from homeport.http.requests import origin_of
 from homeport.services import Services
 

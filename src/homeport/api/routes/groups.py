@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 
 from homeport.api.deps import Admin, Caller, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.schemas import GroupCreateIn, GroupOut
+from homeport.api.schemas import GroupOut
+from homeport.http.inputs import GroupCreateIn
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 

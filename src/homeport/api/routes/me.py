@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request, Response
 
 from homeport.api.deps import AnyCaller, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.schemas import MeOut, PasswordChangeIn, UserOut
+from homeport.api.schemas import MeOut, UserOut
 from homeport.core.errors import Forbidden
 from homeport.http.cookies import clear_session_cookie, set_device_cookie
+from homeport.http.inputs import PasswordChangeIn
 from homeport.http.requests import origin_of
 
 router = APIRouter(prefix="/me", tags=["me"])

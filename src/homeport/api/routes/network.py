@@ -17,10 +17,13 @@ from homeport.api.network_schemas import (
     NetworkIn,
     NetworkOut,
     PendingOut,
+    RestorePreviewOut,
     SnapshotOut,
 )
 from homeport.core.errors import Conflict
+from homeport.http.inputs import SnapshotRestoreIn
 from homeport.http.requests import via
+from homeport.network.describe import differences
 from homeport.network.validate import parse_config
 from homeport.services import Services
 
@@ -71,17 +74,37 @@ def list_neighbours(_: Admin, svc: ServicesDep) -> list[NeighbourOut]:
 
 @router.get("/snapshots", response_model=list[SnapshotOut], responses=documented(401, 403), summary="Snapshots")
 def list_snapshots(_: Admin, svc: ServicesDep) -> list[SnapshotOut]:
-    return [SnapshotOut.of(s) for s in svc.network.snapshots()]
+    current = svc.network.current_id()
+    return [SnapshotOut.of(s, current=s.id == current) for s in svc.network.snapshots()]
+
+
+@router.get(
+    "/snapshots/{snapshot_id}/restore",
+    response_model=RestorePreviewOut,
+    responses=documented(401, 403, 404, 422),
+    summary="What restoring a snapshot would change (nothing is changed)",
+)
+def preview_restore(snapshot_id: SnapshotId, _: Admin, svc: ServicesDep, rename: bool = False) -> RestorePreviewOut:
+    snapshot = svc.network.snapshot(snapshot_id)
+    after = svc.network.restored(snapshot_id, rename=rename)
+    return RestorePreviewOut(
+        snapshot=SnapshotOut.of(snapshot, current=svc.network.current_id() == snapshot.id),
+        changes=differences(svc.network.current(), after),
+    )
 
 
 @router.post(
     "/snapshots/{snapshot_id}/restore",
     response_model=ApplyOut,
     responses=documented(401, 403, 404, 409, 422),
-    summary="Apply an earlier snapshot again (confirm-or-rollback applies)",
+    summary="Apply an earlier snapshot's network settings again (confirm-or-rollback applies); the device keeps "
+    "its current name unless `rename` is true",
 )
-async def restore_snapshot(snapshot_id: SnapshotId, request: Request, caller: Admin, svc: ServicesDep) -> ApplyOut:
-    return ApplyOut.of(await svc.network.restore(caller.actor, snapshot_id, via(request)))
+async def restore_snapshot(
+    snapshot_id: SnapshotId, request: Request, caller: Admin, svc: ServicesDep, body: SnapshotRestoreIn | None = None
+) -> ApplyOut:
+    rename = body.rename if body is not None else False
+    return ApplyOut.of(await svc.network.restore(caller.actor, snapshot_id, via(request), rename=rename))
 
 
 @router.post(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Response
 
 from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.schemas import BlockOut, PauseOut, SecuritySettingsIn, SecuritySettingsOut
+from homeport.api.schemas import BlockOut, PauseOut, SecuritySettingsOut
+from homeport.http.inputs import SecuritySettingsIn
 
 router = APIRouter(tags=["settings"])
 

@@ -12,8 +12,6 @@ from homeport.api.schemas import (
     FoundBackupOut,
     FoundOut,
     HardwareOut,
-    RestoreIn,
-    SetupIn,
     SetupOut,
     StatusOut,
     SystemOut,
@@ -22,6 +20,7 @@ from homeport.api.schemas import (
 )
 from homeport.audit.log import Actor
 from homeport.core.errors import Conflict, Forbidden
+from homeport.http.inputs import RestoreIn, SetupIn
 from homeport.http.requests import client_address
 from homeport.recovery.backups import shared_folders
 from homeport.services import Services

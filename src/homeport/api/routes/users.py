@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response
 from homeport.accounts.models import UserChanges
 from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
-from homeport.api.schemas import PasswordSetIn, UserCreateIn, UserOut, UserPatchIn
+from homeport.api.schemas import UserOut
+from homeport.http.inputs import PasswordSetIn, UserCreateIn, UserPatchIn
 
 router = APIRouter(prefix="/users", tags=["users"])
 NAME_PATH = "{name}"

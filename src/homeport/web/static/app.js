@@ -8,3 +8,13 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The setup wizard shows the `.local` name as it is typed.
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  const shown = field instanceof HTMLInputElement && field.dataset.showsLocalName
+    ? document.getElementById(field.dataset.showsLocalName) : null;
+  if (shown) {
+    shown.textContent = `${field.value || "…"}.local`;
+  }
+});
