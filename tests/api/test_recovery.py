@@ -190,6 +190,15 @@ def test_mode_2_backs_up_to_the_volume_resets_and_restores_through_the_wizard(
         sign_in(lan, ADMIN, "a fresh admin password")
         carol = lan.post("/api/v1/auth/login", json={"username": "carol", "password": "a secret long enough"})
         assert carol.status_code == 401  # every administrator must set a new password
+        # ... and is told why, and who can help, instead of "wrong password".
+        assert carol.json()["error"]["code"] == "no_password"
+        assert "configuration backup" in carol.json()["error"]["message"] and ADMIN in carol.json()["error"]["message"]
+        listed = {u["name"]: u for u in lan.get("/api/v1/users").json()}
+        assert listed["carol"]["awaits_password"] and not listed[ADMIN]["awaits_password"]
+        assert not listed["admin"]["awaits_password"]  # the built-in admin has no password by design
+        users_page = lan.get("/users").text
+        assert 'data-testid="awaiting-password"' in users_page and 'href="/users/carol#set-password"' in users_page
+        assert 'data-testid="awaiting-password"' in lan.get("/users/carol").text
         lan.headers.pop("X-CSRF-Token", None)
         sign_in(lan, "bob", "a long one for b")  # other accounts come back as they were
     assert checksums(volume) == data_before

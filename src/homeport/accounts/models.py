@@ -32,6 +32,12 @@ class User:
     def has_password(self) -> bool:
         return bool(self.password_hash)
 
+    @property
+    def awaits_password(self) -> bool:
+        """No password yet, and one is needed to sign in (a restored administrator); the built-in admin has none
+        on purpose: it signs in only through the reset button."""
+        return not self.password_hash and not self.builtin
+
 
 @dataclass(frozen=True)
 class Group:

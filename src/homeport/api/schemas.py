@@ -76,6 +76,9 @@ class UserOut(BaseModel):
     admin: bool
     groups: list[str]
     has_password: bool
+    awaits_password: bool = Field(
+        description="No password, and one is needed to sign in (restored from a backup): an administrator sets one."
+    )
     must_change_password: bool
     created_at: float
     password_changed_at: float | None
@@ -91,6 +94,7 @@ class UserOut(BaseModel):
             admin=user.is_admin,
             groups=list(user.groups),
             has_password=user.has_password,
+            awaits_password=user.awaits_password,
             must_change_password=user.must_change_password,
             created_at=user.created_at,
             password_changed_at=user.password_changed_at,

@@ -14,6 +14,7 @@ from typing import Protocol
 import structlog
 
 from homeport.accounts import repository
+from homeport.accounts.guardrails import can_sign_in_as_admin
 from homeport.accounts.models import User
 from homeport.accounts.passwords import PasswordHasher
 from homeport.audit.log import SYSTEM, Actor, AuditLog
@@ -139,10 +140,22 @@ class LoginService:
             raise
         if user is None or not matched or not user.enabled:
             self._fail(account, client, settings, "unknown" if user is None else "wrong")
+            if user is not None and user.enabled and user.awaits_password:
+                raise Unauthenticated(self._awaits_password_message(), code="no_password")
             raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
         self._throttle.succeeded(account, client)
         self._upgrade_hash(user, password)
         return self._open_session(user, origin, "normal")
+
+    def _awaits_password_message(self) -> str:
+        """For an account restored from a backup without its password: what happened, and who can help."""
+        with self._db.read() as conn:
+            helpers = [u.name for u in repository.list_users(conn) if can_sign_in_as_admin(u) and not u.builtin]
+        who = f"an administrator ({', '.join(helpers[:3])})" if helpers else "an administrator"
+        return (
+            "This account has no password yet: it came back from a configuration backup, and passwords are not "
+            f"restored. Ask {who} to set one on the Users page; you then choose your own at sign-in."
+        )
 
     def _recovery_sign_in(self, account: str, origin: Origin, settings: SecuritySettings) -> SignIn:
         """The recovery window's sign-in: no hash is checked or changed; the session may only set a password,

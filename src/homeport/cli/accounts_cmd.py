@@ -34,7 +34,9 @@ def _status(user: dict[str, Any]) -> str:
         parts.append("administrator")
     if user["builtin"]:
         parts.append("built-in")
-    if user["must_change_password"]:
+    if user["awaits_password"]:
+        parts.append("NO PASSWORD (set one: homeport user passwd " + user["name"] + ")")
+    elif user["must_change_password"]:
         parts.append("must change password")
     return ", ".join(parts)
 

@@ -1,0 +1,172 @@
+"""Console forms as a new owner meets them: a failure comes back to its page with what was typed, every POST
+ends in a redirect, a form sent twice is done once, and no form lets an owner lock themselves out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from httpx2 import Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from homeport.accounts.models import UserChanges
+from homeport.audit.log import Actor
+from homeport.core.errors import Conflict
+from homeport.services import Services
+from homeport.web import manage, network, pages, recovery, security
+from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, setup_device, sign_in
+
+
+@pytest.fixture
+def owner(client: TestClient) -> TestClient:
+    setup_device(client)
+    sign_in(client)
+    client.follow_redirects = False
+    return client
+
+
+def token_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no form"
+    return found.group(1)
+
+
+def form_id_of(page: str) -> str:
+    found = re.search(r'name="form_id" value="([^"]+)"', page)
+    assert found, "the form has no one-time id"
+    return found.group(1)
+
+
+def shown(client: TestClient, answer: Response) -> Response:
+    assert answer.status_code == 303, answer.text
+    return client.get(answer.headers["location"])
+
+
+def test_an_over_long_field_comes_back_next_to_the_field_with_the_rest_kept(owner: TestClient) -> None:
+    page = owner.get("/users").text
+    assert re.search(r'id="f-name"[^>]*maxlength="64"', page)  # the page knows the limit too
+    form = {"csrf_token": token_of(page), "name": "b" * 10_000, "full_name": "Bob Builder", "password": "x" * 20}
+    back = shown(owner, owner.post("/users", data=form))
+    assert back.status_code == 422 and back.headers["content-type"].startswith("text/html")
+    assert re.search(r'id="e-name">Use at most 64 characters\.<', back.text)
+    assert 'value="Bob Builder"' in back.text
+    assert "x" * 20 not in back.text  # a password is never sent back
+
+
+def test_every_console_post_answers_with_a_redirect(owner: TestClient, services: Services) -> None:
+    """Reloading any page reached by a form never sends the form again."""
+    token = token_of(owner.get("/users").text)
+    posts = [
+        route.path
+        for module in (pages, manage, security, network, recovery)
+        for route in module.router.routes
+        if isinstance(route, Route) and "POST" in (route.methods or ())
+    ]
+    assert len(posts) >= 15
+    values = {"session_id": "nosuch", "name": "nosuch", "snapshot_id": "1", "reset_id": "1", "item": "network"}
+    for path in posts:
+        if path == "/logout":
+            continue
+        url = re.sub(r"{(\w+)(:\w+)?}", lambda m: values[m.group(1)], path)
+        answer = owner.post(url, data={"csrf_token": token, "name": "Not Valid!"})
+        assert answer.status_code in (303, 404), f"{url}: {answer.status_code}"  # 404: an error page, no form
+    assert owner.get("/").status_code == 200  # still signed in
+
+
+def test_a_form_sent_twice_is_done_once(owner: TestClient, services: Services) -> None:
+    page = owner.get("/users").text
+    form = {"csrf_token": token_of(page), "form_id": form_id_of(page), "name": "bob", "password": "a long enough one"}
+    first = owner.post("/users", data=form)
+    second = owner.post("/users", data=form)  # a double click
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == first.headers["location"] == "/users?done=user-created"
+    assert "already exists" not in owner.get(second.headers["location"]).text
+    assert [u.name for u in services.accounts.list_users()].count("bob") == 1
+    again = owner.post("/users", data={**form, "form_id": form_id_of(owner.get("/users").text)})
+    assert "already exists" in shown(owner, again).text  # a new form is a new request
+
+
+def test_a_stale_form_keeps_what_was_typed(owner: TestClient, services: Services) -> None:
+    form = {"csrf_token": "from-an-old-session", "name": "carol", "full_name": "Carol C", "password": "secret secret"}
+    back = shown(owner, owner.post("/users", data=form))
+    assert back.status_code == 403 and "This form had expired" in back.text
+    assert 'value="carol"' in back.text and 'value="Carol C"' in back.text and "secret secret" not in back.text
+    assert "carol" not in [u.name for u in services.accounts.list_users()]
+
+
+def test_a_failure_is_shown_only_to_the_browser_that_sent_the_form(owner: TestClient, services: Services) -> None:
+    form = {"csrf_token": token_of(owner.get("/users").text), "name": "Bad Name", "full_name": "Private Person"}
+    location = owner.post("/users", data=form).headers["location"]
+    with TestClient(owner.app, base_url="https://testserver", follow_redirects=False) as other:
+        sign_in(other)
+        page = other.get(location)
+        assert page.status_code == 200 and "Private Person" not in page.text
+
+
+@pytest.mark.parametrize("action", ["disable", "delete"])
+def test_an_administrator_cannot_lock_themselves_out(owner: TestClient, services: Services, action: str) -> None:
+    create_user(owner, "bob", groups=["administrators"])  # not the last administrator: the guardrail is another
+    page = owner.get(f"/users/{ADMIN}").text
+    if action == "disable":
+        answer = owner.post(f"/users/{ADMIN}", data={"csrf_token": token_of(page), "admin": "1"})
+    else:
+        answer = owner.post(f"/users/{ADMIN}/delete", data={"csrf_token": token_of(page)})
+    back = shown(owner, answer)
+    assert back.status_code == 409 and f"You are signed in as &#39;{ADMIN}&#39;" in back.text
+    alice = services.accounts.get_user(ADMIN)
+    assert alice.enabled
+    assert owner.get("/").status_code == 200  # the session goes on
+    api = owner.patch(f"/api/v1/users/{ADMIN}", json={"enabled": False})
+    assert api.status_code == 409 and api.json()["error"]["code"] == "own_account"
+    assert owner.patch(f"/api/v1/users/{ADMIN}", json={"groups": []}).status_code == 200  # stepping down is fine
+
+
+def test_the_builtin_admin_cannot_disable_itself(services: Services) -> None:
+    """The recovery report's "disable admin again", done while signed in as `admin`, would end that session
+    halfway: refused with the reason (another administrator, or root, does it)."""
+    services.setup.run("nas", ADMIN, ADMIN_PASSWORD, Actor(ADMIN))
+    services.accounts.update_user(Actor("root@local"), "admin", UserChanges(enabled=True))
+    with pytest.raises(Conflict, match="You are signed in as 'admin'"):
+        services.accounts.update_user(Actor("admin", "192.168.1.7"), "admin", UserChanges(enabled=False))
+    services.accounts.update_user(Actor(ADMIN), "admin", UserChanges(enabled=False))
+    assert not services.accounts.get_user("admin").enabled
+
+
+def test_a_network_restore_keeps_the_name_unless_asked(owner: TestClient, services: Services) -> None:
+    for hostname, address in (("nas", "192.168.1.20/24"), ("office", "192.168.1.30/24")):
+        body = {"hostname": hostname, "interfaces": [{"name": "eth0", "mode": "static", "address": address}]}
+        assert owner.put("/api/v1/network", json=body).status_code == 200
+    assert services.device.name() == "office"
+    snapshots = owner.get("/api/v1/network/snapshots").json()
+    earlier = next(s for s in snapshots if s["config"]["hostname"] == "nas")
+    assert [s["current"] for s in snapshots].count(True) == 1 and "192.168.1.20/24" in earlier["summary"]
+    page = owner.get("/network").text
+    assert 'data-testid="current-snapshot"' in page and f'href="/network/snapshots/{earlier["id"]}"' in page
+    preview = owner.get(f"/network/snapshots/{earlier['id']}").text
+    assert "eth0: 192.168.1.30/24, MTU 1500 → 192.168.1.20/24, MTU 1500" in preview
+    assert "Device name" not in preview and 'data-testid="rename"' in preview  # offered, not done
+    restored = owner.post(f"/network/snapshots/{earlier['id']}/restore", data={"csrf_token": token_of(preview)})
+    assert restored.status_code == 303
+    assert services.device.name() == "office" and services.network.current().hostname == "office"
+    assert str(services.network.current().interface("eth0").address) == "192.168.1.20/24"  # type: ignore[union-attr]
+    api_preview = owner.get(f"/api/v1/network/snapshots/{earlier['id']}/restore", params={"rename": True})
+    assert api_preview.status_code == 200 and "Device name: office → nas" in api_preview.json()["changes"]
+    renamed = owner.post(f"/api/v1/network/snapshots/{earlier['id']}/restore", json={"rename": True})
+    assert renamed.status_code == 200 and services.device.name() == "nas"
+
+
+def test_the_security_page_shows_ranges_refuses_negatives_and_warns_about_everyone(
+    owner: TestClient, services: Services
+) -> None:
+    page = owner.get("/security").text
+    assert re.search(r'id="f-recovery_window_minutes"[^>]*min="5" max="120"', page)
+    assert "From 5 to 120." in page
+    form = {"csrf_token": token_of(page), "recovery_window_minutes": "-5", "current_password": "x"}
+    back = shown(owner, owner.post("/security", data=form))
+    assert back.status_code == 422
+    assert re.search(r'id="e-recovery_window_minutes">Choose a whole number from 5 to 120\.<', back.text)
+    assert 'value="-5"' in back.text
+    assert owner.patch("/api/v1/settings/security", json={"allow_list": ["0.0.0.0/0"]}).status_code == 200
+    warned = owner.get("/security").text
+    assert 'data-testid="allow-everyone"' in warned and "0.0.0.0/0" in warned
