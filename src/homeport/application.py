@@ -6,6 +6,8 @@ of the CLI, where the caller is root on the machine and the console is not serve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from homeport import __version__
@@ -20,7 +22,11 @@ from homeport.web import console
 
 
 def create_app(
-    services: Services, *, local: bool = False, urls: list[str] | None = None, tarpit_seconds: float = TARPIT_SECONDS
+    services: Services,
+    *,
+    local: bool = False,
+    urls: Callable[[], list[str]] | None = None,
+    tarpit_seconds: float = TARPIT_SECONDS,
 ) -> FastAPI:
     app = FastAPI(
         title="Homeport",
@@ -32,7 +38,7 @@ def create_app(
     )
     app.state.services = services
     app.state.local = local
-    app.state.urls = list(urls or [])
+    app.state.urls = urls or list  # asked on each call: a rename or a port move changes them
     errors.install(app)
     app.include_router(api_router(local))
     if not local:

@@ -98,7 +98,10 @@ def _initial_ports(options: ServeOptions, services: Services) -> WebPorts:
 
 async def _serve(services: Services, options: ServeOptions, home: Home, web: WebServers) -> None:
     unix = bind_unix(home.socket_path)
-    urls = console_urls(options.binds, web.ports.https, services.device.name())
+
+    def urls() -> list[str]:
+        return console_urls(options.binds, web.ports.https, services.device.name())
+
     ca = services.tls.ca_certificate_pem()
     web.attach(
         create_app(services, urls=urls),
@@ -118,11 +121,11 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
         await start_services(services)
         _log.info(
             "homeport is listening",
-            console=urls[0],
+            console=urls()[0],
             state=services.device.state(),
             network=services.network.backend.kind,
         )
-        _announce_next_step(services, urls, home.root.absolute())
+        _announce_next_step(services, urls(), home.root.absolute())
         await asyncio.gather(web.run(), local.serve(sockets=[unix]))
     finally:
         await stop_services(services)

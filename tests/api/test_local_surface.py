@@ -47,3 +47,17 @@ def test_start_fresh_is_refused_unless_the_store_was_damaged(local_client: TestC
 
 def test_the_socket_surface_serves_no_console(local_client: TestClient) -> None:
     assert local_client.get("/login").status_code == 404
+
+
+def test_status_names_the_console_as_it_is_now(client: TestClient, services: Services) -> None:
+    """After a rename, `homeport status` shows the new `.local` address, not the one computed at start."""
+    from homeport.application import create_app
+    from homeport.serve import console_urls
+
+    app = create_app(services, local=True, urls=lambda: console_urls(("0.0.0.0",), 5001, services.device.name()))
+    setup_device(client)
+    with TestClient(app, base_url="http://homeport") as root:
+        assert "https://nas.local:5001/" in root.get("/api/v1/status").json()["urls"]
+        body = {"hostname": "office", "interfaces": [{"name": "eth0", "mode": "dhcp"}]}
+        assert root.put("/api/v1/network", json=body).status_code == 200
+        assert "https://office.local:5001/" in root.get("/api/v1/status").json()["urls"]

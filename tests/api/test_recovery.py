@@ -199,6 +199,12 @@ def test_mode_2_backs_up_to_the_volume_resets_and_restores_through_the_wizard(
         users_page = lan.get("/users").text
         assert 'data-testid="awaiting-password"' in users_page and 'href="/users/carol#set-password"' in users_page
         assert 'data-testid="awaiting-password"' in lan.get("/users/carol").text
+        # The report is the Mode 2's, not the Mode 1 before it: what happened, and who needs a password.
+        report = lan.get("/api/v1/recovery/report").json()
+        assert report["mode"] == "mode2" and report["items"] == [] and report["awaiting_password"] == ["carol"]
+        assert "backed up to" in report["facts"][0] and f"{ADMIN} restored the backup" in report["facts"][1]
+        page = lan.get("/recovery/report").text
+        assert 'data-testid="mode2-facts"' in page and 'href="/users/carol#set-password"' in page
         lan.headers.pop("X-CSRF-Token", None)
         sign_in(lan, "bob", "a long one for b")  # other accounts come back as they were
     assert checksums(volume) == data_before

@@ -1,5 +1,6 @@
-"""The post-recovery report: what a Mode 1 reset changed, each with its previous value and a one-click
-restore, and the hardening checklist that would have made the reset unnecessary."""
+"""The post-recovery report of the latest reset: for a Mode 1, what it changed, each with its previous value and a
+one-click restore; for a Mode 2, where the configuration went, how the device came back and who still needs a
+password; and the hardening checklist that would have made the reset unnecessary."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ class Report:
     reset: Reset
     items: tuple[ReportItem, ...]
     checklist: tuple[Check, ...]
+    facts: tuple[str, ...] = ()  # a Mode 2: what happened, in order
+    awaiting_password: tuple[str, ...] = ()  # a Mode 2: accounts restored without a password
 
 
 class RecoveryReport:
@@ -61,7 +64,7 @@ class RecoveryReport:
 
     def latest_reset(self) -> Reset | None:
         with self._db.read() as conn:
-            return journal.latest(conn, "mode1")
+            return journal.latest(conn)
 
     def unacknowledged(self) -> Reset | None:
         reset = self.latest_reset()
@@ -71,7 +74,24 @@ class RecoveryReport:
         reset = self.latest_reset()
         if reset is None:
             return None
+        if reset.mode == "mode2":
+            waiting = tuple(u.name for u in self._accounts.list_users() if u.awaits_password)
+            return Report(reset, (), tuple(self._checklist()), tuple(self._mode2_facts(reset)), waiting)
         return Report(reset, tuple(self._items(reset)), tuple(self._checklist()))
+
+    def _mode2_facts(self, reset: Reset) -> list[str]:
+        """From the audit log, which outlives a Mode 2: the backup written, then how the device was set up."""
+        facts: list[str] = []
+        for record in reversed(self._audit.query(limit=500)):  # oldest first
+            if record.action == "recovery.mode2" and record.target == f"#{reset.id}":
+                places = ", ".join(str(b) for b in record.detail.get("backups", [])) or "no volume (none was there)"
+                facts.append(f"The configuration was backed up to {places}, then every setting went back to the "
+                             "factory state. Files on the volumes were not touched.")  # fmt: skip
+            elif facts and record.action == "recovery.backup_restored":
+                facts.append(f"{record.actor} restored the backup {record.target} with the setup wizard.")
+            elif facts and record.action == "system.setup":
+                facts.append(f"{record.actor} started fresh with the setup wizard.")
+        return facts
 
     def _items(self, reset: Reset) -> list[ReportItem]:
         items = []

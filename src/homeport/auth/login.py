@@ -16,6 +16,7 @@ import structlog
 from homeport.accounts import repository
 from homeport.accounts.guardrails import can_sign_in_as_admin
 from homeport.accounts.models import User
+from homeport.accounts.names import NAME_PATTERN
 from homeport.accounts.passwords import PasswordHasher
 from homeport.audit.log import SYSTEM, Actor, AuditLog
 from homeport.auth.blocklist import Block, parse_block_key
@@ -202,7 +203,8 @@ class LoginService:
             self._throttle.busy(user.name, client, settings)
             raise
         if not matched:
-            self._fail(user.name, client, settings, "wrong")
+            # Counted like a failed sign-in (it is a guess all the same), logged as what it is.
+            self._fail(user.name, client, settings, "wrong", action="auth.password_confirm")
             raise InvalidInput.field(field, "This is not your current password.")
         self._throttle.succeeded(user.name, client)
 
@@ -220,11 +222,16 @@ class LoginService:
             self._audit.record(conn, action, Actor(user.name, origin.address), target=user.name)
         return SignIn(user=user, session=session, token=token, device_cookie=cookie)
 
-    def _fail(self, account: str, client: str, settings: SecuritySettings, reason: str) -> None:
-        # The typed name is logged only if it is an account: a password typed into the name field must not
-        # end up in the log.
-        target = account if reason != "unknown" else ""
-        self._audit.record_now("auth.sign_in", Actor(target, client), target=target, outcome="failure")
+    def _fail(
+        self, account: str, client: str, settings: SecuritySettings, reason: str, action: str = "auth.sign_in"
+    ) -> None:
+        if reason != "unknown":
+            self._audit.record_now(action, Actor(account, client), target=account, outcome="failure")
+        else:
+            # An unknown name is kept only if it could be an account name: a password typed into the name
+            # field (spaces, capitals, symbols) must not end up in the log.
+            tried = account if NAME_PATTERN.fullmatch(account) else "(not a valid user name)"
+            self._audit.record_now(action, Actor("", client), target="", outcome="failure", tried=tried)
         self._throttle.failed(account, client, settings)
 
     # --- told by the throttle (auth.throttle.ThrottleListener) -----------------------------------------

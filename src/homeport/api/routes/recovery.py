@@ -45,8 +45,10 @@ class ReportOut(BaseModel):
     mode: str
     decided_at: float
     acknowledged: bool
-    items: list[ReportItemOut]
+    items: list[ReportItemOut] = Field(description="A Mode 1: each change, with a one-click restore.")
     checklist: list[CheckOut]
+    facts: list[str] = Field(description="A Mode 2: what happened, in order.")
+    awaiting_password: list[str] = Field(description="A Mode 2: accounts restored without a password.")
 
 
 @router.get(
@@ -63,6 +65,8 @@ def get_report(_: Admin, svc: ServicesDep) -> ReportOut:
         acknowledged=report.reset.acknowledged,
         items=[ReportItemOut(**item.__dict__) for item in report.items],
         checklist=[CheckOut(**check.__dict__) for check in report.checklist],
+        facts=list(report.facts),
+        awaiting_password=list(report.awaiting_password),
     )
 
 

@@ -103,7 +103,7 @@ def local_only(request: Request) -> Principal:
 @local_router.get("/status", response_model=StatusOut, summary="Daemon status for `homeport status`")
 def get_status(request: Request, svc: ServicesDep) -> StatusOut:
     local_only(request)
-    urls: list[str] = request.app.state.urls
+    urls: list[str] = request.app.state.urls()
     return StatusOut(
         system=system_out(svc),
         uptime_seconds=svc.clock.monotonic() - svc.started_at,

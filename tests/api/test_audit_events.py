@@ -1,0 +1,76 @@
+"""The audit log says what happened, no more: the one setting changed, a re-typed password as what it is, the
+name an unknown sign-in tried (never a password typed into the name field)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from homeport.services import Services
+from tests.support.api import ADMIN, ADMIN_PASSWORD, setup_device, sign_in
+
+
+@pytest.fixture
+def owner(client: TestClient) -> TestClient:
+    setup_device(client)
+    sign_in(client)
+    client.follow_redirects = False
+    return client
+
+
+def security_form(services: Services, token: str) -> dict[str, str]:
+    """The Security page's form as the browser sends it (every field, unticked boxes absent)."""
+    form = {"csrf_token": token}
+    for name, value in services.settings.security().as_dict().items():
+        if isinstance(value, bool):
+            if value:
+                form[name] = "1"
+        elif isinstance(value, list):
+            form[name] = "\n".join(value)
+        else:
+            form[name] = str(value)
+    return form
+
+
+def token_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def test_saving_the_whole_security_form_logs_only_what_changed(owner: TestClient, services: Services) -> None:
+    form = security_form(services, token_of(owner.get("/security").text))
+    assert owner.post("/security", data={**form, "session_idle_minutes": "20"}).status_code == 303
+    [record] = services.audit.query(action="settings.security_changed")
+    assert record.detail["fields"] == ["session_idle_minutes"]
+    assert owner.post("/security", data={**form, "session_idle_minutes": "20"}).status_code == 303
+    assert len(services.audit.query(action="settings.security_changed")) == 1  # nothing changed: nothing logged
+
+
+def test_a_wrong_current_password_is_not_a_failed_sign_in(owner: TestClient, services: Services) -> None:
+    form = {
+        "csrf_token": token_of(owner.get("/password").text),
+        "current_password": "not my password at all",
+        "new_password": "a brand new passphrase",
+        "new_password_again": "a brand new passphrase",
+    }
+    assert owner.post("/password", data=form).status_code == 303
+    assert not [r for r in services.audit.query(action="auth.sign_in") if r.outcome == "failure"]
+    [confirm] = services.audit.query(action="auth.password_confirm")
+    assert confirm.outcome == "failure" and confirm.target == ADMIN
+
+
+@pytest.mark.parametrize(
+    ("typed", "logged"),
+    [("mallory", "mallory"), ("Tr0ub4dor&3 horse", "(not a valid user name)"), ("", "(not a valid user name)")],
+)
+def test_an_unknown_name_is_logged_only_when_it_could_be_a_name(
+    owner: TestClient, services: Services, typed: str, logged: str
+) -> None:
+    owner.post("/api/v1/auth/login", json={"username": typed, "password": ADMIN_PASSWORD})
+    [failed] = [r for r in services.audit.query(action="auth.sign_in") if r.outcome == "failure"]
+    assert failed.detail["tried"] == logged
+    if typed and typed != logged:
+        assert typed not in repr(failed)
