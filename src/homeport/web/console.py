@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from homeport.core.errors import Forbidden, HomeportError
 from homeport.http.errors import status_of
+from homeport.http.requests import resolve_session
 from homeport.web import manage, network, pages, recovery, security
 from homeport.web.flash import Kept
 from homeport.web.forms import Submissions
@@ -19,6 +20,14 @@ from homeport.web.guard import Redirect, redirect
 from homeport.web.render import render
 
 API_PATHS = "/api/"
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """An error in the console's frame: a signed-in owner keeps the navigation and is told what to do next."""
+    found = resolve_session(request)
+    restricted = found is not None and (found[0].recovery or found[1].must_change_password)
+    me, csrf = (found[1], found[0].csrf_token) if found is not None else (None, "")
+    return render(request, "error.html", status, error=message, status=status, me=me, csrf=csrf, restricted=restricted)
 
 
 def _on_redirect(_: Request, exc: Exception) -> Response:
@@ -44,7 +53,7 @@ def install(app: FastAPI) -> None:
             answer = api_handler(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
         code = 403 if isinstance(exc, Forbidden) else status_of(exc)
-        return render(request, "error.html", code, error=exc.message)
+        return error_page(request, code, exc.message)
 
     app.add_exception_handler(HomeportError, on_error)
     http_handler = app.exception_handlers[StarletteHTTPException]
@@ -53,6 +62,6 @@ def install(app: FastAPI) -> None:
         if request.url.path.startswith(API_PATHS) or not isinstance(exc, StarletteHTTPException):
             answer = http_handler(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
-        return render(request, "error.html", exc.status_code, error="There is no such page.")
+        return error_page(request, exc.status_code, "There is no such page.")
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)

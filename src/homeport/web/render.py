@@ -16,6 +16,7 @@ from homeport.core.ids import new_token
 from homeport.core.text import neutralise_direction_controls
 from homeport.services import Services
 from homeport.web.flash import recall_failure
+from homeport.web.navigation import current_page, sections_for
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -104,11 +105,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "error": "",
         "form": {},
         "limits": {},
-        "restricted": False,  # a session that may only set its password: no way out but that, or sign-out
+        "restricted": False,
+        "nav": [],  # a session that may only set its password: no way out but that, or sign-out
     }
     me = context.get("me")
-    if me is not None and getattr(me, "is_admin", False) and not context.get("restricted"):
-        base["reset_notice"] = svc.report.unacknowledged()
+    if me is not None and not context.get("restricted"):
+        base["nav"] = sections_for(me)
+        base["nav_current"] = current_page(request.url.path)
+        # The page warns a minute or two before an idle sign-out (app.js), and offers to stay.
+        base["session_expires_in"] = svc.settings.security().session_idle_minutes * 60
+        if me.is_admin:
+            base["reset_notice"] = svc.report.unacknowledged()
     failure = recall_failure(request)
     if failure is not None:
         context = {**context, **failure.context()}

@@ -18,3 +18,94 @@ document.addEventListener("input", (event) => {
     shown.textContent = `${field.value || "…"}.local`;
   }
 });
+
+// A form sent after the session ended comes back filled in after the next sign-in: what was typed (never a
+// password, never the hidden token) waits in this tab's sessionStorage for at most half an hour.
+const SAVED_FORM = "homeport.form:";
+const KEEP_MS = 30 * 60 * 1000;
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || event.defaultPrevented || form.method.toLowerCase() !== "post") {
+    return;
+  }
+  const fields = {};
+  for (const element of form.elements) {
+    if (!element.name || element.type === "password" || element.type === "hidden" || element.type === "file") {
+      continue;
+    }
+    if ((element.type === "checkbox" || element.type === "radio") && !element.checked) {
+      continue;
+    }
+    (fields[element.name] ||= []).push(element.value);
+  }
+  try {
+    sessionStorage.setItem(SAVED_FORM + form.getAttribute("action"), JSON.stringify({ at: Date.now(), fields }));
+  } catch {
+    // storage full or disabled: the form still works, it just cannot come back
+  }
+});
+
+function restoreForms() {
+  const params = new URLSearchParams(window.location.search);
+  if (window.location.pathname === "/login") {
+    return; // keep them for the page after sign-in
+  }
+  const answered = params.has("done") || params.has("failed"); // the server has shown the outcome
+  for (const key of Object.keys(sessionStorage)) {
+    if (!key.startsWith(SAVED_FORM)) {
+      continue;
+    }
+    const saved = JSON.parse(sessionStorage.getItem(key) || "{}");
+    const form = document.querySelector(`form[action="${CSS.escape(key.slice(SAVED_FORM.length))}"]`);
+    if (!answered && form && Date.now() - (saved.at || 0) < KEEP_MS) {
+      for (const [name, values] of Object.entries(saved.fields || {})) {
+        for (const element of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+          if (element.type === "checkbox" || element.type === "radio") {
+            element.checked = values.includes(element.value);
+          } else if (element.type !== "password" && element.type !== "hidden") {
+            element.value = values[0];
+          }
+        }
+      }
+      const notice = document.querySelector("[data-testid=restored-form]");
+      if (notice) {
+        notice.hidden = false;
+      }
+    }
+    if (answered || form || Date.now() - (saved.at || 0) >= KEEP_MS) {
+      sessionStorage.removeItem(key);
+    }
+  }
+}
+
+// Warn before an idle sign-out, and let the owner stay (any signed-in request counts as activity).
+function watchIdle() {
+  const idleSeconds = Number(document.body.dataset.idleSeconds || 0);
+  const warning = document.querySelector("[data-testid=idle-warning]");
+  if (!idleSeconds || !warning) {
+    return;
+  }
+  const warnSeconds = Math.min(120, idleSeconds / 3);
+  let timer = 0;
+  const arm = () => {
+    warning.hidden = true;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => { warning.hidden = false; }, (idleSeconds - warnSeconds) * 1000);
+  };
+  warning.querySelector("[data-stay-signed-in]")?.addEventListener("click", () => {
+    fetch("/api/v1/me", { credentials: "same-origin" }).then((answer) => {
+      if (answer.ok) {
+        arm();
+      } else {
+        window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname) + "&done=expired");
+      }
+    });
+  });
+  arm();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  restoreForms();
+  watchIdle();
+});
