@@ -74,3 +74,21 @@ def test_an_unknown_name_is_logged_only_when_it_could_be_a_name(
     assert failed.detail["tried"] == logged
     if typed and typed != logged:
         assert typed not in repr(failed)
+
+
+def test_the_log_reads_as_sentences_and_filters(owner: TestClient, services: Services) -> None:
+    owner.post("/api/v1/users", json={"name": "bob", "password": "a long enough password"})
+    owner.post("/api/v1/auth/login", json={"username": "mallory", "password": "guess guess guess"})
+    entries = owner.get("/api/v1/log").json()
+    sentences = [e["sentence"] for e in entries]
+    assert f"{ADMIN.capitalize()} created the account bob from testclient" in sentences
+    assert "A sign-in as mallory failed from testclient" in sentences
+    only_auth = owner.get("/api/v1/log", params={"kind": "auth"}).json()
+    assert only_auth and all(e["action"].startswith("auth.") for e in only_auth)
+    failed = owner.get("/api/v1/log", params={"outcome": "failure"}).json()
+    assert [e["detail"].get("tried") for e in failed] == ["mallory"]
+    assert [e["target"] for e in owner.get("/api/v1/log", params={"q": "bob"}).json()] == ["bob"]
+    assert owner.get("/api/v1/log", params={"q": "100%_"}).json() == []  # wildcards are literal
+    assert owner.get("/api/v1/log", params={"kind": "nonsense"}).status_code == 422
+    page = owner.get("/log", params={"kind": "user"}).text
+    assert "created the account bob" in page and "<code>auth.sign_in</code>" not in page

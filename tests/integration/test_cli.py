@@ -86,8 +86,16 @@ def test_the_log_shows_what_happened_and_follows(ready: Daemon) -> None:
     ready.cli("user", "add", "carol", stdin="a long enough password\n")
     result = ready.cli("log", "-n", "10")
     assert result.returncode == 0
-    assert "system.setup" in result.stdout and "user.created" in result.stdout and "root@local" in result.stdout
-    followed = ready.cli("log", "-n", "1", "--follow", "--max-seconds", "2.5", "--json")
+    lines = result.stdout.splitlines()
+    # In words, newest first as in the console, the code kept.
+    assert lines[0].endswith("(user.created)") and "root@local created the account carol" in lines[0]
+    assert "system.setup" in result.stdout
+    document = json.loads(ready.cli("log", "-n", "10", "--json").stdout)  # one JSON document
+    assert [r["action"] for r in document][0] == "user.created" and document[0]["sentence"]
+    only = json.loads(ready.cli("log", "--kind", "system", "--json").stdout)
+    assert {r["action"] for r in only} == {"system.setup"}
+    assert ready.cli("log", "--follow", "--json").returncode == 2  # a stream is not one document: use --jsonl
+    followed = ready.cli("log", "-n", "1", "--follow", "--max-seconds", "2.5", "--jsonl")
     assert followed.returncode == 0
     assert json.loads(followed.stdout.splitlines()[0])["action"] == "user.created"
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from homeport.accounts.models import Group, User
 from homeport.audit.log import AuditRecord
+from homeport.audit.sentences import sentence
 from homeport.auth.blocklist import Block
 from homeport.auth.sessions import Session
 
@@ -174,9 +175,11 @@ class LogEntryOut(BaseModel):
     target: str
     detail: dict[str, Any]
 
+    sentence: str = Field(description="The entry in words, e.g. `alice signed in from 192.168.1.20`.")
+
     @classmethod
     def of(cls, record: AuditRecord) -> LogEntryOut:
-        return cls(**record.__dict__)
+        return cls(**record.__dict__, sentence=sentence(record))
 
 
 class SecuritySettingsOut(BaseModel):

@@ -37,6 +37,48 @@ class AuditRecord:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _like(text: str) -> str:
+    """`text` anywhere, with SQL LIKE's own wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+LOG_KINDS = ("auth", "user", "group", "session", "settings", "network", "system", "recovery")
+LOG_OUTCOMES = ("success", "failure", "blocked", "abandoned")
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the log page and `GET /api/v1/log` filter on; empty fields filter nothing."""
+
+    kind: str = ""  # the action's family: auth, user, group, session, settings, network, system, recovery
+    actor: str = ""
+    outcome: str = ""
+    since: float | None = None
+    until: float | None = None
+    text: str = ""  # anywhere in the action, actor, target, address or details
+
+    def add_to(self, clauses: list[str], params: list[object]) -> None:
+        if self.kind:
+            clauses.append("action LIKE ? ESCAPE '\\'")
+            params.append(_like(self.kind + ".")[1:])  # a prefix, not anywhere
+        if self.actor:
+            clauses.append("actor = ?")
+            params.append(self.actor)
+        if self.outcome:
+            clauses.append("outcome = ?")
+            params.append(self.outcome)
+        if self.since is not None:
+            clauses.append("at >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append("at < ?")
+            params.append(self.until)
+        if self.text:
+            columns = ("action", "actor", "target", "client", "detail")
+            clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
+            params.extend([_like(self.text)] * len(columns))
+
+
 def _without_secrets(detail: dict[str, Any]) -> dict[str, Any]:
     """A defensive filter: a detail key that names a secret is never stored, whatever a caller passes."""
     return {k: v for k, v in detail.items() if not any(word in k.lower() for word in _SECRET_WORDS)}
@@ -91,6 +133,7 @@ class AuditLog:
         before: int | None = None,
         after: int | None = None,
         action: str | None = None,
+        matching: LogFilter | None = None,
     ) -> list[AuditRecord]:
         """Newest first; `after` (for following) returns the oldest records after that id first."""
         clauses: list[str] = []
@@ -104,6 +147,8 @@ class AuditLog:
         if action:
             clauses.append("action = ?")
             params.append(action)
+        if matching is not None:
+            matching.add_to(clauses, params)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         order = "ASC" if after is not None else "DESC"
         with self._db.read() as conn:

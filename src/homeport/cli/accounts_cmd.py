@@ -57,8 +57,8 @@ def user_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
 def user_add(
     name: NewNameArg,
     home: HomeOption = DEFAULT,
-    full_name: Annotated[str, typer.Option("--full-name")] = "",
-    email: Annotated[str, typer.Option("--email")] = "",
+    full_name: Annotated[str, typer.Option("--full-name", metavar="TEXT", help="The person's full name.")] = "",
+    email: Annotated[str, typer.Option("--email", metavar="ADDRESS", help="Their email address.")] = "",
     admin: Annotated[bool, typer.Option("--admin", help="Make the account an administrator.")] = False,
     group: Annotated[list[str] | None, typer.Option("--group", help="Another group (repeatable).")] = None,
     must_change: Annotated[

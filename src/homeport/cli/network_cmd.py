@@ -76,9 +76,9 @@ def set_(
     ] = None,
     gateway: Annotated[str | None, typer.Option("--gateway", help="Default gateway (with --static).")] = None,
     dns: Annotated[list[str] | None, typer.Option("--dns", help="A DNS server (repeatable).")] = None,
-    mtu: Annotated[int | None, typer.Option("--mtu")] = None,
-    http_port: Annotated[int | None, typer.Option("--http-port")] = None,
-    https_port: Annotated[int | None, typer.Option("--https-port")] = None,
+    mtu: Annotated[int | None, typer.Option("--mtu", help="The interface's MTU (576-9216; 1500 is usual).")] = None,
+    http_port: Annotated[int | None, typer.Option("--http-port", help="The console's HTTP port.")] = None,
+    https_port: Annotated[int | None, typer.Option("--https-port", help="The console's HTTPS port.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change the settings; what is not given stays as it is. Applied at once (root on the machine)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import datetime
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from homeport.accounts.models import ADMINISTRATORS, UserChanges
+from homeport.audit.log import LOG_KINDS, LOG_OUTCOMES, LogFilter
 from homeport.core.errors import NotFound
 from homeport.http.inputs import GroupCreateIn, PasswordSetIn, UserCreateIn, UserPatchIn
 from homeport.http.requests import services
@@ -185,12 +187,42 @@ async def sessions_end(request: Request, session_id: str) -> Response:
     return await handle(request, act, back="/sessions")
 
 
+LOG_KIND_NAMES = {
+    "auth": "Sign-ins and blocks", "user": "Accounts", "group": "Groups", "session": "Sessions",
+    "settings": "Settings", "network": "Network", "system": "System", "recovery": "Resets and recovery",
+}  # fmt: skip
+
+
+def _day(text: str, *, end: bool = False) -> float | None:
+    """A date from the filter form as a local-time bound (the end of the day for `until`)."""
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    start = datetime.datetime.combine(day, datetime.time())
+    return (start + datetime.timedelta(days=1 if end else 0)).timestamp()
+
+
 @router.get("/log")
-def log_page(request: Request, before: int | None = None) -> Response:
+def log_page(
+    request: Request, before: int | None = None, q: str = "", kind: str = "", outcome: str = "", user: str = "",
+    since: str = "", until: str = "",
+) -> Response:  # fmt: skip
     who = viewer(request, admin=True)
-    records = services(request).audit.query(limit=LOG_PAGE, before=before)
-    older = records[-1].id if len(records) == LOG_PAGE else None
-    return render(request, "log.html", me=who.user, csrf=who.csrf, records=records, older=older)
+    matching = LogFilter(
+        kind=kind if kind in LOG_KINDS else "", actor=user[:64], outcome=outcome if outcome in LOG_OUTCOMES else "",
+        since=_day(since), until=_day(until, end=True), text=q[:100],
+    )  # fmt: skip
+    records = services(request).audit.query(limit=LOG_PAGE, before=before, matching=matching)
+    older = None
+    if len(records) == LOG_PAGE:
+        kept = {k: v for k, v in request.query_params.items() if k != "before"}
+        older = "/log?" + urlencode({**kept, "before": records[-1].id})
+    return render(
+        request, "log.html", me=who.user, csrf=who.csrf, records=records, older=older, filters=matching,
+        kinds=list(LOG_KIND_NAMES.items()), outcomes=LOG_OUTCOMES, since=since[:10], until=until[:10],
+        filtered=matching != LogFilter(),
+    )  # fmt: skip
 
 
 @router.get("/account")

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from homeport import __version__
+from homeport.audit.sentences import sentence
 from homeport.core.ids import new_token
 from homeport.core.text import neutralise_direction_controls
 from homeport.services import Services
@@ -70,6 +71,7 @@ def shown(value: Any) -> Any:
 
 TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["size"] = size
+TEMPLATES.env.filters["sentence"] = sentence
 TEMPLATES.env.finalize = shown  # before any template is compiled: finalize is built into the compiled code
 
 

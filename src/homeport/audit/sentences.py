@@ -1,0 +1,66 @@
+"""Audit records as sentences a person reads ("alice signed in from 192.168.1.20"); the action code stays on
+the record for filters and scripts. An action without a sentence here is shown by its code."""
+
+from __future__ import annotations
+
+from homeport.audit.log import AuditRecord
+
+# {who}: the actor (or "someone"), {target}, {client}. Keyed by (action, outcome), then by action alone.
+SENTENCES: dict[tuple[str, str] | str, str] = {
+    ("auth.sign_in", "success"): "{who} signed in",
+    ("auth.sign_in", "failure"): "A sign-in as {target_or_tried} failed",
+    ("auth.sign_in", "blocked"): "A sign-in from a blocked address was refused",
+    ("auth.password_confirm", "failure"): "{who} typed a wrong current password",
+    "auth.sign_out": "{who} signed out",
+    "auth.address_blocked": "The address {target} was blocked after failed sign-ins",
+    "auth.address_unblocked": "{who} let {target} sign in again",
+    "auth.account_paused": "The account {target} was paused after failed sign-ins",
+    "auth.account_unpaused": "{who} lifted the pause on {target}",
+    "user.created": "{who} created the account {target}",
+    "user.updated": "{who} changed the account {target}",
+    "user.deleted": "{who} deleted the account {target}",
+    "user.enabled": "{who} enabled the account {target}",
+    "user.disabled": "{who} disabled the account {target}",
+    "user.admin_granted": "{who} made {target} an administrator",
+    "user.admin_revoked": "{who} removed {target} from the administrators",
+    "user.password_changed": "{who} changed their password",
+    "user.password_reset": "{who} set a new password for {target}",
+    "group.created": "{who} created the group {target}",
+    "group.deleted": "{who} deleted the group {target}",
+    "session.ended": "{who} ended a session of {target}",
+    "settings.security_changed": "{who} changed the security settings",
+    "settings.auto_block_restored": "Auto block was turned back on",
+    "network.applied": "The network settings were applied ({target})",
+    "network.confirmed": "The new network settings were confirmed from {client}",
+    "network.lease_renewal": "{who} asked for a new DHCP lease on {target}",
+    "system.setup": "{who} set up the device as {target}",
+    "system.start_fresh": "The configuration was started fresh",
+    "recovery.mode1": "A Mode 1 reset was done with the reset button",
+    "recovery.mode2": "A Mode 2 reset was done with the reset button",
+    "recovery.sign_in": "{who} signed in with an empty password during recovery",
+    "recovery.password_set": "{who} set a new password during recovery",
+    "recovery.presence_confirmed": "The reset button confirmed {target}'s recovery sign-in",
+    "recovery.presence_ambiguous": "Two recovery sign-ins waited for the button: both were ended",
+    "recovery.presence_timeout": "A recovery sign-in as {target} was not confirmed in time",
+    "recovery.window_closed": "The recovery window closed",
+    "recovery.restored": "{who} restored {target} after a reset",
+    "recovery.report_read": "{who} read the reset report",
+    "recovery.backup_restored": "{who} restored the configuration backup {target}",
+}
+
+
+def sentence(record: AuditRecord) -> str:
+    """The record in words, with where it came from."""
+    template = SENTENCES.get((record.action, record.outcome)) or SENTENCES.get(record.action)
+    if template is None:
+        text = f"{record.action} ({record.outcome})" + (f" {record.target}" if record.target else "")
+    else:
+        tried = record.target or str(record.detail.get("tried", "")) or "an unknown name"
+        text = template.format(
+            who=record.actor or "Someone", target=record.target or "-", client=record.client or "-",
+            target_or_tried=tried,
+        )  # fmt: skip
+        text = text[0].upper() + text[1:]
+    if record.client and record.client != "local" and "{client}" not in (template or ""):
+        text += f" from {record.client}"
+    return text
