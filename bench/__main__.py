@@ -8,7 +8,8 @@
 5. A legitimate sign-in while another address floods POST /auth/login with wrong passwords over many
    connections: goal p99 <= 2x its idle p99. (Throttled answers are held for a second by design.)
 
-Then bench/signin_flood.py (a sign-in while 200 addresses flood: goal p99 <= 3x idle), and the LAN lab's
+Then bench/signin_flood.py (a sign-in while 200 addresses flood: goal p99 <= 3x idle), bench/lists.py (10,000
+accounts: the users API and page under 50 ms p95), and the LAN lab's
 network and recovery benchmarks. `python -m bench --only signin-flood` runs one part.
 """
 
@@ -187,9 +188,15 @@ def main() -> None:
 if __name__ == "__main__":
     import argparse
 
-    from bench import network, recovery, signin_flood
+    from bench import lists, network, recovery, signin_flood
 
-    parts = {"foundation": main, "signin-flood": signin_flood.main, "network": network.main, "recovery": recovery.main}
+    parts = {
+        "foundation": main,
+        "signin-flood": signin_flood.main,
+        "lists": lists.main,
+        "network": network.main,
+        "recovery": recovery.main,
+    }
     parser = argparse.ArgumentParser(prog="python -m bench", description="Homeport's benchmarks (all by default).")
     parser.add_argument("--only", nargs="+", choices=list(parts), default=list(parts), help="run only these")
     for name in parser.parse_args().only:

@@ -91,7 +91,7 @@ def test_the_log_shows_what_happened_and_follows(ready: Daemon) -> None:
     assert lines[0].endswith("(user.created)") and "root@local created the account carol" in lines[0]
     assert "system.setup" in result.stdout
     document = json.loads(ready.cli("log", "-n", "10", "--json").stdout)  # one JSON document
-    assert [r["action"] for r in document][0] == "user.created" and document[0]["sentence"]
+    assert document[0]["action"] == "user.created" and document[0]["sentence"]
     only = json.loads(ready.cli("log", "--kind", "system", "--json").stdout)
     assert {r["action"] for r in only} == {"system.setup"}
     assert ready.cli("log", "--follow", "--json").returncode == 2  # a stream is not one document: use --jsonl

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 ADMINISTRATORS = "administrators"
 USERS = "users"
@@ -45,6 +47,17 @@ class Group:
     description: str
     builtin: bool
     members: tuple[str, ...]
+
+
+def group_text(group: Group) -> str:
+    """What a search of groups looks in."""
+    return f"{group.name} {group.description}"
+
+
+GROUP_SORTS: dict[str, Callable[[Group], Any]] = {
+    "name": lambda g: (not g.builtin, g.name),
+    "members": lambda g: len(g.members),
+}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from homeport.accounts.models import USERS, Group, User
+from homeport.core.paging import Page, PageRequest, like_anywhere
 
 _SELECT_USERS = (
     "SELECT id, name, full_name, email, enabled, builtin, password_hash, must_change_password,"
@@ -47,6 +48,36 @@ def list_users(conn: sqlite3.Connection) -> list[User]:
     rows = conn.execute(_SELECT_USERS + " ORDER BY builtin DESC, name").fetchall()
     groups = _groups_by_user(conn)
     return [_user(row, groups.get(int(row["id"]), [])) for row in rows]
+
+
+USER_SORTS = {"name": "name", "full_name": "full_name COLLATE NOCASE", "created_at": "created_at",
+              "enabled": "enabled"}  # fmt: skip
+
+
+def page_users(conn: sqlite3.Connection, request: PageRequest) -> Page[User]:
+    """One page of accounts, matching `q` in the name, full name or email; only that page's groups are read."""
+    where, params = "", []
+    if request.q.strip():
+        needle = like_anywhere(request.q.strip())
+        where = " WHERE name LIKE ? ESCAPE '\\' OR full_name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\'"
+        params = [needle] * 3
+    field, descending = request.order(list(USER_SORTS), "name")
+    order = f"{USER_SORTS[field]} {'DESC' if descending else 'ASC'}, name"
+    total = int(conn.execute("SELECT COUNT(*) FROM users" + where, params).fetchone()[0])  # noqa: S608 - fixed texts
+    rows = conn.execute(
+        _SELECT_USERS + where + f" ORDER BY {order} LIMIT ? OFFSET ?",
+        (*params, request.limit, request.offset),
+    ).fetchall()
+    groups = _groups_by_user(conn, [int(row["id"]) for row in rows])
+    return Page([_user(row, groups.get(int(row["id"]), [])) for row in rows], total, request)
+
+
+def users_awaiting_password(conn: sqlite3.Connection) -> list[str]:
+    """Names of the accounts without a password that need one (see `User.awaits_password`)."""
+    rows = conn.execute(
+        "SELECT name FROM users WHERE (password_hash IS NULL OR password_hash = '') AND builtin = 0 ORDER BY name"
+    )
+    return [str(row[0]) for row in rows]
 
 
 def find_user(conn: sqlite3.Connection, name: str) -> User | None:

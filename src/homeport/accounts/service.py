@@ -17,6 +17,7 @@ from homeport.audit.log import Actor, AuditLog
 from homeport.auth.sessions import SessionService
 from homeport.core.clock import Clock
 from homeport.core.errors import Conflict, InvalidInput, NotFound, Problems
+from homeport.core.paging import Page, PageRequest
 from homeport.store.db import Database
 from homeport.system.settings import SettingsService
 
@@ -58,6 +59,14 @@ class AccountService:
     def list_users(self) -> list[User]:
         with self._db.read() as conn:
             return repository.list_users(conn)
+
+    def awaiting_password(self) -> list[str]:
+        with self._db.read() as conn:
+            return repository.users_awaiting_password(conn)
+
+    def page_users(self, request: PageRequest) -> Page[User]:
+        with self._db.read() as conn:
+            return repository.page_users(conn, request)
 
     def get_user(self, name: str) -> User:
         with self._db.read() as conn:

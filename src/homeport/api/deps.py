@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Response
 
 from homeport.accounts.models import User
 from homeport.audit.log import Actor
 from homeport.auth.sessions import Session
 from homeport.core.errors import Conflict, Forbidden, Unauthenticated
 from homeport.core.ids import same_secret
+from homeport.core.paging import MAX_LIMIT, PageRequest
 from homeport.http.cookies import SESSION_COOKIE
 from homeport.http.requests import client_address, is_local_surface, resolve_session, services
 from homeport.services import Services
@@ -95,3 +96,20 @@ def installed(request: Request) -> None:
     state = services(request).device.state()
     if state not in ("ready", "recovery"):
         raise Conflict(f"The device is '{state}'; run the setup wizard first.", code="not_installed")
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many items (the page size).")] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31, description="How many items to skip.")] = 0,
+    q: Annotated[str, Query(max_length=100, description="Only items with this text.")] = "",
+    sort: Annotated[str, Query(max_length=32, description="A field to sort by; `-field` for descending.")] = "",
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset, q=q, sort=sort)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+def total_count(response: Response, total: int) -> None:
+    """Lists answer one page; the header says how many there are in all."""
+    response.headers["X-Total-Count"] = str(total)

@@ -133,6 +133,7 @@ class SessionOut(BaseModel):
     last_seen: float
     client: str
     user_agent: str
+    browser: str = Field(description='The user agent as people name it, e.g. "Chromium on Linux".')
     current: bool
 
     @classmethod
@@ -144,6 +145,7 @@ class SessionOut(BaseModel):
             last_seen=session.last_seen,
             client=session.client,
             user_agent=session.user_agent,
+            browser=session.browser,
             current=session.id == current_id,
         )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homeport.core.clock import Clock
+from homeport.core.paging import like_anywhere
 from homeport.store.db import Database
 
 RETAINED_RECORDS = 100_000
@@ -37,11 +38,6 @@ class AuditRecord:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _like(text: str) -> str:
-    """`text` anywhere, with SQL LIKE's own wildcards taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 LOG_KINDS = ("auth", "user", "group", "session", "settings", "network", "system", "recovery")
 LOG_OUTCOMES = ("success", "failure", "blocked", "abandoned")
 
@@ -60,7 +56,7 @@ class LogFilter:
     def add_to(self, clauses: list[str], params: list[object]) -> None:
         if self.kind:
             clauses.append("action LIKE ? ESCAPE '\\'")
-            params.append(_like(self.kind + ".")[1:])  # a prefix, not anywhere
+            params.append(like_anywhere(self.kind + ".")[1:])  # a prefix, not anywhere
         if self.actor:
             clauses.append("actor = ?")
             params.append(self.actor)
@@ -76,7 +72,7 @@ class LogFilter:
         if self.text:
             columns = ("action", "actor", "target", "client", "detail")
             clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
-            params.extend([_like(self.text)] * len(columns))
+            params.extend([like_anywhere(self.text)] * len(columns))
 
 
 def _without_secrets(detail: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from homeport.core.agents import describe_agent
 from homeport.core.clock import Clock
 from homeport.core.ids import new_id, new_token, token_digest
 from homeport.store.db import Database
@@ -38,6 +41,11 @@ class Session:
     @property
     def recovery(self) -> bool:
         return self.kind in (RECOVERY, RECOVERY_PENDING)
+
+    @property
+    def browser(self) -> str:
+        """ "Chromium on Linux", not the raw User-Agent."""
+        return describe_agent(self.user_agent)
 
     @property
     def awaiting_presence(self) -> bool:
@@ -188,3 +196,15 @@ class SessionService:
                 for session_id in expired:
                     self.end(session_id, conn)
         return len(expired)
+
+
+def session_text(session: Session) -> str:
+    """What a search of sessions looks in."""
+    return f"{session.user_name} {session.client} {session.browser}"
+
+
+SESSION_SORTS: dict[str, Callable[[Session], Any]] = {
+    "user": lambda s: s.user_name,
+    "created_at": lambda s: s.created_at,
+    "last_seen": lambda s: s.last_seen,
+}

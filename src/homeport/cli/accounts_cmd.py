@@ -45,7 +45,7 @@ def _status(user: dict[str, Any]) -> str:
 def user_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
     """List every account."""
     with DaemonClient(home, as_json=as_json) as daemon:
-        users = daemon.call("GET", "/users")
+        users = daemon.every("/users")
     if as_json:
         emit_json(users)
         return

@@ -57,6 +57,15 @@ class DaemonClient:
             return None
         return response.json()
 
+    def every(self, path: str, *, page_size: int = 1000) -> list[Any]:
+        """Every item of a paged list, a page at a time."""
+        items: list[Any] = []
+        while True:
+            page = self.call("GET", path, params={"limit": page_size, "offset": len(items)})
+            items.extend(page)
+            if len(page) < page_size:
+                return items
+
     def _raise(self, response: Any) -> None:
         try:
             error = response.json().get("error", {})

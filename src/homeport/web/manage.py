@@ -8,9 +8,11 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from homeport.accounts.models import ADMINISTRATORS, UserChanges
+from homeport.accounts.models import ADMINISTRATORS, GROUP_SORTS, UserChanges, group_text
 from homeport.audit.log import LOG_KINDS, LOG_OUTCOMES, LogFilter
+from homeport.auth.sessions import SESSION_SORTS, session_text
 from homeport.core.errors import NotFound
+from homeport.core.paging import DEFAULT_LIMIT, PageRequest, page_of
 from homeport.http.inputs import GroupCreateIn, PasswordSetIn, UserCreateIn, UserPatchIn
 from homeport.http.requests import services
 from homeport.web.forms import Submitted, handle, limits, parse
@@ -24,6 +26,18 @@ LOG_PAGE = 100
 # --- users ------------------------------------------------------------------------------------------------
 
 
+def page_request(request: Request, default_sort: str = "") -> PageRequest:
+    """The console's lists: 50 a page, `offset`, `q` and `sort` from the address (junk is ignored)."""
+    query = request.query_params
+    offset = query.get("offset", "0")
+    return PageRequest(
+        limit=DEFAULT_LIMIT,
+        offset=min(int(offset), 2**31) if offset.isdigit() else 0,
+        q=query.get("q", "")[:100],
+        sort=query.get("sort", default_sort)[:32],
+    )
+
+
 @router.get("/users")
 def users_page(request: Request) -> Response:
     who = viewer(request, admin=True)
@@ -33,7 +47,8 @@ def users_page(request: Request) -> Response:
         "users.html",
         me=who.user,
         csrf=who.csrf,
-        users=svc.accounts.list_users(),
+        page=svc.accounts.page_users(page_request(request)),
+        awaiting=svc.accounts.awaiting_password(),
         groups=svc.accounts.list_groups(),
         min_length=svc.accounts.policy().min_length,
         limits=limits(UserCreateIn),
@@ -135,7 +150,8 @@ async def user_delete(request: Request, name: str) -> Response:
 def groups_page(request: Request) -> Response:
     who = viewer(request, admin=True)
     groups = services(request).accounts.list_groups()
-    return render(request, "groups.html", me=who.user, csrf=who.csrf, groups=groups, limits=limits(GroupCreateIn))
+    page = page_of(groups, page_request(request), text=group_text, keys=GROUP_SORTS, default="name")
+    return render(request, "groups.html", me=who.user, csrf=who.csrf, page=page, limits=limits(GroupCreateIn))
 
 
 @router.post("/groups")
@@ -169,7 +185,8 @@ def sessions_page(request: Request) -> Response:
     who = viewer(request)
     svc = services(request)
     listed = svc.sessions.list(None if who.user.is_admin else who.user.id)
-    return render(request, "sessions.html", me=who.user, csrf=who.csrf, sessions=listed, current=who.session.id)
+    page = page_of(listed, page_request(request), text=session_text, keys=SESSION_SORTS, default="-last_seen")
+    return render(request, "sessions.html", me=who.user, csrf=who.csrf, page=page, current=who.session.id)
 
 
 @router.post("/sessions/{session_id}/end")

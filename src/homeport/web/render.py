@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -89,6 +90,17 @@ def form_head(csrf: str) -> Markup:
 
 
 TEMPLATES.env.globals["form_head"] = form_head
+
+
+def same_page(request: Request, **changes: object) -> str:
+    """This page's address with some query parameters changed (paging, sorting); the others are kept."""
+    query = {k: v for k, v in request.query_params.items() if k not in ("done", "failed")}
+    query.update({k: str(v) for k, v in changes.items()})
+    query = {k: v for k, v in query.items() if v and not (k == "offset" and v == "0")}
+    return request.url.path + ("?" + urlencode(query) if query else "")
+
+
+TEMPLATES.env.globals["same_page"] = same_page
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

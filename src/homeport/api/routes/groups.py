@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from homeport.api.deps import Admin, Caller, ServicesDep
+from homeport.accounts.models import GROUP_SORTS, group_text
+from homeport.api.deps import Admin, Caller, Paging, ServicesDep, total_count
 from homeport.api.errors import documented
 from homeport.api.schemas import GroupOut
+from homeport.core.paging import page_of
 from homeport.http.inputs import GroupCreateIn
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 
 
-@router.get("", response_model=list[GroupOut], responses=documented(401, 403), summary="All groups")
-def list_groups(_: Caller, svc: ServicesDep) -> list[GroupOut]:
-    return [GroupOut.of(g) for g in svc.accounts.list_groups()]
+@router.get(
+    "",
+    response_model=list[GroupOut],
+    responses=documented(401, 403, 422),
+    summary="Groups, a page at a time (`X-Total-Count` has the total); sort by name or members",
+)
+def list_groups(_: Caller, svc: ServicesDep, paging: Paging, response: Response) -> list[GroupOut]:
+    page = page_of(svc.accounts.list_groups(), paging, text=group_text, keys=GROUP_SORTS, default="name")
+    total_count(response, page.total)
+    return [GroupOut.of(g) for g in page.items]
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from homeport.accounts.models import UserChanges
-from homeport.api.deps import Admin, ServicesDep
+from homeport.api.deps import Admin, Paging, ServicesDep, total_count
 from homeport.api.errors import documented
 from homeport.api.schemas import UserOut
 from homeport.http.inputs import PasswordSetIn, UserCreateIn, UserPatchIn
@@ -14,9 +14,17 @@ router = APIRouter(prefix="/users", tags=["users"])
 NAME_PATH = "{name}"
 
 
-@router.get("", response_model=list[UserOut], responses=documented(401, 403), summary="All accounts")
-def list_users(_: Admin, svc: ServicesDep) -> list[UserOut]:
-    return [UserOut.of(u) for u in svc.accounts.list_users()]
+@router.get(
+    "",
+    response_model=list[UserOut],
+    responses=documented(401, 403, 422),
+    summary="Accounts, a page at a time (`X-Total-Count` has the total); sort by name, full_name, created_at or "
+    "enabled; `q` searches names and emails",
+)
+def list_users(_: Admin, svc: ServicesDep, paging: Paging, response: Response) -> list[UserOut]:
+    page = svc.accounts.page_users(paging)
+    total_count(response, page.total)
+    return [UserOut.of(u) for u in page.items]
 
 
 @router.post(
