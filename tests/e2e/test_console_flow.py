@@ -22,7 +22,7 @@ def test_setup_sign_in_create_a_user_and_sign_out(console: Daemon, page: Page) -
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Set up Homeport").click()
 
-    expect(page).to_have_url(console.base + "/login?done=setup")
+    expect(page).to_have_url(console.base + "/login?done=setup&username=alice")
     expect(page.get_by_role("status")).to_contain_text("Homeport is set up")
     expect(page.get_by_test_id("device-name")).to_have_text("nas")
     snap(page, "02-sign-in")

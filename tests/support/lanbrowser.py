@@ -96,7 +96,7 @@ def mode2(page: Page, base: str, artifacts: Path, administrator: str) -> None:
     form.get_by_label("Their new password").fill(NEW_PASSWORD)
     form.get_by_label("New password again").fill(NEW_PASSWORD)
     form.get_by_role("button", name="Restore this configuration").click()
-    expect(page).to_have_url(base + "/login?done=restored-setup")
+    expect(page).to_have_url(base + f"/login?done=restored-setup&username={administrator}")
     page.get_by_label("User name").fill(administrator)
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
