@@ -9,6 +9,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -142,7 +143,19 @@ def _announce_next_step(services: Services, urls: list[str], home: Path) -> None
     print(f"Homeport console: {urls[0]}", file=sys.stderr, flush=True)
     print(f"CA certificate:   {services.tls.ca_cert_path}", file=sys.stderr, flush=True)
     print(f"Next:             {steps.get(state, 'sign in')}", file=sys.stderr, flush=True)
-    print(f"Command line:     homeport status --home {home}", file=sys.stderr, flush=True)
+    print(f"Command line:     {cli_command()} status --home {home}", file=sys.stderr, flush=True)
+
+
+def cli_command() -> str:
+    """How to run the CLI from where the daemon was started: `homeport` if that is on the PATH (the same one),
+    else the path this daemon was started with (`.venv/bin/homeport` after `make run`), else `python -m`."""
+    started = Path(sys.argv[0])
+    on_path = shutil.which("homeport")
+    if started.name == "homeport" and started.exists():
+        if on_path is not None and Path(on_path).resolve() == started.resolve():
+            return "homeport"
+        return str(started.resolve())
+    return f"{sys.executable} -m homeport"
 
 
 def run(options: ServeOptions) -> None:

@@ -81,7 +81,7 @@ def test_the_log_reads_as_sentences_and_filters(owner: TestClient, services: Ser
     owner.post("/api/v1/auth/login", json={"username": "mallory", "password": "guess guess guess"})
     entries = owner.get("/api/v1/log").json()
     sentences = [e["sentence"] for e in entries]
-    assert f"{ADMIN.capitalize()} created the account bob from testclient" in sentences
+    assert f"{ADMIN} created the account bob from testclient" in sentences
     assert "A sign-in as mallory failed from testclient" in sentences
     only_auth = owner.get("/api/v1/log", params={"kind": "auth"}).json()
     assert only_auth and all(e["action"].startswith("auth.") for e in only_auth)

@@ -132,3 +132,63 @@ def test_pauses_are_listed_and_lifted_by_root(ready: Daemon) -> None:
     assert json.loads(ready.cli("user", "pauses", "--json").stdout) == []
     missing = ready.cli("user", "unpause", ADMIN)
     assert missing.returncode == 4 and "not paused" in missing.stderr
+
+
+def test_the_command_the_daemon_prints_works_as_printed(ready: Daemon) -> None:
+    import shlex
+    import subprocess
+
+    [line] = [x for x in ready.log().splitlines() if x.startswith("Command line:")]
+    command = shlex.split(line.removeprefix("Command line:").strip())
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "State:          ready" in done.stdout
+
+
+def test_passwords_come_as_exactly_one_line(ready: Daemon) -> None:
+    two = ready.cli("user", "add", "carol", stdin="first long password\nsecond long password\n")
+    assert two.returncode == 2 and "exactly one line" in two.stderr
+    assert ready.cli("user", "list", "--json").stdout.count('"carol"') == 0
+
+
+def test_deleting_an_unknown_account_says_so_before_asking(ready: Daemon) -> None:
+    missing = ready.cli("user", "delete", "nobody")  # no --yes, no terminal: it must not get to the question
+    assert missing.returncode == 4, missing.stderr
+    assert "nobody" in missing.stderr and "Delete the account" not in missing.stdout + missing.stderr
+
+
+def test_groups_are_made_and_removed_from_the_cli(ready: Daemon) -> None:
+    added = ready.cli("group", "add", "family", "--description", "Us")
+    assert added.returncode == 0, added.stderr
+    assert "family" in {g["name"] for g in json.loads(ready.cli("group", "list", "--json").stdout)}
+    assert ready.cli("group", "delete", "nosuch", "--yes").returncode == 4
+    assert ready.cli("group", "delete", "family", "--yes").returncode == 0
+    assert "family" not in {g["name"] for g in json.loads(ready.cli("group", "list", "--json").stdout)}
+
+
+def test_passwd_asks_for_a_new_password_at_next_sign_in_like_the_console(ready: Daemon) -> None:
+    assert ready.cli("user", "add", "dave", "--no-must-change", stdin="a long enough password\n").returncode == 0
+    assert ready.cli("user", "passwd", "dave", stdin="another long password\n").returncode == 0
+    [dave] = [u for u in json.loads(ready.cli("user", "list", "--json").stdout) if u["name"] == "dave"]
+    assert dave["must_change_password"] is True
+
+
+def test_problems_name_fields_as_a_person_would(ready: Daemon) -> None:
+    bad = ready.cli("user", "add", "carol", "--email", "not an address", stdin="short\n")
+    assert bad.returncode == 2
+    assert "email:" in bad.stderr and "password:" in bad.stderr and "." not in bad.stderr.split(":")[0]
+
+
+@pytest.mark.parametrize("command", [(), ("serve",), ("user", "add"), ("find",), ("log",), ("group", "add")])
+def test_help_shows_flags_as_flags_and_fits_80_columns(ready: Daemon, command: tuple[str, ...]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "homeport", *command, "--help"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "COLUMNS": "80"}, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "<bool>" not in shown.stdout
+    assert all(len(line) <= 80 for line in shown.stdout.splitlines()), shown.stdout

@@ -60,7 +60,8 @@ def sentence(record: AuditRecord) -> str:
             who=record.actor or "Someone", target=record.target or "-", client=record.client or "-",
             target_or_tried=tried,
         )  # fmt: skip
-        text = text[0].upper() + text[1:]
+        if not template.startswith("{"):  # a name keeps its own case ("alice signed in")
+            text = text[0].upper() + text[1:]
     if record.client and record.client != "local" and "{client}" not in (template or ""):
         text += f" from {record.client}"
     return text

@@ -10,11 +10,14 @@ import typer
 from homeport.accounts.names import NAME_PATTERN
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
-from homeport.cli.output import INVALID, emit_json, fail, say, table
+from homeport.cli.output import INVALID, NOT_FOUND, emit_json, fail, say, table
 from homeport.cli.secrets import read_new_password
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
-group_app = typer.Typer(help="Inspect groups.", no_args_is_help=True)
+group_app = typer.Typer(help="Manage groups.", no_args_is_help=True)
+# Setting someone else's password: they choose their own at the next sign-in, unless told otherwise. The same
+# default as the console's "Set password" form and the API (an administrator should not keep knowing it).
+MUST_CHANGE_HELP = "Ask for a new password at the next sign-in (the default, as in the console)."
 
 
 def _account_name(name: str) -> str:
@@ -86,9 +89,7 @@ def user_add(
 def user_passwd(
     name: NameArg,
     home: HomeOption = DEFAULT,
-    must_change: Annotated[
-        bool, typer.Option("--must-change/--no-must-change", help="Ask for a new password at next sign-in.")
-    ] = False,
+    must_change: Annotated[bool, typer.Option("--must-change/--no-must-change", help=MUST_CHANGE_HELP)] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Set an account's password (ends its sessions); read from the terminal or standard input."""
@@ -151,9 +152,10 @@ def user_delete(
     as_json: JsonOption = False,
 ) -> None:
     """Delete an account (its sessions end)."""
-    if not yes and not typer.confirm(f"Delete the account {name}?", default=False):
-        fail("Nothing was deleted.", INVALID, as_json=as_json)
     with DaemonClient(home, as_json=as_json) as daemon:
+        daemon.call("GET", f"/users/{name}")  # a name that is no account: said now, not after the question
+        if not yes and not typer.confirm(f"Delete the account {name}?", default=False):
+            fail("Nothing was deleted.", INVALID, as_json=as_json)
         daemon.call("DELETE", f"/users/{name}")
     emit_json({"name": name, "deleted": True}) if as_json else say(f"Deleted {name}.")
 
@@ -162,9 +164,43 @@ def user_delete(
 def group_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
     """List groups and their members."""
     with DaemonClient(home, as_json=as_json) as daemon:
-        groups = daemon.call("GET", "/groups")
+        groups = daemon.every("/groups")
     if as_json:
         emit_json(groups)
         return
     rows = [[g["name"], g["description"], ", ".join(g["members"]) or "-"] for g in groups]
     table("Groups", ["Group", "Description", "Members"], rows)
+
+
+GroupArg = Annotated[str, typer.Argument(help="The group's name.", metavar="NAME")]
+
+
+@group_app.command("add")
+def group_add(
+    name: GroupArg,
+    home: HomeOption = DEFAULT,
+    description: Annotated[str, typer.Option("--description", metavar="TEXT", help="What the group is for.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a group."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        group = daemon.call("POST", "/groups", json={"name": name, "description": description})
+    emit_json(group) if as_json else say(f"Created the group {group['name']}.")
+
+
+@group_app.command("delete")
+def group_delete(
+    name: GroupArg,
+    home: HomeOption = DEFAULT,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a group (its members keep their accounts)."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        found = [g for g in daemon.every("/groups") if g["name"] == name]
+        if not found:
+            fail(f"There is no group named '{name}'.", NOT_FOUND, as_json=as_json)
+        if not yes and not typer.confirm(f"Delete the group {name}?", default=False):
+            fail("Nothing was deleted.", INVALID, as_json=as_json)
+        daemon.call("DELETE", f"/groups/{name}")
+    emit_json({"name": name, "deleted": True}) if as_json else say(f"Deleted the group {name}.")

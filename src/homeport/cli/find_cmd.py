@@ -33,5 +33,5 @@ def find(
     if not found:
         say(f"No Homeport answered within {timeout:g} s. Is this computer on the same network (LAN) as the device?")
         return
-    rows = [[s.name, s.state, ", ".join(s.addresses), s.mac, s.model, s.console_url, s.next_step] for s in found]
+    rows = [[s.name, s.state, "\n".join(s.addresses), s.mac, s.model, s.console_url, s.next_step] for s in found]
     table("Homeport devices on this network", ["Name", "State", "Addresses", "MAC", "Model", "Console", "Next"], rows)

@@ -37,7 +37,7 @@ def show(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
         lease = now.get("lease") or {}
         setting = "DHCP" if i["mode"] == "dhcp" else f"{i['address']} via {i['gateway'] or '-'}"
         rows.append([
-            i["name"], setting, str(i["mtu"]), ", ".join(i["dns"]) or "-", ", ".join(now.get("addresses", [])) or "-",
+            i["name"], setting, str(i["mtu"]), ", ".join(i["dns"]) or "-", "\n".join(now.get("addresses", [])) or "-",
             "up" if now.get("up") else "down",
             f"{lease['address']} ({lease['lease_seconds']} s)" if lease else "-",
         ])  # fmt: skip

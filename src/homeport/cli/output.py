@@ -49,8 +49,14 @@ def fail(message: str, code: int, fields: dict[str, str] | None = None, *, as_js
         err.print(f"[bold red]Error:[/] {message}", markup=True)
         for name, problem in (fields or {}).items():
             if problem != message:
-                err.print(f"  {name}: {problem}", markup=False)
+                err.print(f"  {field_words(name)}: {problem}", markup=False)
     raise CliExit(code)
+
+
+def field_words(path: str) -> str:
+    """A field as a person knows it: `admin.username` is "username", `interfaces.0.address` is "address"."""
+    parts = [part for part in path.split(".") if not part.isdigit() and part not in ("body", "admin", "web")]
+    return (parts[-1] if parts else path).replace("_", " ")
 
 
 def emit_json(data: Any) -> None:
@@ -60,7 +66,7 @@ def emit_json(data: Any) -> None:
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     grid = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")  # a long address wraps; it is never cut short
     for row in rows:
         # Cells hold data from the daemon or the LAN (names, mDNS answers): shown as plain text, with direction
         # controls replaced, never obeyed as rich markup or as reordering of the terminal line.

@@ -7,6 +7,8 @@ import sys
 
 from homeport.cli.output import INVALID, fail
 
+MAX_STDIN = 8192  # a password is at most 1024 bytes; anything this long is not one
+
 
 def read_new_password(prompt: str = "New password") -> str:
     if sys.stdin.isatty():
@@ -15,7 +17,11 @@ def read_new_password(prompt: str = "New password") -> str:
         if first != second:
             fail("The two passwords differ; nothing was changed.", INVALID)
         return first
-    line = sys.stdin.readline()
-    if not line:
+    text = sys.stdin.read(MAX_STDIN)
+    lines = text.splitlines()
+    if not lines:
         fail("Expected the password on standard input (one line).", INVALID)
-    return line.removesuffix("\n").removesuffix("\r")
+    if len(lines) > 1 or len(text) >= MAX_STDIN:
+        # A second line is a mistake (two passwords, a file piped in): refuse rather than guess which one.
+        fail(f"Standard input held {len(lines)} lines; give exactly one line: the password.", INVALID)
+    return lines[0]
