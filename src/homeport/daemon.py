@@ -53,6 +53,7 @@ from homeport.network.listeners import FixedPorts
 from homeport.network.local import LocalNetworks
 from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, WebListeners
 from homeport.recovery.access import PRESENCE_SECONDS, RecoveryAccess
+from homeport.recovery.button import ButtonTimings
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
@@ -90,6 +91,8 @@ class BuildOptions:
     interfaces: tuple[str, ...] = ()  # managed interfaces; empty: every physical-looking one
     confirm_seconds: int = DEFAULT_CONFIRM_SECONDS
     presence_seconds: float = PRESENCE_SECONDS
+    # The reset gesture's timings times this (tests: 0.1 makes the 4 s hold 0.4 s); 1 on real devices.
+    button_time_scale: float = 1.0
     resolv_conf: Path = Path("/etc/resolv.conf")
     networkd_dir: Path = DEFAULT_NETWORKD_DIRECTORY
     networkctl: tuple[str, ...] = ("networkctl",)
@@ -230,7 +233,13 @@ def build_services(
         recovery_access=access,
         report=RecoveryReport(db, settings, network, accounts, audit),
         restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volumes),
-        button=ButtonDriver(button, executor, feedback.play, access.confirm_presence),
+        button=ButtonDriver(
+            button,
+            executor,
+            feedback.play,
+            access.confirm_presence,
+            ButtonTimings().scaled(options.button_time_scale),
+        ),
         feedback=feedback,
         started_at=clock.monotonic(),
     )

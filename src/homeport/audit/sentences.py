@@ -35,6 +35,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "network.lease_renewal": "{who} asked for a new DHCP lease on {target}",
     "system.setup": "{who} set up the device as {target}",
     "system.start_fresh": "The configuration was started fresh",
+    "store.damaged": "The configuration store was found damaged and set aside",
     "recovery.mode1": "A Mode 1 reset was done with the reset button",
     "recovery.mode2": "A Mode 2 reset was done with the reset button",
     "recovery.sign_in": "{who} signed in with an empty password during recovery",
@@ -46,14 +47,15 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "recovery.restored": "{who} restored {target} after a reset",
     "recovery.report_read": "{who} read the reset report",
     "recovery.backup_restored": "{who} restored the configuration backup {target}",
+    "recovery.console": "{who} used first aid on the device itself ({target})",
 }
 
 
 def sentence(record: AuditRecord) -> str:
     """The record in words, with where it came from."""
     template = SENTENCES.get((record.action, record.outcome)) or SENTENCES.get(record.action)
-    if template is None:
-        text = f"{record.action} ({record.outcome})" + (f" {record.target}" if record.target else "")
+    if template is None:  # still says who did it to what
+        text = f"{record.actor or 'Someone'}: {record.action}" + (f" {record.target}" if record.target else "")
     else:
         tried = record.target or str(record.detail.get("tried", "")) or "an unknown name"
         text = template.format(

@@ -80,6 +80,17 @@ def serve(
         str, typer.Option("--buzzer", envvar="HOMEPORT_BUZZER", help="virtual | none | evdev:PATH | gpio:CHIP:LINE")
     ] = "virtual",
     led: Annotated[str, typer.Option("--led", envvar="HOMEPORT_LED", help="virtual | none | sysfs:NAME")] = "virtual",
+    button_time_scale: Annotated[
+        float,
+        typer.Option(
+            "--button-time-scale",
+            envvar="HOMEPORT_BUTTON_TIME_SCALE",
+            min=0.01,
+            max=1.0,
+            hidden=True,
+            help="Scale the reset gesture's timings (tests only; 1 on a real device).",
+        ),
+    ] = 1.0,
 ) -> None:
     """Run the Homeport daemon in the foreground (stop it with Ctrl+C or SIGTERM)."""
     if http_port is not None and http_port == https_port:
@@ -103,6 +114,7 @@ def serve(
             button=button,
             buzzer=buzzer,
             led=led,
+            button_time_scale=button_time_scale,
         ),
     )
     try:

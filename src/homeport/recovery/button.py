@@ -20,6 +20,18 @@ WINDOW_SECONDS = 10.0
 BOUNCE_SECONDS = 0.05
 
 
+@dataclass(frozen=True)
+class ButtonTimings:
+    """The gesture's timings: the real button's by default; tests scale them down instead of waiting."""
+
+    hold: float = HOLD_SECONDS
+    window: float = WINDOW_SECONDS
+    bounce: float = BOUNCE_SECONDS
+
+    def scaled(self, factor: float) -> ButtonTimings:
+        return ButtonTimings(self.hold * factor, self.window * factor, self.bounce * factor)
+
+
 class Decision(Enum):
     MODE_1 = "mode1"
     MODE_2 = "mode2"
@@ -61,6 +73,7 @@ class ButtonMachine:
     window_ends: float = 0.0
     pending_release: float | None = None
     outputs: list[Output] = field(default_factory=list)
+    timings: ButtonTimings = field(default_factory=ButtonTimings)
 
     def press(self, now: float) -> list[Output]:
         self._advance(now)
@@ -87,9 +100,9 @@ class ButtonMachine:
         """The next moment something can happen without an edge."""
         candidates = []
         if self.pending_release is not None:
-            candidates.append(self.pending_release + BOUNCE_SECONDS)  # not held meanwhile: no beep is due
+            candidates.append(self.pending_release + self.timings.bounce)  # not held meanwhile: no beep is due
         elif self.phase in (_Phase.FIRST_HOLD, _Phase.SECOND_HOLD) and not self.beeped:
-            candidates.append(self.pressed_at + HOLD_SECONDS)
+            candidates.append(self.pressed_at + self.timings.hold)
         if self.phase in (_Phase.WINDOW, _Phase.SECOND_HOLD):
             candidates.append(self.window_ends)
         return min(candidates) if candidates else None
@@ -112,12 +125,12 @@ class ButtonMachine:
             self._at(deadline)
 
     def _at(self, moment: float) -> None:
-        if self.pending_release is not None and moment >= self.pending_release + BOUNCE_SECONDS:
+        if self.pending_release is not None and moment >= self.pending_release + self.timings.bounce:
             released, self.pending_release = self.pending_release, None
             self._released(released)
             return
         holding = self.phase in (_Phase.FIRST_HOLD, _Phase.SECOND_HOLD) and self.pending_release is None
-        if holding and not self.beeped and moment >= self.pressed_at + HOLD_SECONDS:
+        if holding and not self.beeped and moment >= self.pressed_at + self.timings.hold:
             self.beeped = True
             if self.phase is _Phase.FIRST_HOLD:
                 self.outputs.append(Beep(1))
@@ -133,7 +146,7 @@ class ButtonMachine:
     def _released(self, at: float) -> None:
         if self.phase is _Phase.FIRST_HOLD:
             if self.beeped:
-                self.phase, self.window_ends = _Phase.WINDOW, at + WINDOW_SECONDS
+                self.phase, self.window_ends = _Phase.WINDOW, at + self.timings.window
             else:
                 self.phase = _Phase.IDLE  # held < 4 s: no reset
                 self.outputs.append(ShortPress())

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import structlog
 
 from homeport.hardware.interfaces import ButtonEdge, ButtonEvent, ButtonSource
-from homeport.recovery.button import Beep, ButtonMachine, Decided, Output, ShortPress
+from homeport.recovery.button import Beep, ButtonMachine, ButtonTimings, Decided, Output, ShortPress
 from homeport.recovery.executor import RecoveryExecutor
 
 _log = structlog.get_logger("homeport.recovery")
@@ -27,12 +27,13 @@ class ButtonDriver:
         executor: RecoveryExecutor,
         feedback: Callable[[str], None],
         short_press: Callable[[], object],
+        timings: ButtonTimings | None = None,
     ) -> None:
         self.source = source
         self._executor = executor
         self._feedback = feedback
         self._short_press = short_press
-        self._machine = ButtonMachine()
+        self._machine = ButtonMachine(timings=timings or ButtonTimings())
         self._queue: asyncio.Queue[ButtonEvent] = asyncio.Queue()
         self._tasks: set[asyncio.Task[object]] = set()
         self.decisions: list[str] = []

@@ -25,7 +25,7 @@ def test_every_command_and_option_has_help() -> None:
         if not (command.help or command.short_help):
             missing.append(path)
         for param in command.params:
-            if isinstance(param, TyperOption | TyperArgument) and not getattr(param, "hidden", False):
-                if not param.help:
-                    missing.append(f"{path} {param.name}")
+            shown = isinstance(param, TyperOption | TyperArgument) and not getattr(param, "hidden", False)
+            if shown and not param.help:
+                missing.append(f"{path} {param.name}")
     assert not missing, missing
