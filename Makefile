@@ -15,7 +15,7 @@ HTTPS_PORT ?= 5001
 # e2fsprogs and mount (loop-mounted ext4 volumes), and testssl.sh (an outside audit of the HTTPS server).
 TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2 dnsmasq-base udhcpc bind9-dnsutils curl e2fsprogs mount testssl.sh
 
-.PHONY: run test bench lint format system-deps clean
+.PHONY: run test test-fast bench lint format system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ system-deps:
 
 test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest -q
+
+# Unit and API tests only (no namespaces, daemons or Chromium): a minute or two, for while you work.
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -m "not integration and not e2e"
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench

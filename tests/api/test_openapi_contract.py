@@ -64,6 +64,7 @@ def check_operation(operation: schemathesis.APIOperation, signed: Signed, calls:
     keeps_contract()
 
 
+@pytest.mark.leaves_threads("asyncio-portal")  # schemathesis keeps its ASGI client's event loop
 def test_the_api_keeps_its_contract(contract: tuple[schemathesis.BaseSchema, Signed]) -> None:
     """Every operation, 25 generated cases each (schemathesis's pytest plugin does not run on pytest 9 yet)."""
     schema, signed = contract
