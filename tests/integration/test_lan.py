@@ -296,3 +296,31 @@ def test_nothing_sent_to_the_device_over_udp_changes_it(lan: Lan, device: LanDev
         assert conn.execute("SELECT COUNT(*) FROM recovery_resets").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+def test_a_second_device_claiming_the_same_name_is_renamed_on_the_lan(
+    lan: Lan, device: LanDevice, short_tmp: Path
+) -> None:
+    """Probing at the RFC's faster pace still catches a conflict: the later claimant's service becomes `twin-2`
+    (a clash would leave one service where two devices answer), and the LAN keeps seeing both devices."""
+    dhcp_address(lan)
+    volume = short_tmp / "volume2"
+    volume.mkdir()
+    other = LanDevice(lan, short_tmp / "home2", volume, namespace=lan.second_device).start()
+    try:
+
+        def named(names: set[str]) -> list[dict[str, Any]] | None:
+            found = [s for s in find(lan, 1.5) if s["name"].startswith("twin")]
+            return found if {s["name"] for s in found} == names else None
+
+        for claimant, names in ((device, {"twin"}), (other, {"twin", "twin-2"})):
+            body = settings(claimant)
+            body["hostname"] = "twin"
+            claimant.api("PUT", "/network", body)
+            found = wait_for(lambda names=names: named(names), 20, interval=0.3)
+            assert found, find(lan, 1.5)
+        serials = {s["name"]: s["serial"] for s in found}
+        assert serials["twin"] == device.api("GET", "/system")["serial"]
+        assert serials["twin-2"] == other.api("GET", "/system")["serial"]
+    finally:
+        other.stop()

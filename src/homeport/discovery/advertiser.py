@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
+import zeroconf._core
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncZeroconf
 
@@ -22,6 +23,12 @@ _log = structlog.get_logger("homeport.discovery")
 
 COALESCE_SECONDS = 0.05
 RETRY_SECONDS = 2.0
+# RFC 6762 section 8.1: probes 250 ms apart. python-zeroconf spaces them 500 ms (its _CHECK_TIME), which makes a
+# device reappear after a reset a quarter of a second later than the RFC allows. Its probing loop
+# (Zeroconf.async_check_service) reads the module constant at run time, so this one assignment is the whole
+# adjustment; tests/unit/discovery/test_probing.py fails if a new version stops reading it that way.
+PROBE_INTERVAL_MS = 250
+zeroconf._core._CHECK_TIME = PROBE_INTERVAL_MS  # type: ignore[attr-defined]
 
 
 class Advertiser:
