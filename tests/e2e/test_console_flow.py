@@ -84,7 +84,7 @@ def test_a_new_user_must_choose_a_password_first(console: Daemon, page: Page) ->
     page.get_by_label("Password").fill("a temporary password")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(console.base + "/password")
-    expect(page.locator(".notice.warn")).to_contain_text("Choose a new password")
+    expect(page.get_by_text("Choose a new password before you continue")).to_be_visible()
     page.get_by_label("Current password").fill("a temporary password")
     page.get_by_label("New password", exact=True).fill("a passphrase of my own")
     page.get_by_label("New password again").fill("a passphrase of my own")

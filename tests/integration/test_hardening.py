@@ -63,7 +63,7 @@ def failed_clients(daemon: Daemon, count: int) -> list[str]:
     """The client addresses of the newest `count` failed sign-ins, as the audit log has them (oldest first)."""
     done = daemon.cli("log", "-n", "100", "--json")
     assert done.returncode == 0, done.stderr
-    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    records = list(reversed(json.loads(done.stdout)))  # one JSON document, newest first
     return [r["client"] for r in records if r["action"] == "auth.sign_in" and r["outcome"] == "failure"][-count:]
 
 
