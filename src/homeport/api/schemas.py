@@ -252,3 +252,18 @@ class VolumeOut(BaseModel):
 
 SetupOut.model_rebuild()
 StatusOut.model_rebuild()
+
+
+class TemperatureOut(BaseModel):
+    sensor: str
+    celsius: float
+
+
+class HealthOut(BaseModel):
+    uptime_seconds: float
+    load: list[float] = Field(description="Load average over 1, 5 and 15 minutes.")
+    cpus: int
+    memory_total_bytes: int
+    memory_available_bytes: int
+    temperatures: list[TemperatureOut] = Field(description="Empty where the hardware reports none.")
+    volumes: list[VolumeOut]

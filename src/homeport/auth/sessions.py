@@ -75,8 +75,9 @@ class SessionService:
         name_row = conn.execute("SELECT name FROM users WHERE id = ?", (user_id,)).fetchone()
         return Session(session_id, user_id, str(name_row[0]), csrf, now, now, client, agent, kind), token
 
-    def resolve(self, token: str) -> Session | None:
-        """The live session for `token`, refreshed; None (and the session ended) if it has timed out."""
+    def resolve(self, token: str, *, touch: bool = True) -> Session | None:
+        """The live session for `token`, refreshed (unless `touch` is false: a page's own background refresh
+        is not the owner being active); None (and the session ended) if it has timed out."""
         if not token or len(token) > 100:
             return None
         with self._db.read() as conn:
@@ -92,7 +93,8 @@ class SessionService:
         if self._expired(session, now):
             self.end(session.id)
             return None
-        self._touch(session, now)
+        if touch:
+            self._touch(session, now)
         return session
 
     def _expired(self, session: Session, now: float) -> bool:

@@ -14,6 +14,10 @@ from homeport.http.forwarded import was_forwarded
 from homeport.network.service import Via
 from homeport.services import Services
 
+# Sent by the console's own scripts when they refresh a panel: such a call does not count as the owner being
+# active, so an open overview never keeps a session from timing out.
+BACKGROUND_HEADER = "x-homeport-background"
+
 
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
@@ -57,7 +61,7 @@ def resolve_session(request: Request) -> tuple[Session, User] | None:
     if not token:
         return None
     svc = services(request)
-    session = svc.sessions.resolve(token)
+    session = svc.sessions.resolve(token, touch=request.headers.get(BACKGROUND_HEADER) != "1")
     if session is None:
         return None
     user = svc.accounts.user_by_id(session.user_id)

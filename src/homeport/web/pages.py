@@ -13,6 +13,7 @@ from homeport.http.cookies import SESSION_COOKIE, clear_session_cookie, set_devi
 from homeport.http.inputs import LoginIn, PasswordChangeIn, RestoreIn, SetupAdminIn, SetupIn
 from homeport.http.requests import client_address, origin_of, services
 from homeport.recovery.backups import shared_folders
+from homeport.system.health import read_health
 from homeport.web.forms import EXPIRED_FORM, Submitted, handle, limits, parse, run_form, token_matches
 from homeport.web.guard import Redirect, Viewer, redirect, state_redirect, viewer
 from homeport.web.render import render
@@ -53,6 +54,7 @@ def overview(request: Request) -> Response:
         info=svc.device.info(),
         volumes=svc.volumes.list(),
         events=events,
+        health=read_health(),
     )
 
 

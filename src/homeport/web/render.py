@@ -60,6 +60,15 @@ def size(value: int) -> str:
     return f"{amount:.1f} PiB"
 
 
+def duration(seconds: float) -> str:
+    """An uptime as people say it: "3 days 4 h", "5 h 12 min", "42 min"."""
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days} day{'s' if days > 1 else ''} {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
+
+
 def shown(value: Any) -> Any:
     """Every `{{ value }}` passes here before escaping: direction controls in stored text (an audit detail, a name
     saved before they were refused) become U+FFFD. Markup stays Markup, so it is not escaped twice."""
@@ -72,6 +81,7 @@ def shown(value: Any) -> Any:
 
 TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["size"] = size
+TEMPLATES.env.filters["duration"] = duration
 TEMPLATES.env.filters["sentence"] = sentence
 TEMPLATES.env.finalize = shown  # before any template is compiled: finalize is built into the compiled code
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from homeport.api.deps import Principal, ServicesDep, principal
+from homeport.api.deps import Caller, Principal, ServicesDep, principal
 from homeport.api.errors import documented
 from homeport.api.schemas import (
     DamageOut,
@@ -12,9 +12,11 @@ from homeport.api.schemas import (
     FoundBackupOut,
     FoundOut,
     HardwareOut,
+    HealthOut,
     SetupOut,
     StatusOut,
     SystemOut,
+    TemperatureOut,
     UserOut,
     VolumeOut,
 )
@@ -24,9 +26,18 @@ from homeport.http.inputs import RestoreIn, SetupIn
 from homeport.http.requests import client_address
 from homeport.recovery.backups import shared_folders
 from homeport.services import Services
+from homeport.system.health import read_health
+from homeport.system.volumes import Volume
 
 router = APIRouter(tags=["system"])
 local_router = APIRouter(tags=["local"])
+
+
+def volume_out(volume: Volume) -> VolumeOut:
+    return VolumeOut(
+        name=volume.name, path=str(volume.path), available=volume.available, total_bytes=volume.total_bytes,
+        free_bytes=volume.free_bytes,
+    )  # fmt: skip
 
 
 def system_out(svc: Services) -> SystemOut:
@@ -110,16 +121,7 @@ def get_status(request: Request, svc: ServicesDep) -> StatusOut:
         urls=urls,
         ca_certificate=str(svc.tls.ca_cert_path),
         sessions=len(svc.sessions.list()),
-        volumes=[
-            VolumeOut(
-                name=v.name,
-                path=str(v.path),
-                available=v.available,
-                total_bytes=v.total_bytes,
-                free_bytes=v.free_bytes,
-            )
-            for v in svc.volumes.list()
-        ],
+        volumes=[volume_out(v) for v in svc.volumes.list()],
         hardware=HardwareOut(
             button=svc.button.source.description,
             feedback=[d.description for d in svc.feedback.devices],
@@ -133,3 +135,23 @@ def post_start_fresh(request: Request, svc: ServicesDep) -> Response:
     caller = local_only(request)
     svc.setup.start_fresh(caller.actor)
     return Response(status_code=204)
+
+
+@router.get(
+    "/system/health",
+    response_model=HealthOut,
+    responses=documented(401, 403),
+    summary="Uptime, load, memory, temperatures and volume use, read now (send `X-Homeport-Background: 1` from "
+    "a refreshing panel: it does not count as activity)",
+)
+def get_health(_: Caller, svc: ServicesDep) -> HealthOut:
+    health = read_health()
+    return HealthOut(
+        uptime_seconds=health.uptime_seconds,
+        load=list(health.load),
+        cpus=health.cpus,
+        memory_total_bytes=health.memory_total_bytes,
+        memory_available_bytes=health.memory_available_bytes,
+        temperatures=[TemperatureOut(sensor=t.sensor, celsius=t.celsius) for t in health.temperatures],
+        volumes=[volume_out(v) for v in svc.volumes.list()],
+    )

@@ -109,3 +109,56 @@ document.addEventListener("DOMContentLoaded", () => {
   restoreForms();
   watchIdle();
 });
+
+// The overview's health panel refreshes itself; marked as a background call, so it never keeps a session alive.
+function formatSize(bytes) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let amount = bytes;
+  for (const unit of units) {
+    if (amount < 1024 || unit === "TiB") {
+      return unit === "B" ? `${amount} B` : `${amount.toFixed(1)} ${unit}`;
+    }
+    amount /= 1024;
+  }
+  return `${bytes} B`;
+}
+
+function formatDuration(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  if (days) {
+    return `${days} day${days > 1 ? "s" : ""} ${hours} h`;
+  }
+  return hours ? `${hours} h ${minutes % 60} min` : `${minutes % 60} min`;
+}
+
+function refreshHealth() {
+  const panel = document.querySelector("[data-health-refresh]");
+  if (!panel) {
+    return;
+  }
+  const show = (name, text) => {
+    const field = panel.querySelector(`[data-health="${name}"]`);
+    if (field) {
+      field.textContent = text;
+    }
+  };
+  const update = async () => {
+    const answer = await fetch("/api/v1/system/health", { headers: { "X-Homeport-Background": "1" } });
+    if (!answer.ok) {
+      return;
+    }
+    const health = await answer.json();
+    show("uptime", formatDuration(health.uptime_seconds));
+    show("load", `${health.load.map((l) => l.toFixed(2)).join(" · ")} (${health.cpus} CPU${health.cpus > 1 ? "s" : ""})`);
+    show("memory", `${formatSize(health.memory_total_bytes - health.memory_available_bytes)} of ${formatSize(health.memory_total_bytes)} in use`);
+    show("temperatures", health.temperatures.length
+      ? health.temperatures.map((t) => `${t.sensor} ${Math.round(t.celsius)} °C`).join(", ")
+      : "not reported by this hardware");
+    panel.dataset.refreshedAt = String(Date.now());
+  };
+  window.setInterval(() => { update().catch(() => {}); }, Number(panel.dataset.healthRefresh) * 1000);
+}
+
+document.addEventListener("DOMContentLoaded", refreshHealth);
