@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import time
 
 import zeroconf._core
@@ -36,5 +37,5 @@ def test_three_probes_go_out_250_ms_apart() -> None:
 
     asyncio.run(probe())
     assert len(sent) == 3
-    gaps = [b - a for a, b in zip(sent, sent[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert all(0.24 <= gap < 0.40 for gap in gaps), gaps
