@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from annotated_types import MaxLen
 from fastapi import Request
@@ -35,17 +36,19 @@ from homeport.core.errors import Busy, HomeportError, InvalidInput, NotFound, To
 from homeport.core.ids import same_secret
 from homeport.http.errors import field_problems, status_of
 from homeport.web.flash import Failure, back_to, owner_of
-from homeport.web.guard import Viewer, redirect, viewer
+from homeport.web.guard import Redirect, Viewer, redirect, viewer
 
 Model = TypeVar("Model", bound=BaseModel)
 
 TOKEN_FIELD = "csrf_token"  # noqa: S105 - the name of a form field
 FORM_ID_FIELD = "form_id"
+PAGE_FIELD = "page"  # the path of the page that held the form
 # Never written back into a page: what was typed there stays with the person who typed it.
 SECRET_FIELDS = frozenset(
     {
         TOKEN_FIELD,
         FORM_ID_FIELD,
+        PAGE_FIELD,
         "password",
         "password_again",
         "current_password",
@@ -221,13 +224,27 @@ async def run_form(
     return redirect(outcome) if isinstance(outcome, str) else outcome
 
 
+def _back_after_sign_in(location: str, form: Submitted) -> str:
+    """A form sent after its session ended goes to sign-in, then back to the page that held it (its `page`
+    field), where the browser fills in what was typed again; not to the address the form was sent to."""
+    page = form.text(PAGE_FIELD)
+    if not location.startswith("/login?next=") or not page.startswith("/") or page.startswith("//"):
+        return location
+    query = dict(parse_qsl(urlsplit(location).query))
+    query["next"] = page
+    return "/login?" + urlencode(query)
+
+
 async def handle(
     request: Request, act: Action, *, back: str, admin: bool = False, allow_restricted: bool = False
 ) -> Response:
     """Run a signed-in console form. `act` returns where to go next (or, rarely, a response); a failure goes
     `back` to the form's page, which shows it. A synchronous `act` runs in a worker thread (it may hash a
     password); `NotFound` shows the 404 page."""
-    who = viewer(request, admin=admin, allow_restricted=allow_restricted)
+    try:
+        who = viewer(request, admin=admin, allow_restricted=allow_restricted)
+    except Redirect as exc:
+        raise Redirect(_back_after_sign_in(exc.location, Submitted.of(await request.form()))) from None
     return await run_form(
         request, functools.partial(act, who), back=back, token_ok=functools.partial(token_matches, who)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import Request
 from starlette.responses import RedirectResponse
@@ -45,16 +45,6 @@ def state_redirect(request: Request) -> str | None:
     return None
 
 
-def _page_to_return_to(request: Request) -> str:
-    """After sign-in, back to this page; for a form sent when the session had ended, to the page that held the
-    form (it fills itself in again from what the browser kept)."""
-    if request.method in ("GET", "HEAD"):
-        return request.url.path
-    referer = urlsplit(request.headers.get("referer", ""))
-    same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
-    return referer.path if same_site else "/"
-
-
 def viewer(request: Request, *, allow_restricted: bool = False, admin: bool = False) -> Viewer:
     target = state_redirect(request)
     if target:
@@ -64,7 +54,7 @@ def viewer(request: Request, *, allow_restricted: bool = False, admin: bool = Fa
         if services(request).recovery_access.ending(request.cookies.get(SESSION_COOKIE)) is not None:
             raise Redirect("/login")  # the sign-in page says why that recovery sign-in ended
         raise Redirect(
-            "/login?next=" + quote(_page_to_return_to(request))
+            "/login?next=" + quote(request.url.path)
             + ("&done=expired" if request.cookies.get(SESSION_COOKIE) else "")
         )  # fmt: skip
     session, user = found

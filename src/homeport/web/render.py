@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
@@ -91,11 +93,14 @@ def new_form_id() -> str:
     return new_token()[:22]
 
 
-def form_head(csrf: str) -> Markup:
-    """The hidden fields every console form starts with: its token, and a one-time id."""
+@pass_context
+def form_head(context: Context, csrf: str) -> Markup:
+    """The hidden fields every console form starts with: its token, a one-time id, and the page it is on."""
+    request: Request = context["request"]
     return Markup(  # noqa: S704 - escaped below; the id is URL-safe base64
         f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">'
         f'<input type="hidden" name="form_id" value="{new_form_id()}">'
+        f'<input type="hidden" name="page" value="{escape(request.url.path)}">'
     )
 
 
