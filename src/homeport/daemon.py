@@ -30,7 +30,7 @@ from homeport.auth.login import LoginService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock, SystemClock
-from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateChanged, EventBus
+from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateChanged, EventBus, HostClaimed
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
 from homeport.discovery.interfaces import Announcement
@@ -256,6 +256,7 @@ def _keep_certificate_current(
 
     serial = threading.Lock()
     seen: dict[IpAddress, float] = {}
+    claimed = [""]  # the mDNS host label, when another device had the name first
 
     def reissue() -> None:
         # One at a time, each reading the addresses only once it runs: a run that read them earlier must not
@@ -266,7 +267,8 @@ def _keep_certificate_current(
                 seen[address] = now
             for address in [a for a, at in seen.items() if now - at > RECENT_ADDRESS_SECONDS]:
                 del seen[address]
-            tls.ensure(CertificateSubject(device.name(), frozenset(seen)))
+            label = claimed[0] if claimed[0] != device.name() else ""
+            tls.ensure(CertificateSubject(device.name(), frozenset(seen), label))
 
     def reissue_off_loop(_: object) -> None:
         try:
@@ -275,8 +277,14 @@ def _keep_certificate_current(
             reissue()
 
     reissue()
+
+    def host_claimed(event: HostClaimed) -> None:
+        claimed[0] = event.label
+        reissue_off_loop(event)
+
     bus.subscribe(DeviceRenamed, reissue_off_loop)
     bus.subscribe(AddressesChanged, reissue_off_loop)
+    bus.subscribe(HostClaimed, host_claimed)
 
 
 def _discovery(
@@ -311,6 +319,7 @@ def _discovery(
             await neighbours.start(zeroconf.zeroconf, refresh_seconds=NEIGHBOUR_REFRESH_SECONDS)  # type: ignore[attr-defined]
 
     advertiser.on_new_zeroconf = follow
+    advertiser.on_host_claimed = lambda label: bus.publish(HostClaimed(label))
     for event in (DeviceStateChanged, DeviceRenamed, AddressesChanged):
         bus.subscribe(event, lambda _: advertiser.poke())
     return advertiser, neighbours

@@ -302,7 +302,8 @@ def test_a_second_device_claiming_the_same_name_is_renamed_on_the_lan(
     lan: Lan, device: LanDevice, short_tmp: Path
 ) -> None:
     """Probing at the RFC's faster pace still catches a conflict: the later claimant's service becomes `twin-2`
-    (a clash would leave one service where two devices answer), and the LAN keeps seeing both devices."""
+    and its host `twin-2.local` (a clash would leave one name where two devices answer, their addresses
+    mixed), and the LAN keeps seeing both devices, each at its own addresses."""
     dhcp_address(lan)
     volume = short_tmp / "volume2"
     volume.mkdir()
@@ -322,5 +323,14 @@ def test_a_second_device_claiming_the_same_name_is_renamed_on_the_lan(
         serials = {s["name"]: s["serial"] for s in found}
         assert serials["twin"] == device.api("GET", "/system")["serial"]
         assert serials["twin-2"] == other.api("GET", "/system")["serial"]
+
+        def apart() -> list[dict[str, Any]] | None:
+            seen = {s["name"]: set(s["addresses"]) for s in find(lan, 1.5) if s["name"].startswith("twin")}
+            mine, theirs = set(lan.ipv4(lan.device)), set(lan.ipv4(lan.second_device))
+            mine, theirs = {a.split("/")[0] for a in mine}, {a.split("/")[0] for a in theirs}
+            return [seen] if seen.get("twin") == mine and seen.get("twin-2") == theirs else None
+
+        assert wait_for(apart, 20, interval=0.5), find(lan, 1.5)
+        assert "mDNS host name taken by another device" in other.log()
     finally:
         other.stop()

@@ -30,6 +30,13 @@ class DeviceRenamed:
 
 
 @dataclass(frozen=True)
+class HostClaimed:
+    """The LAN host name the device announces (`<label>.local`): its name, or `<name>-N` if that was taken."""
+
+    label: str
+
+
+@dataclass(frozen=True)
 class AddressesChanged:
     """An interface gained or lost an address, or the web ports moved (published on the event loop)."""
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 import zeroconf._core
-from zeroconf import IPVersion
+from zeroconf import AddressResolverIPv4, IPVersion  # type: ignore[attr-defined]
 from zeroconf.asyncio import AsyncZeroconf
 
 from homeport.discovery.interfaces import Announcement
@@ -29,6 +29,11 @@ RETRY_SECONDS = 2.0
 # adjustment; tests/unit/discovery/test_probing.py fails if a new version stops reading it that way.
 PROBE_INTERVAL_MS = 250
 zeroconf._core._CHECK_TIME = PROBE_INTERVAL_MS  # type: ignore[attr-defined]
+# The host name (`<name>.local`) is probed too, which python-zeroconf does not do: once per name, before it is
+# first announced, so a second device given the same name takes `<name>-2.local` instead of mixing its
+# addresses into the first one's. A device keeps what it has claimed (it is the one that answers the probe).
+HOST_PROBE_MS = 500
+MAX_HOST_SUFFIX = 9
 
 
 class Advertiser:
@@ -41,6 +46,8 @@ class Advertiser:
         self._again = False
         self._broadcasts: set[asyncio.Future[object]] = set()
         self.on_new_zeroconf: Callable[[AsyncZeroconf | None], Awaitable[None]] | None = None
+        self.on_host_claimed: Callable[[str], None] | None = None
+        self._claimed: tuple[str, str] | None = None  # (device name, host label claimed for it)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -58,6 +65,23 @@ class Advertiser:
     @property
     def current(self) -> Announcement | None:
         return self._current
+
+    @property
+    def host(self) -> str | None:
+        """The host label announced (`<host>.local`): the device's name, unless another device had it first."""
+        return self._claimed[1] if self._claimed else None
+
+    async def _host_for(self, announcement: Announcement) -> str:
+        if self._claimed is not None and self._claimed[0] == announcement.name:
+            return self._claimed[1]
+        assert self.zeroconf is not None
+        label = await free_host_label(self.zeroconf, announcement.name, set(announcement.addresses))
+        self._claimed = (announcement.name, label)
+        if label != announcement.name:
+            _log.warning("mDNS host name taken by another device", wanted=announcement.name, using=label)
+        if self.on_host_claimed is not None:
+            self.on_host_claimed(label)
+        return label
 
     async def refresh(self) -> None:
         if self._lock.locked():
@@ -92,8 +116,12 @@ class Advertiser:
         # Probed together (RFC 6762 section 8.1 allows one probe for all records): about a second, not four.
         # Each registration returns once probing is done; its announcements then go out in the background.
         zeroconf = self.zeroconf
+        host = await self._host_for(announcement)
         broadcasts = await asyncio.gather(
-            *(zeroconf.async_register_service(info, allow_name_change=True) for info in service_infos(announcement))
+            *(
+                zeroconf.async_register_service(info, allow_name_change=True)
+                for info in service_infos(announcement, host)
+            )
         )
         for broadcast in broadcasts:
             task = asyncio.ensure_future(broadcast)
@@ -119,3 +147,14 @@ class Advertiser:
                 await self.zeroconf.async_close()
                 self.zeroconf = None
             self._current = None
+
+
+async def free_host_label(zc: AsyncZeroconf, name: str, ours: set[str]) -> str:
+    """`name`, or the first `name-N` that no other device on the LAN answers for."""
+    for number in range(1, MAX_HOST_SUFFIX + 1):
+        label = name if number == 1 else f"{name}-{number}"
+        resolver = AddressResolverIPv4(f"{label}.local.")
+        answered = await resolver.async_request(zc.zeroconf, HOST_PROBE_MS)
+        if not answered or not set(resolver.parsed_addresses()) - ours:
+            return label
+    return name

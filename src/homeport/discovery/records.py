@@ -44,8 +44,9 @@ def txt(announcement: Announcement) -> dict[str, str]:
     }
 
 
-def service_infos(announcement: Announcement) -> list[ServiceInfo]:
-    host = f"{announcement.name}.local."
+def service_infos(announcement: Announcement, host_label: str | None = None) -> list[ServiceInfo]:
+    """The device's four services, on the host `<host_label>.local` (its name unless that was taken)."""
+    host = f"{host_label or announcement.name}.local."
     addresses = [socket.inet_aton(a) for a in announcement.addresses]
     name = announcement.name
 

@@ -39,6 +39,8 @@ class CertificateSubject:
 
     device_name: str
     addresses: frozenset[IpAddress]
+    # Another `.local` label the device answers to: the one announced when another device had its name first.
+    host_label: str = ""
 
     def dns_names(self) -> set[str]:
         """localhost, `<name>.local`, `<host>.local` and the host's LAN domain name (e.g. nas.home.arpa).
@@ -48,6 +50,8 @@ class CertificateSubject:
         """
         host = socket.gethostname().split(".")[0].lower()
         names = {"localhost", f"{self.device_name.lower()}.local", f"{host}.local", socket.getfqdn().lower()}
+        if self.host_label:
+            names.add(f"{self.host_label.lower()}.local")
         return {n for n in names if dns_name_permitted(n)}
 
     def ip_addresses(self) -> set[IpAddress]:
