@@ -1,6 +1,6 @@
 """Console forms as one flow: who is asking, the form token, the fields parsed through the API's own input
-models, then either the page again (every problem next to its field, the typed values kept, secrets never sent
-back) or a 303 redirect to a page that is safe to reload.
+models, then always a 303 redirect, so a reload never sends a form again: to the next page on success, or back
+to the form's page, which shows every problem next to its field with what was typed (never a secret).
 
     @router.post("/groups")
     async def groups_create(request: Request) -> Response:
