@@ -101,7 +101,9 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
     unix = bind_unix(home.socket_path)
 
     def urls() -> list[str]:
-        return console_urls(options.binds, web.ports.https, services.device.name())
+        # The `.local` name the LAN knows: the device's, or `<name>-N` when another device had it first.
+        announced = services.advertiser.host if services.advertiser is not None else None
+        return console_urls(options.binds, web.ports.https, announced or services.device.name())
 
     ca = services.tls.ca_certificate_pem()
     web.attach(
