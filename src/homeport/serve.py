@@ -102,8 +102,9 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
 
     def urls() -> list[str]:
         # The `.local` name the LAN knows: the device's, or `<name>-N` when another device had it first.
-        announced = services.advertiser.host if services.advertiser is not None else None
-        return console_urls(options.binds, web.ports.https, announced or services.device.name())
+        name = services.device.name()
+        announced = services.advertiser.host_for(name) if services.advertiser is not None else None
+        return console_urls(options.binds, web.ports.https, announced or name)
 
     ca = services.tls.ca_certificate_pem()
     web.attach(

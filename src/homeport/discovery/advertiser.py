@@ -66,10 +66,10 @@ class Advertiser:
     def current(self) -> Announcement | None:
         return self._current
 
-    @property
-    def host(self) -> str | None:
-        """The host label announced (`<host>.local`): the device's name, unless another device had it first."""
-        return self._claimed[1] if self._claimed else None
+    def host_for(self, name: str) -> str | None:
+        """The host label announced for the name `name` (`<label>.local`): the name itself, unless another
+        device had it first; None before it has been announced."""
+        return self._claimed[1] if self._claimed is not None and self._claimed[0] == name else None
 
     async def _host_for(self, announcement: Announcement) -> str:
         if self._claimed is not None and self._claimed[0] == announcement.name:
