@@ -90,5 +90,7 @@ def test_the_log_reads_as_sentences_and_filters(owner: TestClient, services: Ser
     assert [e["target"] for e in owner.get("/api/v1/log", params={"q": "bob"}).json()] == ["bob"]
     assert owner.get("/api/v1/log", params={"q": "100%_"}).json() == []  # wildcards are literal
     assert owner.get("/api/v1/log", params={"kind": "nonsense"}).status_code == 422
+    about_bob = owner.get("/api/v1/log", params={"user": "BOB"}).json()  # what bob did, and what was done to him
+    assert [e["action"] for e in about_bob] == ["user.created"]
     page = owner.get("/log", params={"kind": "user"}).text
     assert "created the account bob" in page and "<code>auth.sign_in</code>" not in page

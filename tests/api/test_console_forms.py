@@ -45,11 +45,11 @@ def shown(client: TestClient, answer: Response) -> Response:
 
 def test_an_over_long_field_comes_back_next_to_the_field_with_the_rest_kept(owner: TestClient) -> None:
     page = owner.get("/users").text
-    assert re.search(r'id="f-name"[^>]*maxlength="64"', page)  # the page knows the limit too
+    assert re.search(r'id="f-name"[^>]*maxlength="32"', page)  # the page knows the limit too
     form = {"csrf_token": token_of(page), "name": "b" * 10_000, "full_name": "Bob Builder", "password": "x" * 20}
     back = shown(owner, owner.post("/users", data=form))
     assert back.status_code == 422 and back.headers["content-type"].startswith("text/html")
-    assert re.search(r'id="e-name">Use at most 64 characters\.<', back.text)
+    assert re.search(r'id="e-name">Use at most 32 characters\.<', back.text)
     assert 'value="Bob Builder"' in back.text
     assert "x" * 20 not in back.text  # a password is never sent back
 
@@ -170,3 +170,29 @@ def test_the_security_page_shows_ranges_refuses_negatives_and_warns_about_everyo
     assert owner.patch("/api/v1/settings/security", json={"allow_list": ["0.0.0.0/0"]}).status_code == 200
     warned = owner.get("/security").text
     assert 'data-testid="allow-everyone"' in warned and "0.0.0.0/0" in warned
+
+
+def test_what_the_outside_walk_tripped_over(owner: TestClient, services: Services) -> None:
+    """Found by a new-owner walk: the menu marked Overview on pages outside it, a current snapshot offered
+    a restore, an empty search said so twice, and a page past the end counted backwards."""
+    account = owner.get("/account").text
+    assert 'aria-current="page"' not in account
+    assert 'aria-current="page"' in owner.get("/users/" + ADMIN).text  # under Users
+    body = {"hostname": "nas", "interfaces": [{"name": "eth0", "mode": "static", "address": "192.168.1.20/24"}]}
+    assert owner.put("/api/v1/network", json=body).status_code == 200
+    [current] = [s for s in owner.get("/api/v1/network/snapshots").json() if s["current"]]
+    assert 'data-testid="restore-form"' not in owner.get(f"/network/snapshots/{current['id']}").text
+    nothing = owner.get("/users", params={"q": "zzz"}).text
+    assert nothing.count("No account") == 1
+    past = owner.get("/users", params={"offset": 999}).text
+    assert "Past the last page" in past and "1000–" not in past
+    services.accounts.create_group(Actor(ADMIN), "family")
+    owner.patch(f"/api/v1/users/{ADMIN}", json={"groups": ["administrators", "family"]})
+    assert "keep their accounts but leave the group" in owner.get("/groups").text
+
+
+def test_a_form_sent_after_the_session_ended_says_so_at_sign_in(owner: TestClient) -> None:
+    page = owner.get("/groups").text
+    owner.cookies.clear()
+    sent = owner.post("/groups", data={"csrf_token": token_of(page), "page": "/groups", "name": "family"})
+    assert sent.status_code == 303 and sent.headers["location"] == "/login?next=%2Fgroups&done=expired"

@@ -177,6 +177,9 @@ def test_problems_name_fields_as_a_person_would(ready: Daemon) -> None:
     bad = ready.cli("user", "add", "carol", "--email", "not an address", stdin="short\n")
     assert bad.returncode == 2
     assert "email:" in bad.stderr and "password:" in bad.stderr and "." not in bad.stderr.split(":")[0]
+    assert "see the fields" not in bad.stderr and "see below" in bad.stderr  # a terminal has no form
+    bogus = ready.cli("log", "--kind", "bogus")
+    assert bogus.returncode == 2 and "Choose one of" in bogus.stderr and "Input should be" not in bogus.stderr
 
 
 @pytest.mark.parametrize("command", [(), ("serve",), ("user", "add"), ("find",), ("log",), ("group", "add")])

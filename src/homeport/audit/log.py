@@ -47,7 +47,7 @@ class LogFilter:
     """What the log page and `GET /api/v1/log` filter on; empty fields filter nothing."""
 
     kind: str = ""  # the action's family: auth, user, group, session, settings, network, system, recovery
-    actor: str = ""
+    actor: str = ""  # an account: entries it did, or that were done to it
     outcome: str = ""
     since: float | None = None
     until: float | None = None
@@ -57,9 +57,9 @@ class LogFilter:
         if self.kind:
             clauses.append("action LIKE ? ESCAPE '\\'")
             params.append(like_anywhere(self.kind + ".")[1:])  # a prefix, not anywhere
-        if self.actor:
-            clauses.append("actor = ?")
-            params.append(self.actor)
+        if self.actor:  # what they did, and what was done to them
+            clauses.append("(actor = ? COLLATE NOCASE OR target = ? COLLATE NOCASE)")
+            params.extend([self.actor, self.actor])
         if self.outcome:
             clauses.append("outcome = ?")
             params.append(self.outcome)

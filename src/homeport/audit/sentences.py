@@ -30,7 +30,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "session.ended": "{who} ended a session of {target}",
     "settings.security_changed": "{who} changed the security settings",
     "settings.auto_block_restored": "Auto block was turned back on",
-    "network.applied": "The network settings were applied ({target})",
+    "network.applied": "{who} applied the network settings ({target})",
     "network.confirmed": "The new network settings were confirmed from {client}",
     "network.lease_renewal": "{who} asked for a new DHCP lease on {target}",
     "system.setup": "{who} set up the device as {target}",
@@ -64,6 +64,9 @@ def sentence(record: AuditRecord) -> str:
         )  # fmt: skip
         if not template.startswith("{"):  # a name keeps its own case ("alice signed in")
             text = text[0].upper() + text[1:]
+    changed = record.detail.get("fields") if record.action == "settings.security_changed" else None
+    if isinstance(changed, list) and changed:
+        text += ": " + ", ".join(str(field).replace("_", " ") for field in changed)
     if record.client and record.client != "local" and "{client}" not in (template or ""):
         text += f" from {record.client}"
     return text

@@ -46,6 +46,8 @@ def fail(message: str, code: int, fields: dict[str, str] | None = None, *, as_js
             body["error"]["fields"] = fields
         print(json.dumps(body), file=sys.stderr)
     else:
+        if fields:  # a terminal has no form: the problems are listed below the message
+            message = message.replace("see the fields", "see below")
         err.print(f"[bold red]Error:[/] {message}", markup=True)
         for name, problem in (fields or {}).items():
             if problem != message:

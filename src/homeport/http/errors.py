@@ -103,6 +103,8 @@ def _friendly(error: dict[str, Any]) -> str:
     if kind in _WITH_LIMIT:
         sentence, limit = _WITH_LIMIT[kind]
         return sentence.format(ctx.get(limit))
+    if kind == "literal_error":
+        return f"Choose one of {ctx.get('expected', 'the values listed in the API document')}."
     if kind in ("greater_than", "less_than"):
         return str(error.get("msg", "Out of range."))
     return _FRIENDLY.get(kind, str(error.get("msg", "Not valid.")))

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 NAME_MAX = 64
+ACCOUNT_NAME_MAX = 32  # user and group names (accounts/names.py)
+DEVICE_NAME_MAX = 63  # a DNS label (system/device.py)
 TEXT_MAX = 256
 PASSWORD_MAX = 4096
 
@@ -21,7 +23,9 @@ class SetupAdminIn(Strict):
 
 
 class SetupIn(Strict):
-    name: str = Field(min_length=1, max_length=NAME_MAX, description="Device name; the LAN sees `<name>.local`.")
+    name: str = Field(
+        min_length=1, max_length=DEVICE_NAME_MAX, description="Device name; the LAN sees `<name>.local`."
+    )
     admin: SetupAdminIn
 
 
@@ -32,7 +36,7 @@ class RestoreIn(Strict):
 
 
 class UserCreateIn(Strict):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: str = Field(min_length=1, max_length=ACCOUNT_NAME_MAX)
     password: str = Field(max_length=PASSWORD_MAX)
     full_name: str = Field(default="", max_length=TEXT_MAX)
     email: str = Field(default="", max_length=TEXT_MAX)
@@ -63,7 +67,7 @@ class PasswordChangeIn(Strict):
 
 
 class GroupCreateIn(Strict):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    name: str = Field(min_length=1, max_length=ACCOUNT_NAME_MAX)
     description: str = Field(default="", max_length=TEXT_MAX)
 
 

@@ -228,10 +228,13 @@ def _back_after_sign_in(location: str, form: Submitted) -> str:
     """A form sent after its session ended goes to sign-in, then back to the page that held it (its `page`
     field), where the browser fills in what was typed again; not to the address the form was sent to."""
     page = form.text(PAGE_FIELD)
-    if not location.startswith("/login?next=") or not page.startswith("/") or page.startswith("//"):
+    if not location.startswith("/login?next="):
         return location
     query = dict(parse_qsl(urlsplit(location).query))
-    query["next"] = page
+    if page.startswith("/") and not page.startswith("//"):
+        query["next"] = page
+    if form.text(TOKEN_FIELD):  # the form came from a signed-in page: its session has ended, say so
+        query["done"] = "expired"
     return "/login?" + urlencode(query)
 
 

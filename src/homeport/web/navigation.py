@@ -45,14 +45,10 @@ def sections_for(user: User) -> list[Section]:
 
 
 def current_page(path: str) -> str:
-    """The navigation entry a path belongs to (`/users/bob` is under Users)."""
-    best = "/"
-    for section in SECTIONS:
-        for page in section.pages:
-            if (
-                page.path != "/"
-                and (path == page.path or path.startswith(page.path + "/"))
-                and len(page.path) > len(best)
-            ):
-                best = page.path
-    return best
+    """The navigation entry a path belongs to (`/users/bob` is under Users), or "" for none (my account,
+    a page that does not exist)."""
+    if path == "/":
+        return "/"
+    paths = [page.path for section in SECTIONS for page in section.pages if page.path != "/"]
+    inside = [p for p in paths if path == p or path.startswith(p + "/")]
+    return max(inside, key=len, default="")
