@@ -23,9 +23,7 @@ class SetupAdminIn(Strict):
 
 
 class SetupIn(Strict):
-    name: str = Field(
-        min_length=1, max_length=DEVICE_NAME_MAX, description="Device name; the LAN sees `<name>.local`."
-    )
+    name: str = Field(min_length=1, max_length=DEVICE_NAME_MAX, description="Device name; the LAN sees `<name>.local`.")
     admin: SetupAdminIn
 
 
