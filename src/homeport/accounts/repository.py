@@ -100,14 +100,12 @@ def insert_user(
     name: str,
     full_name: str,
     email: str,
-    password_hash: str,
-    must_change_password: bool,
     now: float,
 ) -> int:
+    """A new account, enabled and without a password yet: accounts/credentials.py writes that."""
     cursor = conn.execute(
-        "INSERT INTO users (name, full_name, email, enabled, password_hash, must_change_password,"
-        " password_changed_at, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)",
-        (name, full_name, email, password_hash, int(must_change_password), now, now, now),
+        "INSERT INTO users (name, full_name, email, enabled, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+        (name, full_name, email, now, now),
     )
     return int(cursor.lastrowid or 0)
 
@@ -119,23 +117,6 @@ def update_profile(
         "UPDATE users SET full_name = ?, email = ?, enabled = ?, updated_at = ? WHERE id = ?",
         (full_name, email, int(enabled), now, user_id),
     )
-
-
-def set_password_hash(
-    conn: sqlite3.Connection, user_id: int, password_hash: str, *, must_change: bool, now: float
-) -> None:
-    conn.execute(
-        "UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?,"
-        " updated_at = ? WHERE id = ?",
-        (password_hash, int(must_change), now, now, user_id),
-    )
-    # A new password: the browsers that knew the old one are strangers again (see auth/devices.py).
-    conn.execute("DELETE FROM device_tokens WHERE user_id = ?", (user_id,))
-
-
-def replace_hash_if_unchanged(conn: sqlite3.Connection, user_id: int, old_hash: str, new_hash: str) -> None:
-    """Upgrade a hash to new parameters, unless the password changed meanwhile."""
-    conn.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", (new_hash, user_id, old_hash))
 
 
 def delete_user(conn: sqlite3.Connection, user_id: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 
-from homeport.accounts import guardrails, repository
+from homeport.accounts import credentials, guardrails, repository
 from homeport.accounts.models import ADMINISTRATORS, BUILTIN_ADMIN, USERS, Group, User, UserChanges
 from homeport.accounts.names import check_account_name, check_email, check_full_name, check_group_description
 from homeport.accounts.passwords import PasswordHasher
@@ -125,15 +125,9 @@ class AccountService:
         if repository.find_user(conn, new.name) is not None:
             raise Conflict(f"An account named '{new.name}' already exists.", code="user_exists")
         self._check_groups_exist(conn, new.groups)
-        user_id = repository.insert_user(
-            conn,
-            name=new.name,
-            full_name=new.full_name,
-            email=new.email,
-            password_hash=new.password_hash,
-            must_change_password=new.must_change_password,
-            now=self._clock.now(),
-        )
+        now = self._clock.now()
+        user_id = repository.insert_user(conn, name=new.name, full_name=new.full_name, email=new.email, now=now)
+        credentials.write_password(conn, user_id, new.password_hash, must_change=new.must_change_password, now=now)
         repository.set_groups(conn, user_id, new.groups)
         self._audit.record(conn, "user.created", actor, target=new.name, groups=list(new.groups))
         user = repository.find_user_by_id(conn, user_id)
@@ -216,7 +210,7 @@ class AccountService:
     ) -> User:  # fmt: skip
         """Within the caller's transaction: store a hash made by `hash_new_password`; end the other sessions."""
         current = self._find(conn, name)
-        repository.set_password_hash(conn, current.id, new_hash, must_change=must_change, now=self._clock.now())
+        credentials.write_password(conn, current.id, new_hash, must_change=must_change, now=self._clock.now())
         ended = self._sessions.end_for_user(conn, current.id, keep=keep_session)
         action = "user.password_changed" if actor.name == current.name else "user.password_reset"
         self._audit.record(conn, action, actor, target=current.name, sessions_ended=ended)

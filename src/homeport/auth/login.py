@@ -13,7 +13,7 @@ from typing import Protocol
 
 import structlog
 
-from homeport.accounts import repository
+from homeport.accounts import credentials, repository
 from homeport.accounts.guardrails import can_sign_in_as_admin
 from homeport.accounts.models import User
 from homeport.accounts.names import NAME_PATTERN
@@ -281,5 +281,5 @@ class LoginService:
         if user.password_hash and self._hasher.needs_rehash(user.password_hash):
             new_hash = self._hasher.hash(password)
             with self._db.write() as conn:
-                repository.replace_hash_if_unchanged(conn, user.id, user.password_hash, new_hash)
+                credentials.upgrade_password(conn, user.id, user.password_hash, new_hash)
             _log.info("password hash upgraded", user=user.name)

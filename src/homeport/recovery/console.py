@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from homeport.accounts import repository
+from homeport.accounts import credentials, repository
 from homeport.accounts.guardrails import sign_in_problem
 from homeport.accounts.models import User
 from homeport.accounts.passwords import Argon2Parameters, PasswordHasher
@@ -116,7 +116,7 @@ class ResetPassword:
             hasher.close()
         now = time.time()
         with store.db.write() as conn:
-            repository.set_password_hash(conn, user.id, new_hash, must_change=False, now=now)
+            credentials.write_password(conn, user.id, new_hash, must_change=False, now=now)
             repository.update_profile(conn, user.id, full_name=user.full_name, email=user.email, enabled=True, now=now)
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
             store.audit.record(conn, "recovery.console", ROOT, target=user.name, aid=self.name)

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from homeport import __version__
+from homeport.accounts import credentials
 from homeport.accounts.models import ADMINISTRATORS, BUILTIN_ADMIN, USERS
 from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.sessions import RECOVERY, RECOVERY_PENDING, SessionService
@@ -250,10 +251,9 @@ def _factory_reset(conn: Any) -> None:
     network snapshots and leases (history), the Argon2 parameters and the serial number (in the home)."""
     conn.execute("DELETE FROM memberships")
     conn.execute("DELETE FROM users WHERE builtin = 0")
-    conn.execute(
-        "UPDATE users SET enabled = 0, password_hash = NULL, must_change_password = 0, email = '',"
-        " full_name = 'Built-in administrator' WHERE builtin = 1"
-    )
+    conn.execute("UPDATE users SET enabled = 0, email = '', full_name = 'Built-in administrator' WHERE builtin = 1")
+    for (builtin_id,) in conn.execute("SELECT id FROM users WHERE builtin = 1").fetchall():
+        credentials.clear_password(conn, int(builtin_id))
     conn.execute("DELETE FROM groups WHERE builtin = 0")
     conn.execute(
         "INSERT INTO memberships (user_id, group_id) SELECT u.id, g.id FROM users u, groups g"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from homeport.accounts import repository
+from homeport.accounts import credentials, repository
 from homeport.accounts.models import BUILTIN_ADMIN, Group, User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
@@ -134,12 +134,11 @@ class ConfigurationRestore:
                 continue
             # Administrators come back without a password: each must set a new one (the chosen one now).
             password_hash = new_hash if user.name == chosen else (None if user.is_admin else user.password_hash)
-            user_id = repository.insert_user(
-                conn, name=user.name, full_name=user.full_name, email=user.email, password_hash=password_hash or "",
-                must_change_password=user.must_change_password, now=now,
-            )  # fmt: skip
-            if not password_hash:
-                conn.execute("UPDATE users SET password_hash = NULL WHERE id = ?", (user_id,))
+            user_id = repository.insert_user(conn, name=user.name, full_name=user.full_name, email=user.email, now=now)
+            if password_hash:
+                credentials.write_password(conn, user_id, password_hash, must_change=user.must_change_password, now=now)
+            else:
+                credentials.clear_password(conn, user_id)
             conn.execute(
                 "UPDATE users SET enabled = ? WHERE id = ?", (int(user.enabled or user.name == chosen), user_id)
             )
