@@ -3,13 +3,12 @@ name an unknown sign-in tried (never a password typed into the name field)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from starlette.testclient import TestClient
 
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, setup_device, sign_in
+from tests.support.console import form_token, security_form
 
 
 @pytest.fixture
@@ -20,28 +19,8 @@ def owner(client: TestClient) -> TestClient:
     return client
 
 
-def security_form(services: Services, token: str) -> dict[str, str]:
-    """The Security page's form as the browser sends it (every field, unticked boxes absent)."""
-    form = {"csrf_token": token}
-    for name, value in services.settings.security().as_dict().items():
-        if isinstance(value, bool):
-            if value:
-                form[name] = "1"
-        elif isinstance(value, list):
-            form[name] = "\n".join(value)
-        else:
-            form[name] = str(value)
-    return form
-
-
-def token_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found
-    return found.group(1)
-
-
 def test_saving_the_whole_security_form_logs_only_what_changed(owner: TestClient, services: Services) -> None:
-    form = security_form(services, token_of(owner.get("/security").text))
+    form = {**security_form(services), "csrf_token": form_token(owner.get("/security").text)}
     assert owner.post("/security", data={**form, "session_idle_minutes": "20"}).status_code == 303
     [record] = services.audit.query(action="settings.security_changed")
     assert record.detail["fields"] == ["session_idle_minutes"]
@@ -51,7 +30,7 @@ def test_saving_the_whole_security_form_logs_only_what_changed(owner: TestClient
 
 def test_a_wrong_current_password_is_not_a_failed_sign_in(owner: TestClient, services: Services) -> None:
     form = {
-        "csrf_token": token_of(owner.get("/password").text),
+        "csrf_token": form_token(owner.get("/password").text),
         "current_password": "not my password at all",
         "new_password": "a brand new passphrase",
         "new_password_again": "a brand new passphrase",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from httpx2 import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -16,6 +15,7 @@ from homeport.core.errors import Conflict
 from homeport.services import Services
 from homeport.web import manage, network, pages, recovery, security
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, setup_device, sign_in
+from tests.support.console import form_token, shown
 
 
 @pytest.fixture
@@ -26,27 +26,16 @@ def owner(client: TestClient) -> TestClient:
     return client
 
 
-def token_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page has no form"
-    return found.group(1)
-
-
 def form_id_of(page: str) -> str:
     found = re.search(r'name="form_id" value="([^"]+)"', page)
     assert found, "the form has no one-time id"
     return found.group(1)
 
 
-def shown(client: TestClient, answer: Response) -> Response:
-    assert answer.status_code == 303, answer.text
-    return client.get(answer.headers["location"])
-
-
 def test_an_over_long_field_comes_back_next_to_the_field_with_the_rest_kept(owner: TestClient) -> None:
     page = owner.get("/users").text
     assert re.search(r'id="f-name"[^>]*maxlength="32"', page)  # the page knows the limit too
-    form = {"csrf_token": token_of(page), "name": "b" * 10_000, "full_name": "Bob Builder", "password": "x" * 20}
+    form = {"csrf_token": form_token(page), "name": "b" * 10_000, "full_name": "Bob Builder", "password": "x" * 20}
     back = shown(owner, owner.post("/users", data=form))
     assert back.status_code == 422 and back.headers["content-type"].startswith("text/html")
     assert re.search(r'id="e-name">Use at most 32 characters\.<', back.text)
@@ -56,7 +45,7 @@ def test_an_over_long_field_comes_back_next_to_the_field_with_the_rest_kept(owne
 
 def test_every_console_post_answers_with_a_redirect(owner: TestClient, services: Services) -> None:
     """Reloading any page reached by a form never sends the form again."""
-    token = token_of(owner.get("/users").text)
+    token = form_token(owner.get("/users").text)
     posts = [
         route.path
         for module in (pages, manage, security, network, recovery)
@@ -76,7 +65,7 @@ def test_every_console_post_answers_with_a_redirect(owner: TestClient, services:
 
 def test_a_form_sent_twice_is_done_once(owner: TestClient, services: Services) -> None:
     page = owner.get("/users").text
-    form = {"csrf_token": token_of(page), "form_id": form_id_of(page), "name": "bob", "password": "a long enough one"}
+    form = {"csrf_token": form_token(page), "form_id": form_id_of(page), "name": "bob", "password": "a long enough one"}
     first = owner.post("/users", data=form)
     second = owner.post("/users", data=form)  # a double click
     assert first.status_code == second.status_code == 303
@@ -96,7 +85,7 @@ def test_a_stale_form_keeps_what_was_typed(owner: TestClient, services: Services
 
 
 def test_a_failure_is_shown_only_to_the_browser_that_sent_the_form(owner: TestClient, services: Services) -> None:
-    form = {"csrf_token": token_of(owner.get("/users").text), "name": "Bad Name", "full_name": "Private Person"}
+    form = {"csrf_token": form_token(owner.get("/users").text), "name": "Bad Name", "full_name": "Private Person"}
     location = owner.post("/users", data=form).headers["location"]
     with TestClient(owner.app, base_url="https://testserver", follow_redirects=False) as other:
         sign_in(other)
@@ -109,9 +98,9 @@ def test_an_administrator_cannot_lock_themselves_out(owner: TestClient, services
     create_user(owner, "bob", groups=["administrators"])  # not the last administrator: the guardrail is another
     page = owner.get(f"/users/{ADMIN}").text
     if action == "disable":
-        answer = owner.post(f"/users/{ADMIN}", data={"csrf_token": token_of(page), "admin": "1"})
+        answer = owner.post(f"/users/{ADMIN}", data={"csrf_token": form_token(page), "admin": "1"})
     else:
-        answer = owner.post(f"/users/{ADMIN}/delete", data={"csrf_token": token_of(page)})
+        answer = owner.post(f"/users/{ADMIN}/delete", data={"csrf_token": form_token(page)})
     back = shown(owner, answer)
     assert back.status_code == 409 and f"You are signed in as &#39;{ADMIN}&#39;" in back.text
     alice = services.accounts.get_user(ADMIN)
@@ -146,7 +135,7 @@ def test_a_network_restore_keeps_the_name_unless_asked(owner: TestClient, servic
     preview = owner.get(f"/network/snapshots/{earlier['id']}").text
     assert "eth0: 192.168.1.30/24, MTU 1500 → 192.168.1.20/24, MTU 1500" in preview
     assert "Device name" not in preview and 'data-testid="rename"' in preview  # offered, not done
-    restored = owner.post(f"/network/snapshots/{earlier['id']}/restore", data={"csrf_token": token_of(preview)})
+    restored = owner.post(f"/network/snapshots/{earlier['id']}/restore", data={"csrf_token": form_token(preview)})
     assert restored.status_code == 303
     assert services.device.name() == "office" and services.network.current().hostname == "office"
     assert str(services.network.current().interface("eth0").address) == "192.168.1.20/24"  # type: ignore[union-attr]
@@ -162,7 +151,7 @@ def test_the_security_page_shows_ranges_refuses_negatives_and_warns_about_everyo
     page = owner.get("/security").text
     assert re.search(r'id="f-recovery_window_minutes"[^>]*min="5" max="120"', page)
     assert "From 5 to 120." in page
-    form = {"csrf_token": token_of(page), "recovery_window_minutes": "-5", "current_password": "x"}
+    form = {"csrf_token": form_token(page), "recovery_window_minutes": "-5", "current_password": "x"}
     back = shown(owner, owner.post("/security", data=form))
     assert back.status_code == 422
     assert re.search(r'id="e-recovery_window_minutes">Choose a whole number from 5 to 120\.<', back.text)
@@ -194,5 +183,5 @@ def test_what_the_outside_walk_tripped_over(owner: TestClient, services: Service
 def test_a_form_sent_after_the_session_ended_says_so_at_sign_in(owner: TestClient) -> None:
     page = owner.get("/groups").text
     owner.cookies.clear()
-    sent = owner.post("/groups", data={"csrf_token": token_of(page), "page": "/groups", "name": "family"})
+    sent = owner.post("/groups", data={"csrf_token": form_token(page), "page": "/groups", "name": "family"})
     assert sent.status_code == 303 and sent.headers["location"] == "/login?next=%2Fgroups&done=expired"

@@ -5,25 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from httpx2 import Response
 from starlette.testclient import TestClient
 
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, setup_device
+from tests.support.console import form_token, security_form, shown
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-def form_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no form token"
-    return match.group(1)
-
-
-def shown(browser: TestClient, answer: Response) -> Response:
-    """Every form answers with a redirect (a reload never sends it again); the page it leads to shows the outcome."""
-    assert answer.status_code == 303, answer.text
-    return browser.get(answer.headers["location"])
 
 
 @pytest.fixture
@@ -189,20 +177,6 @@ def test_unknown_pages_get_an_html_answer_and_unknown_api_paths_json(browser: Te
     assert page.headers["content-type"].startswith("text/html") and "There is no such page" in page.text
     api = browser.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
-
-
-def security_form(services: Services) -> dict[str, str]:
-    """The Security page's form as a browser sends it for the current settings (unchecked boxes are absent)."""
-    form: dict[str, str] = {}
-    for name, value in services.settings.security().as_dict().items():
-        if isinstance(value, bool):
-            if value:
-                form[name] = "1"
-        elif isinstance(value, list):
-            form[name] = "\n".join(value)
-        else:
-            form[name] = str(value)
-    return form
 
 
 def test_the_security_page_saves_settings_and_lifts_blocks(browser: TestClient, services: Services) -> None:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from annotated_types import MaxLen
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -118,9 +117,10 @@ def limits(model: type[BaseModel]) -> dict[str, int]:
     """Each text field's maximum length, for the page's `maxlength` (the same bound the server checks)."""
     found: dict[str, int] = {}
     for name, info in model.model_fields.items():
-        for rule in info.metadata:
-            if isinstance(rule, MaxLen):
-                found[name] = rule.max_length
+        for rule in info.metadata:  # pydantic keeps `Field(max_length=...)` as a rule with that attribute
+            bound = getattr(rule, "max_length", None)
+            if isinstance(bound, int):
+                found[name] = bound
     return found
 
 
