@@ -26,7 +26,10 @@ from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.blocklist import BlockList
 from homeport.auth.credentials import CredentialService
 from homeport.auth.devices import DeviceTokens
+from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
+from homeport.auth.pending import WaitingSignIns
+from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock, SystemClock
@@ -178,7 +181,11 @@ def build_services(
     local = LocalNetworks(interfaces, managed)
     bus.subscribe(AddressesChanged, local.invalidate)
     throttle = LoginThrottle(clock, BlockList(db, clock), local.attached)
-    login = LoginService(db, clock, hasher, throttle, sessions, settings, device, audit, DeviceTokens(db, clock))
+    factors = FactorService(db, clock, Sealer.in_home(home.root), audit)
+    login = LoginService(
+        db, clock, hasher, throttle, sessions, settings, device, audit, DeviceTokens(db, clock), factors,
+        WaitingSignIns(clock),
+    )  # fmt: skip
     accounts = AccountService(db, clock, hasher, settings, sessions, audit)
     setup = SetupService(db, device, accounts, audit)
     tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA", options.tls_issuer)
@@ -221,6 +228,7 @@ def build_services(
         sessions=sessions,
         throttle=throttle,
         login=login,
+        factors=factors,
         accounts=accounts,
         credentials=CredentialService(accounts, login, settings),
         setup=setup,

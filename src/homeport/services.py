@@ -9,6 +9,7 @@ from homeport.accounts.service import AccountService
 from homeport.advisor.report import RecoveryReport
 from homeport.audit.log import AuditLog
 from homeport.auth.credentials import CredentialService
+from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
@@ -43,6 +44,7 @@ class Services:
     sessions: SessionService
     throttle: LoginThrottle
     login: LoginService
+    factors: FactorService
     accounts: AccountService
     credentials: CredentialService
     setup: SetupService

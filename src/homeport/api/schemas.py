@@ -124,6 +124,61 @@ class LoginOut(BaseModel):
     awaiting_presence: bool = Field(
         default=False, description="A recovery session waiting for a short press of the reset button."
     )
+    recovery_codes: list[str] | None = Field(
+        default=None, description="New recovery codes (a factor was set up during this sign-in): shown only once."
+    )
+    recovery_codes_left: int | None = Field(default=None, description="After a sign-in with a recovery code.")
+
+
+class SecondStepOut(BaseModel):
+    methods: list[str] = Field(description="What this account can use: passkey, totp, approval, recovery_code.")
+    expires_in: int = Field(description="Seconds left to complete the sign-in.")
+    must_enrol: bool = Field(
+        description="The policy asks for a second factor and the account has none: set one up now "
+        "(POST /auth/enrol/totp) to complete the sign-in."
+    )
+
+
+class PendingLoginOut(BaseModel):
+    second_factor: SecondStepOut
+
+
+class RememberedBrowserOut(BaseModel):
+    id: int
+    browser: str
+    client: str
+    created_at: float
+    expires_at: float
+    last_used_at: float | None
+
+
+class FactorsOut(BaseModel):
+    totp: bool = Field(description="An authenticator app is set up.")
+    passkeys: int
+    recovery_codes_left: int
+    recovery_codes_low: bool = Field(description="2 or fewer recovery codes left while a factor is set up.")
+    suspended: bool = Field(description="Suspended by a Mode 1 reset: kept, but not asked for until resumed.")
+    required: bool = Field(description="The second-factor policy covers this account.")
+    remembered_browsers: list[RememberedBrowserOut]
+
+
+class UserFactorsOut(BaseModel):
+    user: str
+    totp: bool
+    passkeys: int
+    recovery_codes_left: int
+    suspended: bool
+    required: bool
+
+
+class TotpEnrolmentOut(BaseModel):
+    secret: str = Field(description="The secret as text (base32), for apps that cannot scan.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The same as a QR code, an inline SVG.")
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] | None = Field(description="Shown only once; each works once.")
 
 
 class SessionOut(BaseModel):
@@ -200,6 +255,10 @@ class SecuritySettingsOut(BaseModel):
     proxy_header: str
     recovery_window_minutes: int
     recovery_button_confirmation: bool
+    second_factor_required: str
+    second_factor_users: list[str]
+    second_factor_groups: list[str]
+    remember_browser: bool
 
 
 class PauseOut(BaseModel):

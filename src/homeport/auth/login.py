@@ -1,4 +1,8 @@
-"""The sign-in flow: throttle first, then one password verification, then a fresh session.
+"""The sign-in flow: throttle first, then one password verification, then either a fresh session or, when the
+account has (or must enrol) a second factor, a waiting sign-in that a second call completes (auth/pending.py).
+The throttle's counters are cleared only when the whole sign-in has succeeded; a wrong second step counts like a
+wrong password. The recovery window's empty-password sign-in skips second factors on purpose: it exists for the
+owner who has lost every other way in, and physical presence (the reset button) stands in for them.
 
 Unknown account, disabled account and wrong password get the same answer after the same work (a dummy
 verification when there is no hash to check), so an answer never tells which accounts exist (ASVS 6.3.8).
@@ -8,7 +12,9 @@ is checked first when the hashing queue is full; no room in the queue counts aga
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
@@ -21,8 +27,11 @@ from homeport.accounts.passwords import PasswordHasher
 from homeport.audit.log import SYSTEM, Actor, AuditLog
 from homeport.auth.blocklist import Block, parse_block_key
 from homeport.auth.devices import DeviceTokens
+from homeport.auth.factors import FactorService, policy_applies
+from homeport.auth.pending import RECOVERY_CODE, TOTP, Waiting, WaitingSignIns
 from homeport.auth.sessions import Session, SessionService
 from homeport.auth.throttle import LoginThrottle
+from homeport.auth.totp import Enrolment, clock_text
 from homeport.core.clock import Clock
 from homeport.core.errors import Busy, Conflict, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from homeport.store.db import Database
@@ -32,8 +41,10 @@ from homeport.system.settings import SecuritySettings, SettingsService
 _log = structlog.get_logger("homeport.auth")
 
 WRONG_CREDENTIALS = "The user name or password is wrong, or the account is disabled."
+SIGN_IN_AGAIN = "This sign-in waited too long (or came from elsewhere). Enter your password again."
 BLOCKED_LOG_INTERVAL = 60.0
 NAME_MAX = 64
+PROOF_SECONDS = 300  # a password (or passkey) entered this recently allows changes of sign-in methods
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Origin:
     local_address: str = ""  # the device's address the connection reached
     previous_token: str | None = None  # the session this browser had: ended by the new one
     device_cookie: str | None = None  # this browser's device tokens (auth/devices.py)
+    remember_cookie: str | None = None  # this browser's "skip the second step" token (auth/remembered.py)
 
 
 class RecoveryGate(Protocol):
@@ -88,6 +100,34 @@ class SignIn:
     session: Session
     token: str
     device_cookie: str | None = None  # set it in the browser: it has now signed in to this account
+    remember_cookie: str | None = None  # set it too: the owner asked not to be asked again for 30 days
+    recovery_codes: list[str] | None = None  # new codes, shown once (a first factor enrolled at sign-in)
+    recovery_codes_left: int | None = None  # after a sign-in with a recovery code
+
+
+@dataclass(frozen=True)
+class SecondStep:
+    """The password was right; the sign-in waits for a second factor (or, `must_enrol`, for one to be set up)."""
+
+    token: str  # for the pre-authentication cookie
+    waiting: Waiting
+    expires_in: int
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return self.waiting.methods
+
+    @property
+    def must_enrol(self) -> bool:
+        return self.waiting.must_enrol
+
+
+@dataclass
+class _Proofs:
+    """When each session last re-entered its password (or used a passkey), in monotonic seconds."""
+
+    at: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class LoginService:
@@ -102,10 +142,17 @@ class LoginService:
         device: DeviceService,
         audit: AuditLog,
         devices: DeviceTokens,
+        factors: FactorService,
+        waiting: WaitingSignIns,
         recovery: RecoveryGate | None = None,
     ) -> None:
         self._db = db
         self.devices = devices
+        self.factors = factors
+        self.waiting = waiting
+        # Whether an account can approve a sign-in from another of its sessions (set by the approvals service).
+        self.approval_possible: Callable[[int], bool] = lambda _user_id: False
+        self._proofs = _Proofs()
         self._clock = clock
         self._hasher = hasher
         self._throttle = throttle
@@ -117,7 +164,7 @@ class LoginService:
         self._blocked_logged: dict[str, float] = {}
         throttle.listener = self
 
-    def sign_in(self, username: str, password: str, origin: Origin) -> SignIn:
+    def sign_in(self, username: str, password: str, origin: Origin) -> SignIn | SecondStep:
         if self._device.state() not in SIGNED_IN_STATES:
             raise Conflict(f"The device is '{self._device.state()}'; finish the setup wizard first.", code="not_ready")
         settings = self._settings.security()
@@ -144,9 +191,160 @@ class LoginService:
             if user is not None and user.enabled and user.awaits_password:
                 raise Unauthenticated(self._awaits_password_message(), code="no_password")
             raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
-        self._throttle.succeeded(account, client)
         self._upgrade_hash(user, password)
+        step = self._second_step(user, origin, settings)
+        if step is not None:
+            return step  # the counters stay as they are until the whole sign-in succeeds
+        self._throttle.succeeded(account, client)
         return self._open_session(user, origin, "normal")
+
+    def _second_step(self, user: User, origin: Origin, settings: SecuritySettings) -> SecondStep | None:
+        """A waiting sign-in when the account has an active factor (unless this browser is remembered), or must
+        enrol one under the policy; None when the password is the whole sign-in."""
+        summary = self.factors.summary(user.id)
+        if summary.suspended:
+            return None  # Mode 1 suspended them; the post-recovery report offers to turn them back on
+        if summary.any:
+            if settings.remember_browser:
+                with self._db.write() as conn:
+                    if self.factors.remembered.recognises(conn, user.id, origin.remember_cookie):
+                        return None
+            methods, must_enrol = self.factors.methods(summary, self.approval_possible(user.id)), False
+        elif policy_applies(user, settings):
+            methods, must_enrol = (), True
+        else:
+            return None
+        token, waiting = self.waiting.open(
+            user_id=user.id, account=user.name, client=origin.address, user_agent=origin.user_agent,
+            device_cookie=origin.device_cookie, remember_cookie=origin.remember_cookie, methods=methods,
+            must_enrol=must_enrol,
+        )  # fmt: skip
+        return SecondStep(token=token, waiting=waiting, expires_in=waiting.seconds_left(self._clock.monotonic()))
+
+    def waiting_for(self, token: str | None, origin: Origin) -> Waiting:
+        """The waiting sign-in behind a pre-authentication cookie, or a clear refusal."""
+        waiting = self.waiting.find(token, origin.address)
+        if waiting is None:
+            raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
+        return waiting
+
+    def admit_second_step(self, waiting: Waiting, origin: Origin) -> SecuritySettings:
+        """Throttling, decided before any work on a second factor (the same counters as passwords)."""
+        settings = self._settings.security()
+        known = self.devices.recognises(waiting.account, origin.device_cookie)
+        try:
+            self._throttle.admit(waiting.account, origin.address, settings, trusted_device=known)
+        except TooManyAttempts as exc:
+            self.note_blocked(waiting.account, origin.address, exc.code)
+            raise
+        return settings
+
+    def second_factor(self, token: str | None, method: str, code: str, origin: Origin, remember: bool) -> SignIn:
+        """Complete a waiting sign-in with a one-time code or a recovery code."""
+        waiting = self.waiting_for(token, origin)
+        if method not in (TOTP, RECOVERY_CODE) or method not in waiting.methods:
+            offered = ", ".join(m for m in waiting.methods if m in (TOTP, RECOVERY_CODE)) or "none"
+            raise InvalidInput.field("method", f"This account cannot use '{method[:20]}' here (it can: {offered}).")
+        settings = self.admit_second_step(waiting, origin)
+        with self._db.write() as conn:
+            if method == TOTP:
+                accepted = self.factors.totp.verify(conn, waiting.user_id, code)
+            else:
+                accepted = self.factors.codes.use(conn, waiting.user_id, code)
+        if not accepted:
+            self._fail(waiting.account, origin.address, settings, "wrong", action="auth.second_factor", method=method)
+            raise Unauthenticated(self._wrong_code_message(method), code="wrong_code")
+        return self.finish(waiting, origin, method, remember=remember)
+
+    def _wrong_code_message(self, method: str) -> str:
+        if method == RECOVERY_CODE:
+            return "This recovery code is wrong or was used already. Each code works once; try another from your list."
+        return (
+            f"This code is wrong or was used already. This device's clock reads {clock_text(self._clock.now())}: if "
+            "your phone's clock is more than 30 seconds away from it, set the wrong one right and try a new code."
+        )
+
+    def finish(
+        self, waiting: Waiting, origin: Origin, method: str, *, remember: bool = False,
+        recovery_codes: list[str] | None = None,
+    ) -> SignIn:  # fmt: skip
+        """The second step is done (a code, a passkey, an approval, an enrolment): a session, once."""
+        settings = self.admit_second_step(waiting, origin)  # blocked or paused meanwhile: not now
+        if not self.waiting.close(waiting):
+            raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
+        with self._db.read() as conn:
+            user = repository.find_user_by_id(conn, waiting.user_id)
+        if user is None or not user.enabled:
+            raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+        self._throttle.succeeded(user.name, origin.address)
+        result = self._open_session(user, origin, "normal", method=method)
+        remember_cookie, left = None, None
+        with self._db.write() as conn:
+            if remember and settings.remember_browser:
+                remember_cookie = self.factors.remembered.remember(conn, user.id, origin.address, origin.user_agent)
+            if method == RECOVERY_CODE:
+                left = self.factors.codes.left(conn, user.id)
+        return SignIn(
+            user=result.user, session=result.session, token=result.token, device_cookie=result.device_cookie,
+            remember_cookie=remember_cookie, recovery_codes=recovery_codes, recovery_codes_left=left,
+        )  # fmt: skip
+
+    def passwordless(self, user: User, origin: Origin, method: str) -> SignIn:
+        """A sign-in proven by one factor that counts as two (a passkey with user verification)."""
+        settings = self._settings.security()
+        if not user.enabled:
+            self._fail(user.name, origin.address, settings, "wrong")
+            raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+        self._throttle.succeeded(user.name, origin.address)
+        return self._open_session(user, origin, "normal", method=method)
+
+    def begin_enrolment(self, token: str | None, origin: Origin, device_name: str) -> Enrolment:
+        """A sign-in that must enrol a factor first: a new authenticator-app secret for it."""
+        waiting = self.waiting_for(token, origin)
+        if not waiting.must_enrol:
+            raise Conflict("This sign-in needs no setup; use one of its methods.", code="no_enrolment")
+        self.admit_second_step(waiting, origin)
+        with self._db.write() as conn:
+            return self.factors.totp.begin(conn, waiting.user_id, waiting.account, device_name)
+
+    def confirm_enrolment(self, token: str | None, code: str, origin: Origin) -> SignIn:
+        """The first code from the new app: the factor is on, and the sign-in completes with new recovery codes."""
+        waiting = self.waiting_for(token, origin)
+        if not waiting.must_enrol:
+            raise Conflict("This sign-in needs no setup; use one of its methods.", code="no_enrolment")
+        settings = self.admit_second_step(waiting, origin)
+        with self._db.read() as conn:
+            user = repository.find_user_by_id(conn, waiting.user_id)
+        if user is None:
+            raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
+        try:
+            codes = self.factors.confirm_totp(user, code, Actor(user.name, origin.address))
+        except InvalidInput:
+            self._fail(user.name, origin.address, settings, "wrong", action="auth.second_factor", method=TOTP)
+            raise
+        return self.finish(waiting, origin, TOTP, recovery_codes=codes)
+
+    def enrolled(self, waiting: Waiting, origin: Origin, method: str, codes: list[str] | None) -> SignIn:
+        """A factor other than the app was enrolled during the sign-in (a passkey): complete it."""
+        return self.finish(waiting, origin, method, recovery_codes=codes)
+
+    # --- proof for changes of sign-in methods --------------------------------------------------------------
+
+    def prove(self, session_id: str) -> None:
+        """The session's owner has just proven who they are (password or passkey)."""
+        with self._proofs.lock:
+            self._proofs.at[session_id] = self._clock.monotonic()
+
+    def require_proof(self, user: User, session_id: str, password: str | None, client: str, field: str) -> None:
+        """The current password, unless this session gave it (or used a passkey) in the last 5 minutes."""
+        if password:
+            self.confirm_password(user, password, client, field)
+            self.prove(session_id)
+            return
+        with self._proofs.lock:
+            at = self._proofs.at.get(session_id)
+        if at is None or self._clock.monotonic() - at > PROOF_SECONDS:
+            raise InvalidInput.field(field, "Enter your current password: changing how you sign in needs it.")
 
     def _awaits_password_message(self) -> str:
         """For an account restored from a backup without its password: what happened, and who can help."""
@@ -169,6 +367,9 @@ class LoginService:
                 "During recovery, only an administrator (or the built-in admin) may sign in with an empty password.",
                 code="wrong_credentials",
             )
+        # No second factor is asked for here: the window is for an owner who lost every other way in, and it is
+        # bound to the device (LAN only, the reset button's press confirms presence). Mode 1 suspends the
+        # account's factors; the post-recovery report offers to turn them back on.
         self._throttle.succeeded(account, origin.address)
         result = self._open_session(user, origin, self.recovery.session_kind())
         self.recovery.opened(result.session)
@@ -208,7 +409,7 @@ class LoginService:
             raise InvalidInput.field(field, "This is not your current password.")
         self._throttle.succeeded(user.name, client)
 
-    def _open_session(self, user: User, origin: Origin, kind: str) -> SignIn:
+    def _open_session(self, user: User, origin: Origin, kind: str, method: str = "password") -> SignIn:
         with self._db.write() as conn:
             if origin.previous_token:
                 previous = self._sessions.resolve(origin.previous_token)
@@ -218,15 +419,19 @@ class LoginService:
             cookie = None
             if kind == "normal":
                 cookie = self.devices.remember(conn, user.id, origin.device_cookie, origin.user_agent)
-            action = "auth.sign_in" if kind == "normal" else "recovery.sign_in"
-            self._audit.record(conn, action, Actor(user.name, origin.address), target=user.name)
+            actor = Actor(user.name, origin.address)
+            if kind == "normal":
+                self._audit.record(conn, "auth.sign_in", actor, target=user.name, method=method)
+            else:
+                self._audit.record(conn, "recovery.sign_in", actor, target=user.name, factors="skipped (recovery)")
         return SignIn(user=user, session=session, token=token, device_cookie=cookie)
 
     def _fail(
-        self, account: str, client: str, settings: SecuritySettings, reason: str, action: str = "auth.sign_in"
-    ) -> None:
+        self, account: str, client: str, settings: SecuritySettings, reason: str, action: str = "auth.sign_in",
+        **detail: str,
+    ) -> None:  # fmt: skip
         if reason != "unknown":
-            self._audit.record_now(action, Actor(account, client), target=account, outcome="failure")
+            self._audit.record_now(action, Actor(account, client), target=account, outcome="failure", **detail)
         else:
             # An unknown name is kept only if it could be an account name: a password typed into the name
             # field (spaces, capitals, symbols) must not end up in the log.

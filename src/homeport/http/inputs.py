@@ -4,6 +4,8 @@ the precise, friendly rules."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 NAME_MAX = 64
@@ -74,6 +76,32 @@ class LoginIn(Strict):
     password: str = Field(max_length=PASSWORD_MAX)
 
 
+CODE_MAX = 64
+
+
+class SecondFactorIn(Strict):
+    method: Literal["totp", "recovery_code"] = Field(description="An authenticator-app code or a recovery code.")
+    code: str = Field(max_length=CODE_MAX)
+    remember: bool = Field(
+        default=False, description="Do not ask this browser again for 30 days (when the setting allows it)."
+    )
+
+
+class CodeIn(Strict):
+    code: str = Field(max_length=CODE_MAX, description="The 6 digits the authenticator app shows now.")
+
+
+class ProofIn(Strict):
+    current_password: str | None = Field(
+        default=None, max_length=PASSWORD_MAX,
+        description="Needed unless this session entered it (or used a passkey) in the last 5 minutes.",
+    )  # fmt: skip
+
+
+class AdminProofIn(Strict):
+    admin_password: str = Field(max_length=PASSWORD_MAX, description="Your own password, to confirm.")
+
+
 class SecuritySettingsIn(Strict):
     password_min_length: int | None = None
     session_idle_minutes: int | None = None
@@ -105,6 +133,20 @@ class SecuritySettingsIn(Strict):
         default=None,
         description="A recovery sign-in waits for a short press of the reset button. Changing it needs "
         "`current_password`.",
+    )
+    second_factor_required: Literal["nobody", "administrators", "everyone", "chosen"] | None = Field(
+        default=None,
+        description="Who must use a second factor. Making it stricter needs `current_password`; it is refused while "
+        "it would leave no administrator able to finish a sign-in.",
+    )
+    second_factor_users: list[str] | None = Field(
+        default=None, max_length=200, description="With `chosen`: these accounts must use a second factor."
+    )
+    second_factor_groups: list[str] | None = Field(
+        default=None, max_length=200, description="With `chosen`: members of these groups must use a second factor."
+    )
+    remember_browser: bool | None = Field(
+        default=None, description="Offer 'remember this browser for 30 days' after a second step."
     )
     current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
 

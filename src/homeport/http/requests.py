@@ -8,6 +8,7 @@ from fastapi import Request
 from homeport.accounts.models import User
 from homeport.auth.devices import DEVICE_COOKIE
 from homeport.auth.login import Origin
+from homeport.auth.remembered import REMEMBER_COOKIE
 from homeport.auth.sessions import Session
 from homeport.http.cookies import SESSION_COOKIE
 from homeport.http.forwarded import was_forwarded
@@ -52,6 +53,7 @@ def origin_of(request: Request) -> Origin:
         local_address=str(server[0]) if server else "",
         previous_token=request.cookies.get(SESSION_COOKIE),
         device_cookie=request.cookies.get(DEVICE_COOKIE),
+        remember_cookie=request.cookies.get(REMEMBER_COOKIE),
     )
 
 

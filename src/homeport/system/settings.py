@@ -20,7 +20,13 @@ SECURITY_KEY = "security"
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 # Settings that decide who may come back in through the reset button: changing one needs the current password.
 RECOVERY_SETTINGS = ("recovery_window_minutes", "recovery_button_confirmation")
+# Settings that decide how strongly accounts sign in: the same proof is asked for.
+SECOND_FACTOR_SETTINGS = ("second_factor_required", "second_factor_users", "second_factor_groups", "remember_browser")
 NETWORK_LISTS = ("allow_list", "trusted_proxies")
+NAME_LISTS = ("second_factor_users", "second_factor_groups")
+LIST_SETTINGS = NETWORK_LISTS + NAME_LISTS
+SECOND_FACTOR_POLICIES = ("nobody", "administrators", "everyone", "chosen")
+NAME_LIST_MAX = 200
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -45,6 +51,13 @@ class SecuritySettings:
     recovery_window_minutes: int = 30
     # A recovery sign-in must be confirmed by a short press of the reset button (physical presence).
     recovery_button_confirmation: bool = True
+    # Who must have a second factor (auth/factors.py): nobody, administrators, everyone, or the chosen
+    # accounts and groups. Someone covered who has none enrols right after the password.
+    second_factor_required: str = "nobody"
+    second_factor_users: tuple[str, ...] = ()
+    second_factor_groups: tuple[str, ...] = ()
+    # Whether a browser may be remembered for 30 days after a second step (auth/remembered.py).
+    remember_browser: bool = False
 
     def allows_everyone(self) -> list[str]:
         """Allow-list entries that cover every address: auto block would then never block anyone."""
@@ -52,7 +65,7 @@ class SecuritySettings:
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for name in NETWORK_LISTS:
+        for name in LIST_SETTINGS:
             data[name] = list(data[name])
         return data
 
@@ -94,13 +107,14 @@ def validate_security(changes: dict[str, Any], current: SecuritySettings) -> Sec
             problems.add(name, f"Choose a whole number from {low} to {high}.")
     with problems.collect():
         check_min_length_setting(merged["password_min_length"])
-    for name in ("auto_block_enabled", "recovery_button_confirmation"):
+    for name in ("auto_block_enabled", "recovery_button_confirmation", "remember_browser"):
         if not isinstance(merged[name], bool):
             problems.add(name, "Choose true or false.")
     header = merged["proxy_header"]
     merged["proxy_header"] = header.strip().lower() if isinstance(header, str) else header
     if merged["proxy_header"] not in PROXY_HEADERS:
         problems.add("proxy_header", f"Choose one of {', '.join(PROXY_HEADERS)}.")
+    _check_second_factor(merged, problems)
     for name in NETWORK_LISTS:
         try:
             merged[name] = _networks(merged[name])
@@ -141,15 +155,45 @@ def _networks(entries: object) -> tuple[str, ...]:
     return tuple(sorted(normalised))
 
 
+def _check_second_factor(merged: dict[str, Any], problems: Problems) -> None:
+    if merged["second_factor_required"] not in SECOND_FACTOR_POLICIES:
+        problems.add("second_factor_required", f"Choose one of {', '.join(SECOND_FACTOR_POLICIES)}.")
+    for name in NAME_LISTS:
+        try:
+            merged[name] = _names(merged[name])
+        except ValueError as exc:
+            problems.add(name, str(exc))
+
+
+def _names(entries: object) -> tuple[str, ...]:
+    """Account or group names, trimmed, sorted, without duplicates (whether each exists is the caller's check)."""
+    if not isinstance(entries, list | tuple) or len(entries) > NAME_LIST_MAX:
+        raise ValueError(f"Give a list of at most {NAME_LIST_MAX} names.")
+    names = {str(entry).strip() for entry in entries if str(entry).strip()}
+    bad = [n for n in names if len(n) > 64 or not n.isprintable()]
+    if bad:
+        raise ValueError(f"'{ascii(bad[0][:40])[1:-1]}' is not a user or group name.")
+    return tuple(sorted(names, key=str.lower))
+
+
 def _too_wide(text: str) -> bool:
     """Wider than a proxy's own small network could be."""
     network = ipaddress.ip_network(text)
     return network.prefixlen < (16 if network.version == 4 else 64)
 
 
-def recovery_changes(changes: dict[str, Any], current: SecuritySettings) -> list[str]:
-    """The recovery settings that `changes` would really change (these need the current password)."""
-    return [name for name in RECOVERY_SETTINGS if name in changes and changes[name] != getattr(current, name)]
+def guarded_changes(changes: dict[str, Any], current: SecuritySettings) -> list[str]:
+    """The recovery and second-factor settings that `changes` would really change (these need the current
+    password). Lists compare as sets, so re-sending the same names in another order is no change."""
+
+    def same(name: str) -> bool:
+        old, new = getattr(current, name), changes[name]
+        if isinstance(old, tuple) and isinstance(new, list | tuple):
+            return {str(n).strip().lower() for n in new} == {n.lower() for n in old}
+        return bool(new == old)
+
+    names = RECOVERY_SETTINGS + SECOND_FACTOR_SETTINGS
+    return [name for name in names if name in changes and not same(name)]
 
 
 def read_value(conn: sqlite3.Connection, key: str) -> Any:
@@ -175,7 +219,7 @@ class SettingsService:
             stored = read_value(conn, SECURITY_KEY) or {}
         known = {f.name for f in dataclasses.fields(SecuritySettings)}
         values = {k: v for k, v in stored.items() if k in known}
-        for name in NETWORK_LISTS:
+        for name in LIST_SETTINGS:
             if name in values:
                 values[name] = tuple(values[name])
         return SecuritySettings(**values)

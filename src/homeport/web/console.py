@@ -10,13 +10,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from homeport.auth.totp import Enrolment
 from homeport.core.errors import Forbidden, HomeportError
 from homeport.http.errors import status_of
 from homeport.http.requests import resolve_session
-from homeport.web import manage, network, pages, recovery, security
+from homeport.web import factors, manage, network, pages, recovery, security, signin
 from homeport.web.flash import Kept
 from homeport.web.forms import Submissions
 from homeport.web.guard import Redirect, redirect
+from homeport.web.once import PerSession
 from homeport.web.render import render
 
 API_PATHS = "/api/"
@@ -39,12 +41,16 @@ def install(app: FastAPI) -> None:
     """Add the console's pages, static files and HTML error pages to `app`."""
     app.state.kept = Kept()
     app.state.submissions = Submissions()
+    app.state.new_codes = PerSession[list[str]]()
+    app.state.enrolments = PerSession[Enrolment]()
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(manage.router)
     app.include_router(security.router)
     app.include_router(network.router)
     app.include_router(recovery.router)
+    app.include_router(signin.router)
+    app.include_router(factors.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

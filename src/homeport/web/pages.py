@@ -8,8 +8,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from homeport.audit.log import Actor
+from homeport.auth.login import SecondStep
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput
-from homeport.http.cookies import SESSION_COOKIE, clear_session_cookie, set_device_cookie, set_sign_in_cookies
+from homeport.http.cookies import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    set_device_cookie,
+    set_preauth_cookie,
+    set_sign_in_cookies,
+)
 from homeport.http.inputs import LoginIn, PasswordChangeIn, RestoreIn, SetupAdminIn, SetupIn
 from homeport.http.requests import client_address, origin_of, services
 from homeport.recovery.backups import shared_folders
@@ -160,6 +167,11 @@ async def login_submit(request: Request) -> Response:
     def step(form: Submitted) -> Response:
         body = parse(LoginIn, form.pick("username", "password"))
         result = svc.login.sign_in(body.username, body.password, origin_of(request))
+        if isinstance(result, SecondStep):
+            result.waiting.data["next"] = safe_next(form.text("next", "/"))
+            pending = redirect("/login/enrol" if result.must_enrol else "/login/second-step")
+            set_preauth_cookie(pending, result)
+            return pending
         if result.session.recovery:
             next_page = "/recovery/password"
         elif result.user.must_change_password:

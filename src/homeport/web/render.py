@@ -44,6 +44,15 @@ DONE_MESSAGES = {
     "restored": "Restored as it was before the reset.",
     "restored-setup": "The configuration is restored. Sign in with the administrator and the password you chose.",
     "expired": "Your session has ended; sign in again.",
+    "second-step-expired": "That sign-in waited too long (or was started in another browser). Sign in again.",
+    "recovery-code-used": "You signed in with a recovery code, which now no longer works. Check how many you have "
+    "left below, and set up your other methods again if you lost them.",
+    "totp-added": "The authenticator app is set up: sign-ins now ask for its code.",
+    "totp-removed": "The authenticator app has been removed.",
+    "codes-replaced": "New recovery codes are made; the old ones no longer work.",
+    "factors-resumed": "Your sign-in methods are on again.",
+    "browser-forgotten": "That browser will be asked for the second step again.",
+    "factors-cleared": "Every second factor of the account has been removed.",
 }
 
 

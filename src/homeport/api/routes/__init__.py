@@ -5,7 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from homeport.api.deps import installed
-from homeport.api.routes import auth, groups, log, me, network, recovery, sessions, settings, system, users
+from homeport.api.routes import (
+    auth,
+    factors,
+    groups,
+    log,
+    me,
+    network,
+    recovery,
+    sessions,
+    settings,
+    system,
+    users,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -16,6 +28,7 @@ def api_router(local: bool) -> APIRouter:
     api.include_router(system.router)
     api.include_router(auth.router)
     api.include_router(me.router)
+    api.include_router(factors.router, dependencies=[Depends(installed)])
     for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router):
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response
 from homeport.accounts.models import UserChanges
 from homeport.api.deps import Admin, Paging, ServicesDep, total_count
 from homeport.api.errors import documented
-from homeport.api.schemas import UserOut
-from homeport.http.inputs import PasswordSetIn, UserCreateIn, UserPatchIn
+from homeport.api.schemas import UserFactorsOut, UserOut
+from homeport.auth.factors import policy_applies
+from homeport.http.inputs import AdminProofIn, PasswordSetIn, UserCreateIn, UserPatchIn
 
 router = APIRouter(prefix="/users", tags=["users"])
 NAME_PATH = "{name}"
@@ -70,6 +71,32 @@ def patch_user(name: str, body: UserPatchIn, caller: Admin, svc: ServicesDep) ->
 @router.delete(f"/{NAME_PATH}", status_code=204, responses=documented(401, 403, 404, 409), summary="Delete an account")
 def delete_user(name: str, caller: Admin, svc: ServicesDep) -> Response:
     svc.accounts.delete_user(caller.actor, name)
+    return Response(status_code=204)
+
+
+@router.get(
+    f"/{NAME_PATH}/factors",
+    response_model=UserFactorsOut,
+    responses=documented(401, 403, 404),
+    summary="An account's sign-in methods (what it has, not the secrets)",
+)
+def get_user_factors(name: str, caller: Admin, svc: ServicesDep) -> UserFactorsOut:  # noqa: ARG001 - admins only
+    user = svc.accounts.get_user(name)
+    summary = svc.factors.summary(user.id)
+    return UserFactorsOut(
+        user=user.name, totp=summary.totp, passkeys=summary.passkeys, recovery_codes_left=summary.recovery_codes_left,
+        suspended=summary.suspended, required=policy_applies(user, svc.settings.security()),
+    )  # fmt: skip
+
+
+@router.delete(
+    f"/{NAME_PATH}/factors",
+    status_code=204,
+    responses=documented(401, 403, 404, 422, 429),
+    summary="Remove every second factor of an account (it lost them), after re-entering your own password",
+)
+def delete_user_factors(name: str, body: AdminProofIn, caller: Admin, svc: ServicesDep) -> Response:
+    svc.credentials.clear_factors_for(caller.actor, caller.user, body.admin_password, name)
     return Response(status_code=204)
 
 

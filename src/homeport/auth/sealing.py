@@ -1,0 +1,82 @@
+"""Secrets at rest: sealed with AES-GCM under a key kept in a 0600 file in the home, outside the database.
+
+A copy of the database alone (a backup, a disk sent for repair) then reveals no one-time code secret. Each sealed
+value carries its account and purpose as associated data, so a value moved to another account or field fails to
+open. What only needs comparing (recovery codes, remembered-browser tokens) is kept as a keyed digest made with
+a subkey of the same key. The key never leaves the home: a Mode 2 configuration backup on a volume holds no key,
+so it stays restorable (accounts, groups, settings) while second factors come back empty, as passwords of
+administrators do: each account enrols again at its next sign-in when the policy asks for one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_FILE = "secrets.key"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class SealedSecretUnreadable(Exception):
+    """A sealed value does not open with this device's key (another key, or tampered with)."""
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The key in `path`, made (0600, written once, never replaced) when there is none."""
+    with contextlib.suppress(FileNotFoundError):
+        key = path.read_bytes()
+        if len(key) != KEY_BYTES:
+            raise SealedSecretUnreadable(f"{path} is not a Homeport key ({len(key)} bytes); restore it from a backup.")
+        return key
+    key = os.urandom(KEY_BYTES)
+    temporary = path.with_name(f".{path.name}.new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(temporary, path)  # fails if another process made one first: theirs is kept
+    except FileExistsError:
+        os.unlink(temporary)
+        return load_or_create_key(path)
+    os.unlink(temporary)
+    return key
+
+
+class Sealer:
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+        self._digest_key = HKDF(SHA256(), 32, salt=None, info=b"homeport digest").derive(key)
+
+    @classmethod
+    def in_home(cls, home_root: Path) -> Sealer:
+        return cls(load_or_create_key(home_root / KEY_FILE))
+
+    @staticmethod
+    def _context(user_id: int, purpose: str) -> bytes:
+        return f"homeport:{purpose}:{user_id}".encode()
+
+    def seal(self, plaintext: bytes, *, user_id: int, purpose: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, self._context(user_id, purpose))
+
+    def open(self, sealed: bytes, *, user_id: int, purpose: str) -> bytes:
+        try:
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], self._context(user_id, purpose))
+        except Exception as exc:  # InvalidTag, or a value too short to hold a nonce
+            raise SealedSecretUnreadable(f"A sealed {purpose} does not open with this device's key.") from exc
+
+    def digest(self, value: str, *, user_id: int, purpose: str) -> str:
+        """A keyed digest: comparable, not reversible, and useless without the key file."""
+        message = self._context(user_id, purpose) + b"\0" + value.encode()
+        return hmac.new(self._digest_key, message, hashlib.sha256).hexdigest()
