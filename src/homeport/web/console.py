@@ -13,7 +13,7 @@ from starlette.responses import Response
 from homeport.core.errors import Forbidden, HomeportError
 from homeport.http.errors import status_of
 from homeport.http.requests import resolve_session
-from homeport.web import manage, network, pages, recovery, security
+from homeport.web import advisor, manage, network, pages, recovery, security
 from homeport.web.flash import Kept
 from homeport.web.forms import Submissions
 from homeport.web.guard import Redirect, redirect
@@ -45,6 +45,7 @@ def install(app: FastAPI) -> None:
     app.include_router(security.router)
     app.include_router(network.router)
     app.include_router(recovery.router)
+    app.include_router(advisor.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -44,6 +44,7 @@ DONE_MESSAGES = {
     "restored": "Restored as it was before the reset.",
     "restored-setup": "The configuration is restored. Sign in with the administrator and the password you chose.",
     "expired": "Your session has ended; sign in again.",
+    "advisor-ran": "Every check has run again; changes since the run before are marked.",
 }
 
 

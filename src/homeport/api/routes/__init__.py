@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from homeport.api.deps import installed
-from homeport.api.routes import auth, groups, log, me, network, recovery, sessions, settings, system, users
+from homeport.api.routes import advisor, auth, groups, log, me, network, recovery, sessions, settings, system, users
 
 API_PREFIX = "/api/v1"
 
@@ -16,7 +16,8 @@ def api_router(local: bool) -> APIRouter:
     api.include_router(system.router)
     api.include_router(auth.router)
     api.include_router(me.router)
-    for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router):
+    for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router,
+                   advisor.router):  # fmt: skip
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).
     api.include_router(network.router)
