@@ -29,30 +29,37 @@ def _ask(command: list[str]) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _timedatectl() -> bool | None:
-    answer = _ask(["timedatectl", "show", "--property=NTPSynchronized", "--value"])
-    return None if answer is None or answer.strip() not in ("yes", "no") else answer.strip() == "yes"
+def timedatectl_says(answer: str) -> bool | None:
+    """`timedatectl show --property=NTPSynchronized --value`: yes or no."""
+    word = answer.strip()
+    return word == "yes" if word in ("yes", "no") else None
 
 
-def _chronyc() -> bool | None:
-    answer = _ask(["chronyc", "-n", "tracking"])
-    for line in (answer or "").splitlines():
+def chronyc_says(answer: str) -> bool | None:
+    """`chronyc -n tracking`: its "Leap status" line says "Not synchronised" until chronyd has a source."""
+    for line in answer.splitlines():
         if line.startswith("Leap status"):
             return "Not synchronised" not in line
     return None
 
 
-def _ntpq() -> bool | None:
-    answer = _ask(["ntpq", "-pn", "127.0.0.1"])
-    if answer is None:
-        return None
-    # The peer the daemon synchronises to is marked `*` (or `o` for a PPS peer).
-    return any(line[:1] in ("*", "o") for line in answer.splitlines())
+def ntpq_says(answer: str) -> bool | None:
+    """`ntpq -pn`: the peer ntpd synchronises to is marked `*` (or `o` for a PPS peer)."""
+    peers = [line for line in answer.splitlines()[2:] if line.strip()]  # after the heading and the rule
+    return any(line[:1] in ("*", "o") for line in peers) if peers else None
+
+
+PROBES = (
+    ("timedatectl", ["timedatectl", "show", "--property=NTPSynchronized", "--value"], timedatectl_says),
+    ("chronyc", ["chronyc", "-n", "tracking"], chronyc_says),
+    ("ntpq", ["ntpq", "-pn", "127.0.0.1"], ntpq_says),
+)
 
 
 def system_time_sync() -> tuple[bool | None, str]:
-    for name, probe in (("timedatectl", _timedatectl), ("chronyc", _chronyc), ("ntpq", _ntpq)):
-        found = probe()
+    for name, command, read in PROBES:
+        answer = _ask(command)
+        found = None if answer is None else read(answer)
         if found is not None:
             return found, name
     return None, ""
