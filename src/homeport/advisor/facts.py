@@ -54,8 +54,9 @@ class FactGatherer:
         self._certificate_expiry = certificate_expiry
         self._time_sync = time_sync
 
-    def gather(self) -> Facts:
-        synchronised, source = self._time_sync()
+    def gather(self, *, ask_time_service: bool = True) -> Facts:
+        """The facts now; without `ask_time_service` (no subprocess) the clock's synchronisation is unknown."""
+        synchronised, source = self._time_sync() if ask_time_service else (None, "")
         with self._db.read() as conn:
             factors = factor_facts.user_factors(conn)
             passkeys = tuple(factor_facts.passkeys(conn))
