@@ -21,7 +21,10 @@ from homeport import __version__
 from homeport.accounts.guardrails import sign_in_problem
 from homeport.accounts.passwords import Argon2Parameters, PasswordHasher, calibrate
 from homeport.accounts.service import AccountService
+from homeport.advisor.advisor import Advisor
+from homeport.advisor.facts import FactGatherer
 from homeport.advisor.report import RecoveryReport
+from homeport.advisor.timesync import TimeSync, system_time_sync
 from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.blocklist import BlockList
 from homeport.auth.credentials import CredentialService
@@ -103,6 +106,7 @@ class BuildOptions:
     button: str = "virtual"
     buzzer: str = "virtual"
     led: str = "virtual"
+    time_sync: TimeSync = system_time_sync  # the Security Advisor's question to the system's time service
 
 
 class StartupError(Exception):
@@ -214,6 +218,9 @@ def build_services(
         db, clock, device, accounts, sessions, settings, audit, local, feedback.play, options.presence_seconds
     )
     login.recovery = access
+    facts = FactGatherer(db, clock, accounts, settings, device, network, tls.expires_at, options.time_sync)
+    advisor = Advisor(db, clock, facts)
+    _advise_when_back_in_service(advisor, settings, bus)
     audit.prune()
     throttle.blocklist.purge_expired()
     sessions.purge_expired()
@@ -239,7 +246,8 @@ def build_services(
         neighbours=neighbours,
         recovery=executor,
         recovery_access=access,
-        report=RecoveryReport(db, settings, network, accounts, audit),
+        report=RecoveryReport(db, settings, network, accounts, audit, advisor),
+        advisor=advisor,
         restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volumes),
         button=ButtonDriver(
             button,
@@ -293,6 +301,28 @@ def _keep_certificate_current(
     bus.subscribe(DeviceRenamed, reissue_off_loop)
     bus.subscribe(AddressesChanged, reissue_off_loop)
     bus.subscribe(HostClaimed, host_claimed)
+
+
+def _advise_when_back_in_service(advisor: Advisor, settings: SettingsService, bus: EventBus) -> None:
+    """A Security Advisor run whenever the device comes back into service (after a recovery or the first setup),
+    off the event loop: a run asks the system's time service, a subprocess."""
+
+    def advise(event: DeviceStateChanged) -> None:
+        try:
+            settings.invalidate()  # a restore writes the settings to the store directly, then announces the state
+            advisor.after_state_change(event.previous, event.current)
+        except Exception:
+            _log.exception("the security advisor could not run")
+
+    def advise_off_loop(event: DeviceStateChanged) -> None:
+        if event.current != "ready":
+            return
+        try:
+            asyncio.get_running_loop().run_in_executor(None, advise, event)
+        except RuntimeError:  # not on the event loop (a form or an API call in a worker thread): run it here
+            advise(event)
+
+    bus.subscribe(DeviceStateChanged, advise_off_loop)
 
 
 def _discovery(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from homeport.accounts.passwords import PasswordHasher
 from homeport.accounts.service import AccountService
+from homeport.advisor.advisor import Advisor
 from homeport.advisor.report import RecoveryReport
 from homeport.audit.log import AuditLog
 from homeport.auth.credentials import CredentialService
@@ -56,6 +57,7 @@ class Services:
     recovery: RecoveryExecutor
     recovery_access: RecoveryAccess
     report: RecoveryReport
+    advisor: Advisor
     restore: ConfigurationRestore
     button: ButtonDriver
     feedback: FeedbackPanel

@@ -78,3 +78,14 @@ def test_the_api_keeps_its_contract(contract: tuple[schemathesis.BaseSchema, Sig
             raise AssertionError(f"{operation.label} broke its contract") from exc
     assert set(calls) == {op.label for op in operations}
     assert sum(calls.values()) >= 10 * len(operations), calls
+
+
+def test_the_advisor_is_in_the_document(services: Services) -> None:
+    """Schemathesis above calls every operation; these two must be among them, typed for administrators."""
+    document = create_app(services).openapi()
+    latest, run = document["paths"]["/api/v1/advisor"], document["paths"]["/api/v1/advisor/run"]
+    assert set(latest) == {"get"} and set(run) == {"post"}
+    assert {"200", "401", "403", "404"} <= set(latest["get"]["responses"])
+    assert {"201", "401", "403"} <= set(run["post"]["responses"])
+    finding = document["components"]["schemas"]["FindingOut"]
+    assert finding["properties"]["verdict"]["enum"] == ["pass", "warn", "fail", "info"]

@@ -101,7 +101,8 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
     pages = {
         "overview": "/", "users": "/users", "user": f"/users/{ADMIN}", "groups": "/groups", "network": "/network",
         "snapshot": f"/network/snapshots/{snapshot}", "security": "/security", "sessions": "/sessions",
-        "log": "/log", "report": "/recovery/report", "account": "/account", "password": "/password",
+        "log": "/log", "report": "/recovery/report", "advisor": "/advisor", "account": "/account",
+        "password": "/password",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

@@ -182,7 +182,9 @@ def test_problems_name_fields_as_a_person_would(ready: Daemon) -> None:
     assert bogus.returncode == 2 and "Choose one of" in bogus.stderr and "Input should be" not in bogus.stderr
 
 
-@pytest.mark.parametrize("command", [(), ("serve",), ("user", "add"), ("find",), ("log",), ("group", "add")])
+@pytest.mark.parametrize(
+    "command", [(), ("serve",), ("user", "add"), ("find",), ("log",), ("group", "add"), ("advisor",)]
+)
 def test_help_shows_flags_as_flags_and_fits_80_columns(ready: Daemon, command: tuple[str, ...]) -> None:
     import os
     import subprocess
@@ -195,3 +197,17 @@ def test_help_shows_flags_as_flags_and_fits_80_columns(ready: Daemon, command: t
     assert shown.returncode == 0, shown.stderr
     assert "<bool>" not in shown.stdout
     assert all(len(line) <= 80 for line in shown.stdout.splitlines()), shown.stdout
+
+
+def test_the_advisor_shows_its_last_run_and_runs_again(ready: Daemon) -> None:
+    shown = ready.cli("advisor")
+    assert shown.returncode == 0, shown.stderr  # warnings alone (one administrator, no second factor) exit 0
+    assert "after setup" in shown.stdout and "the first run kept" in shown.stdout
+    assert "Verdict" in shown.stdout and "/users" in shown.stdout
+    assert ready.cli("user", "enable", "admin").returncode == 0
+    ran = ready.cli("advisor", "--run", "--json")
+    assert ran.returncode == 8, ran.stderr  # a check fails: the built-in admin is enabled
+    run = json.loads(ran.stdout)
+    assert run["reason"] == "on demand" and run["actor"] == "root@local" and run["previous_run"] is not None
+    [changed] = [f for f in run["findings"] if f["changed"]]
+    assert changed["key"] == "builtin_admin_disabled" and changed["verdict"] == "fail"

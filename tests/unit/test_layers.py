@@ -24,6 +24,7 @@ FORBIDDEN = {
     "hardware": OUTER | {"accounts", "auth", "store", "recovery"},
     "discovery": OUTER | {"recovery"},
     "recovery": OUTER,
+    "advisor": OUTER,
     # The HTTP floor serves both surfaces; the API and the console share it, never each other.
     "http": APPLICATION | {"api", "web"},
     "api": APPLICATION | {"web"},

@@ -1,1 +1,1 @@
-"""Advice to the owner: the post-recovery report and the hardening checklist."""
+"""Advice to the owner: the Security Advisor (its checks, kept runs) and the post-recovery report."""

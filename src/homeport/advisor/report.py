@@ -1,14 +1,14 @@
 """The post-recovery report of the latest reset: for a Mode 1, what it changed, each with its previous value and a
 one-click restore; for a Mode 2, where the configuration went, how the device came back and who still needs a
-password; and the hardening checklist that would have made the reset unnecessary."""
+password; and the Security Advisor's checks that would have made the reset unnecessary."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from homeport.accounts.guardrails import can_sign_in_as_admin
 from homeport.accounts.models import BUILTIN_ADMIN, UserChanges
 from homeport.accounts.service import AccountService
+from homeport.advisor.advisor import Advisor
 from homeport.audit.log import Actor, AuditLog
 from homeport.core.errors import Conflict, NotFound
 from homeport.network.describe import describe
@@ -19,6 +19,15 @@ from homeport.store.db import Database
 from homeport.system.settings import SettingsService
 
 ITEMS = ("network", "auto_block", "builtin_admin")
+# The advisor's checks that bear on needing the reset button again; the advisor page has every check.
+CHECKLIST = (
+    "two_administrators",
+    "builtin_admin_disabled",
+    "admin_second_factor",
+    "recovery_codes_left",
+    "email_for_notices",
+    "recovery_confirmation",
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +43,9 @@ class ReportItem:
 @dataclass(frozen=True)
 class Check:
     title: str
-    ok: bool | None  # None: not available in this version
+    ok: bool | None  # None: nothing to judge (the advisor's `info`)
     advice: str
+    fix: str = ""  # the console page where it is fixed
 
 
 @dataclass(frozen=True)
@@ -55,12 +65,14 @@ class RecoveryReport:
         network: NetworkService,
         accounts: AccountService,
         audit: AuditLog,
+        advisor: Advisor,
     ) -> None:
         self._db = db
         self._settings = settings
         self._network = network
         self._accounts = accounts
         self._audit = audit
+        self._advisor = advisor
 
     def latest_reset(self) -> Reset | None:
         with self._db.read() as conn:
@@ -119,21 +131,9 @@ class RecoveryReport:
         return items
 
     def _checklist(self) -> list[Check]:
-        users = self._accounts.list_users()
-        working = [u for u in users if can_sign_in_as_admin(u) and not u.builtin]
-        admin = next(u for u in users if u.builtin)
         return [
-            Check(
-                "At least two administrators who can sign in",
-                len(working) >= 2,
-                "A second administrator could have fixed the first one's password without the reset button.",
-            ),
-            Check(
-                "The built-in admin is disabled",
-                not admin.enabled,
-                "Sign in with your own administrator; keep 'admin' for the reset button only.",
-            ),
-            Check("Second factors", None, "Not available in this version of Homeport yet."),
+            Check(f.title, None if f.verdict == "info" else f.verdict == "pass", f.explanation, f.fix)
+            for f in self._advisor.evaluate(CHECKLIST)
         ]
 
     async def restore(self, actor: Actor, reset_id: int, key: str, via: Via | None) -> ApplyOutcome | None:

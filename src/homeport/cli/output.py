@@ -1,7 +1,8 @@
 """Printing for people (rich) or scripts (`--json`), and the exit codes the CLI promises.
 
 Exit codes: 0 done; 1 failed inside Homeport; 2 invalid input or usage; 3 the daemon is not reachable;
-4 not found; 5 refused in the current state (a guardrail); 6 not allowed; 7 throttled or busy, retry later.
+4 not found; 5 refused in the current state (a guardrail); 6 not allowed; 7 throttled or busy, retry later;
+8 a Security Advisor check failed (`homeport advisor`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.text import Text
 
 from homeport.core.text import neutralise_direction_controls
 
-OK, FAILED, INVALID, UNREACHABLE, NOT_FOUND, REFUSED, NOT_ALLOWED, RETRY_LATER = range(8)
+OK, FAILED, INVALID, UNREACHABLE, NOT_FOUND, REFUSED, NOT_ALLOWED, RETRY_LATER, CHECK_FAILED = range(9)
 EXIT_OF_STATUS = {
     400: INVALID,
     401: NOT_ALLOWED,

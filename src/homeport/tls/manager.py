@@ -97,6 +97,13 @@ class TlsManager:
     def ca_certificate_pem(self) -> bytes:
         return self.ca_cert_path.read_bytes()
 
+    def expires_at(self) -> float | None:
+        """When the server certificate in use expires (from the issuer's summary); None if there is none."""
+        try:
+            return float(json.loads(self._summary_path.read_text())["not_after"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def ensure(self, subject: CertificateSubject) -> bool:
         """Issue a new server certificate if the current one is missing, stale or names the wrong things."""
         with self._lock:

@@ -28,7 +28,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("Network", (Page("/network", "Network settings"),)),
     Section(
         "Security",
-        (Page("/security", "Security settings"), Page("/sessions", "Sessions", admin=False)),
+        (
+            Page("/security", "Security settings"),
+            Page("/advisor", "Security Advisor"),
+            Page("/sessions", "Sessions", admin=False),
+        ),
     ),
     Section("System", (Page("/log", "Log"), Page("/recovery/report", "Reset report"))),
 )

@@ -53,6 +53,7 @@ DONE_MESSAGES = {
     "factors-resumed": "Your sign-in methods are on again.",
     "browser-forgotten": "That browser will be asked for the second step again.",
     "factors-cleared": "Every second factor of the account has been removed.",
+    "advisor-ran": "Every check has run again; changes since the run before are marked.",
 }
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 
 from homeport.api.deps import installed
 from homeport.api.routes import (
+    advisor,
     auth,
     factors,
     groups,
@@ -29,7 +30,8 @@ def api_router(local: bool) -> APIRouter:
     api.include_router(auth.router)
     api.include_router(me.router)
     api.include_router(factors.router, dependencies=[Depends(installed)])
-    for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router):
+    for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router,
+                   advisor.router):  # fmt: skip
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).
     api.include_router(network.router)

@@ -38,6 +38,7 @@ class CheckOut(BaseModel):
     title: str
     ok: bool | None
     advice: str
+    fix: str = Field(default="", description="The console page where it is fixed.")
 
 
 class ReportOut(BaseModel):

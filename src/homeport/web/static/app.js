@@ -162,3 +162,41 @@ function refreshHealth() {
 }
 
 document.addEventListener("DOMContentLoaded", refreshHealth);
+
+// The Security Advisor's "this browser trusts the device" check, which only the browser can make: the server sees
+// a TLS connection, never whether the browser trusted the certificate or someone clicked through a warning.
+// Marked "pass" when the page came over HTTPS in a secure context and a fetch to its own origin succeeded, so this
+// browser accepted the certificate for this page. Limits: a browser where a certificate warning was clicked
+// through also loads the page and may still report a secure context (Chrome keeps such an exception for a
+// while), so this is "looks trusted", not proof; passkeys refuse such pages, and are the real test.
+function checkBrowserTrust() {
+  const row = document.querySelector("[data-browser-check=https]");
+  const tag = row?.querySelector("[data-verdict-tag]");
+  const said = row?.querySelector("[data-browser-said]");
+  if (!row || !tag || !said) {
+    return;
+  }
+  const show = (verdict, text) => {
+    row.dataset.verdict = verdict;
+    tag.textContent = verdict;
+    tag.className = `tag verdict-${verdict}`;
+    said.textContent = text;
+    said.hidden = false;
+  };
+  if (window.location.protocol !== "https:" || !window.isSecureContext) {
+    show("warn", `This browser: the page came without HTTPS; open https://${row.dataset.host} instead.`);
+    return;
+  }
+  fetch("/api/v1/system", { headers: { "X-Homeport-Background": "1" }, cache: "no-store" })
+    .then((answer) => {
+      if (answer.ok) {
+        show("pass", "This browser: it reached the console over HTTPS and accepted the certificate (unless a "
+          + "warning was clicked through before; a passkey sign-in would then fail).");
+      }
+    })
+    .catch(() => {
+      show("warn", "This browser: a request to the console over HTTPS failed; install the authority below.");
+    });
+}
+
+document.addEventListener("DOMContentLoaded", checkBrowserTrust);
