@@ -7,12 +7,14 @@ from fastapi import APIRouter, Depends
 from homeport.api.deps import installed
 from homeport.api.routes import (
     advisor,
+    approvals,
     auth,
     factors,
     groups,
     log,
     me,
     network,
+    passkeys,
     recovery,
     sessions,
     settings,
@@ -28,6 +30,8 @@ def api_router(local: bool) -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(system.router)
     api.include_router(auth.router)
+    api.include_router(passkeys.router)
+    api.include_router(approvals.router)
     api.include_router(me.router)
     api.include_router(factors.router, dependencies=[Depends(installed)])
     for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router,
