@@ -13,6 +13,9 @@ STALE_PASSKEY_DAYS = 180
 MIN_RECOVERY_CODES = 3
 
 
+METHODS_PAGE = "/account/sign-in-methods"
+
+
 def two_administrators(facts: Facts) -> Outcome:
     working = [u for u in facts.users if can_sign_in_as_admin(u) and not u.builtin]
     if len(working) >= 2:
@@ -146,9 +149,9 @@ def awaiting_password(facts: Facts) -> Outcome:
 ACCOUNT_CHECKS = (
     Check("two_administrators", "At least two administrators who can sign in", "/users", two_administrators),
     Check("builtin_admin_disabled", "The built-in admin is disabled", "/users/admin", builtin_admin_disabled),
-    Check("admin_second_factor", "Administrators have a second factor", "/account/sign-in-methods", admin_second_factor),
-    Check("recovery_codes_left", "Recovery codes left", "/account/sign-in-methods", recovery_codes_left),
-    Check("stale_passkeys", "No stale passkeys", "/account/sign-in-methods", stale_passkeys),
+    Check("admin_second_factor", "Administrators have a second factor", METHODS_PAGE, admin_second_factor),
+    Check("recovery_codes_left", "Recovery codes left", METHODS_PAGE, recovery_codes_left),
+    Check("stale_passkeys", "No stale passkeys", METHODS_PAGE, stale_passkeys),
     Check("email_for_notices", "Administrators have an email address for notices", "/users", email_for_notices),
     Check("unused_accounts", f"No account unused for {UNUSED_DAYS} days", "/users", unused_accounts),
     Check("password_change_pending", "Given passwords are changed", "/users", password_change_pending),
