@@ -194,7 +194,8 @@ class LoginService:
         self._upgrade_hash(user, password)
         step = self._second_step(user, origin, settings)
         if step is not None:
-            return step  # the counters stay as they are until the whole sign-in succeeds
+            self._throttle.passed(account, client)  # the failures so far count until the whole sign-in succeeds
+            return step
         self._throttle.succeeded(account, client)
         return self._open_session(user, origin, "normal")
 
@@ -254,7 +255,7 @@ class LoginService:
         if not accepted:
             self._fail(waiting.account, origin.address, settings, "wrong", action="auth.second_factor", method=method)
             raise Unauthenticated(self._wrong_code_message(method), code="wrong_code")
-        return self.finish(waiting, origin, method, remember=remember)
+        return self.finish(waiting, origin, method, remember=remember, admitted=True)
 
     def _wrong_code_message(self, method: str) -> str:
         if method == RECOVERY_CODE:
@@ -266,16 +267,18 @@ class LoginService:
 
     def finish(
         self, waiting: Waiting, origin: Origin, method: str, *, remember: bool = False,
-        recovery_codes: list[str] | None = None,
+        recovery_codes: list[str] | None = None, admitted: bool = False,
     ) -> SignIn:  # fmt: skip
-        """The second step is done (a code, a passkey, an approval, an enrolment): a session, once."""
-        settings = self.admit_second_step(waiting, origin)  # blocked or paused meanwhile: not now
-        if not self.waiting.close(waiting):
-            raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
+        """The second step is done (a code, a passkey, an approval, an enrolment): a session, once. Unless the
+        caller `admitted` the attempt already, the throttle is asked again (blocked or paused meanwhile: not now)."""
+        settings = self._settings.security() if admitted else self.admit_second_step(waiting, origin)
         with self._db.read() as conn:
             user = repository.find_user_by_id(conn, waiting.user_id)
-        if user is None or not user.enabled:
-            raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+        if not self.waiting.close(waiting) or user is None or not user.enabled:
+            self._throttle.passed(waiting.account, origin.address)
+            if user is None or not user.enabled:
+                raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
+            raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
         self._throttle.succeeded(user.name, origin.address)
         result = self._open_session(user, origin, "normal", method=method)
         remember_cookie, left = None, None
@@ -304,8 +307,11 @@ class LoginService:
         if not waiting.must_enrol:
             raise Conflict("This sign-in needs no setup; use one of its methods.", code="no_enrolment")
         self.admit_second_step(waiting, origin)
-        with self._db.write() as conn:
-            return self.factors.totp.begin(conn, waiting.user_id, waiting.account, device_name)
+        try:
+            with self._db.write() as conn:
+                return self.factors.totp.begin(conn, waiting.user_id, waiting.account, device_name)
+        finally:
+            self._throttle.passed(waiting.account, origin.address)
 
     def confirm_enrolment(self, token: str | None, code: str, origin: Origin) -> SignIn:
         """The first code from the new app: the factor is on, and the sign-in completes with new recovery codes."""
@@ -316,13 +322,14 @@ class LoginService:
         with self._db.read() as conn:
             user = repository.find_user_by_id(conn, waiting.user_id)
         if user is None:
+            self._throttle.passed(waiting.account, origin.address)
             raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
         try:
             codes = self.factors.confirm_totp(user, code, Actor(user.name, origin.address))
         except InvalidInput:
             self._fail(user.name, origin.address, settings, "wrong", action="auth.second_factor", method=TOTP)
             raise
-        return self.finish(waiting, origin, TOTP, recovery_codes=codes)
+        return self.finish(waiting, origin, TOTP, recovery_codes=codes, admitted=True)
 
     def enrolled(self, waiting: Waiting, origin: Origin, method: str, codes: list[str] | None) -> SignIn:
         """A factor other than the app was enrolled during the sign-in (a passkey): complete it."""
@@ -416,6 +423,8 @@ class LoginService:
                 if previous is not None:
                     self._sessions.end(previous.id, conn)
             session, token = self._sessions.create(conn, user.id, origin.address, origin.user_agent, kind)
+            if kind == "normal":
+                self.prove(session.id)  # the sign-in itself proved who this is, for the next 5 minutes
             cookie = None
             if kind == "normal":
                 cookie = self.devices.remember(conn, user.id, origin.device_cookie, origin.user_agent)

@@ -20,13 +20,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from homeport.core.errors import Conflict
+
 KEY_FILE = "secrets.key"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-class SealedSecretUnreadable(Exception):
-    """A sealed value does not open with this device's key (another key, or tampered with)."""
+class SealedSecretUnreadable(Conflict):
+    """A sealed value does not open with this device's key (another key, or tampered with): the account's other
+    methods, a recovery code or an administrator's "remove second factors" still work."""
+
+    code = "sealed_secret_unreadable"
 
 
 def load_or_create_key(path: Path) -> bytes:
@@ -74,7 +79,11 @@ class Sealer:
         try:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], self._context(user_id, purpose))
         except Exception as exc:  # InvalidTag, or a value too short to hold a nonce
-            raise SealedSecretUnreadable(f"A sealed {purpose} does not open with this device's key.") from exc
+            raise SealedSecretUnreadable(
+                f"A stored {purpose} secret does not open with this device's key (secrets.key in the home was "
+                "replaced?). Use another sign-in method or a recovery code, or ask an administrator to remove your "
+                "second factors and set them up again."
+            ) from exc
 
     def digest(self, value: str, *, user_id: int, purpose: str) -> str:
         """A keyed digest: comparable, not reversible, and useless without the key file."""

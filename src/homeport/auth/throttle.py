@@ -170,6 +170,13 @@ class LoginThrottle:
                 self._addresses[key] = _Window(in_flight=window.in_flight)
         return self.blocklist.remove(key)
 
+    def passed(self, account: str, address: str) -> None:
+        """A step of a sign-in succeeded, not the whole of it (the password, before the second step): the attempt
+        is no longer in flight, and the failures so far still count."""
+        key, account = self.key_of(address), account.casefold()
+        with self._lock:
+            self._release(account, key)
+
     def succeeded(self, account: str, address: str) -> None:
         key, account = self.key_of(address), account.casefold()
         with self._lock:
