@@ -127,7 +127,8 @@ def test_a_full_sign_in_clears_them(with_app: Any, stranger: TestClient, clock: 
     for _ in range(4):
         password_step(stranger, password="a wrong guess")
     password_step(stranger)
-    assert stranger.post("/api/v1/auth/second-factor", json={"method": "totp", "code": app.at(clock.now())}).status_code == 200
+    code = {"method": "totp", "code": app.at(clock.now())}
+    assert stranger.post("/api/v1/auth/second-factor", json=code).status_code == 200
     stranger.cookies.clear()
     for _ in range(4):
         assert password_step(stranger, password="a wrong guess").status_code == 401
@@ -158,8 +159,14 @@ def test_the_pre_authentication_cookie_opens_no_other_route(with_app: Any, stran
             assert answer.status_code != 200
             if answer.status_code in (403, 404, 409, 422):
                 # Refused, but never for a reason that means "signed in": only for missing CSRF or a bad body.
-                assert error_code(answer) in ("csrf_token_missing", "validation_error", "not_found", "not_installed",
-                                              "cross_site", "origin_mismatch"), (method, path, answer.text)
+                assert error_code(answer) in (
+                    "csrf_token_missing",
+                    "validation_error",
+                    "not_found",
+                    "not_installed",
+                    "cross_site",
+                    "origin_mismatch",
+                ), (method, path, answer.text)
     assert walked > 40
 
 
