@@ -188,11 +188,12 @@ def main() -> None:
 if __name__ == "__main__":
     import argparse
 
-    from bench import lists, network, recovery, signin_flood
+    from bench import lists, network, recovery, second_factor, signin_flood
 
     parts = {
         "foundation": main,
         "signin-flood": signin_flood.main,
+        "second-factor": second_factor.main,
         "lists": lists.main,
         "network": network.main,
         "recovery": recovery.main,

@@ -244,3 +244,29 @@ def test_the_policy_enrols_an_account_that_has_no_factor(installed: TestClient, 
         assert done.status_code == 200, done.text
         assert len(done.json()["recovery_codes"]) == 10
         assert bob.get("/api/v1/me/factors").json()["totp"] is True
+
+
+def test_factors_a_reset_suspended_are_not_asked_unless_the_policy_wants_one(
+    with_app: Any, stranger: TestClient, services: Services, clock: FakeClock
+) -> None:
+    owner, old_app, _ = with_app
+    with services.db.write() as conn:
+        conn.execute("UPDATE users SET factors_suspended = 1 WHERE name = ?", (ADMIN,))
+    assert password_step(stranger).status_code == 200  # suspended by Mode 1: the password is enough
+    assert owner.get("/api/v1/me/factors").json()["suspended"] is True
+    policy = {"second_factor_required": "administrators", "current_password": ADMIN_PASSWORD}
+    refused = owner.patch("/api/v1/settings/security", json=policy)
+    assert refused.status_code == 409 and error_code(refused) == "no_administrator_with_factor"
+    with services.db.write() as conn:  # another administrator with an active factor lets the policy through
+        conn.execute("UPDATE users SET factors_suspended = 0 WHERE name = ?", (ADMIN,))
+    assert owner.patch("/api/v1/settings/security", json=policy).status_code == 200
+    with services.db.write() as conn:
+        conn.execute("UPDATE users SET factors_suspended = 1 WHERE name = ?", (ADMIN,))
+    stranger.cookies.clear()
+    waiting = password_step(stranger)
+    assert waiting.status_code == 202 and waiting.json()["second_factor"]["must_enrol"] is True
+    new_app = pyotp.TOTP(stranger.post("/api/v1/auth/enrol/totp").json()["secret"])
+    assert new_app.secret != old_app.secret
+    done = stranger.post("/api/v1/auth/enrol/totp/confirm", json={"code": new_app.at(clock.now())})
+    assert done.status_code == 200, done.text
+    assert stranger.get("/api/v1/me/factors").json()["suspended"] is False

@@ -114,6 +114,8 @@ class FactorService:
                     "6 digits shown at this moment.",
                 )  # fmt: skip
             codes = self.codes.replace(conn, user.id) if self.codes.left(conn, user.id) == 0 else None
+            # A new app ends a suspension (after a reset, under a policy that asked for it at sign-in).
+            conn.execute("UPDATE users SET factors_suspended = 0 WHERE id = ?", (user.id,))
             self._changed(conn, user, actor, "auth.totp_added")
         return codes
 

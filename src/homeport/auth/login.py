@@ -203,9 +203,12 @@ class LoginService:
         """A waiting sign-in when the account has an active factor (unless this browser is remembered), or must
         enrol one under the policy; None when the password is the whole sign-in."""
         summary = self.factors.summary(user.id)
-        if summary.suspended:
+        if summary.suspended and not policy_applies(user, settings):
             return None  # Mode 1 suspended them; the post-recovery report offers to turn them back on
-        if summary.any:
+        methods: tuple[str, ...]
+        if summary.suspended:
+            methods, must_enrol = (), True  # the policy still asks for one: a new app replaces the suspended one
+        elif summary.any:
             if settings.remember_browser:
                 with self._db.write() as conn:
                     if self.factors.remembered.recognises(conn, user.id, origin.remember_cookie):
@@ -247,15 +250,16 @@ class LoginService:
             offered = ", ".join(m for m in waiting.methods if m in (TOTP, RECOVERY_CODE)) or "none"
             raise InvalidInput.field("method", f"This account cannot use '{method[:20]}' here (it can: {offered}).")
         settings = self.admit_second_step(waiting, origin)
+        # The code is spent and the session made in one transaction: one commit, and neither without the other.
         with self._db.write() as conn:
             if method == TOTP:
                 accepted = self.factors.totp.verify(conn, waiting.user_id, code)
             else:
                 accepted = self.factors.codes.use(conn, waiting.user_id, code)
-        if not accepted:
-            self._fail(waiting.account, origin.address, settings, "wrong", action="auth.second_factor", method=method)
-            raise Unauthenticated(self._wrong_code_message(method), code="wrong_code")
-        return self.finish(waiting, origin, method, remember=remember, admitted=True)
+            if accepted:
+                return self.finish(waiting, origin, method, remember=remember, admitted=True)
+        self._fail(waiting.account, origin.address, settings, "wrong", action="auth.second_factor", method=method)
+        raise Unauthenticated(self._wrong_code_message(method), code="wrong_code")
 
     def _wrong_code_message(self, method: str) -> str:
         if method == RECOVERY_CODE:
@@ -282,10 +286,11 @@ class LoginService:
         self._throttle.succeeded(user.name, origin.address)
         result = self._open_session(user, origin, "normal", method=method)
         remember_cookie, left = None, None
-        with self._db.write() as conn:
-            if remember and settings.remember_browser:
+        if remember and settings.remember_browser:
+            with self._db.write() as conn:
                 remember_cookie = self.factors.remembered.remember(conn, user.id, origin.address, origin.user_agent)
-            if method == RECOVERY_CODE:
+        if method == RECOVERY_CODE:
+            with self._db.read() as conn:
                 left = self.factors.codes.left(conn, user.id)
         return SignIn(
             user=result.user, session=result.session, token=result.token, device_cookie=result.device_cookie,
@@ -309,6 +314,8 @@ class LoginService:
         self.admit_second_step(waiting, origin)
         try:
             with self._db.write() as conn:
+                if self.factors.summary(waiting.user_id, conn).suspended:
+                    self.factors.totp.remove(conn, waiting.user_id)  # the app a reset suspended is replaced
                 return self.factors.totp.begin(conn, waiting.user_id, waiting.account, device_name)
         finally:
             self._throttle.passed(waiting.account, origin.address)
