@@ -200,3 +200,9 @@ function checkBrowserTrust() {
 }
 
 document.addEventListener("DOMContentLoaded", checkBrowserTrust);
+
+// Recovery codes: a print button where the page offers one.
+document.addEventListener("click", (event) => {
+  const target = event.target;
+  if (target instanceof HTMLElement && target.closest("[data-print]")) window.print();
+});
