@@ -78,7 +78,8 @@ def main() -> None:
         second: list[float] = []
         for name, app in apps.items():
             started = time.perf_counter()
-            status, body, answer = client.request("POST", "/api/v1/auth/login", {"username": name, "password": PASSWORD})
+            login = {"username": name, "password": PASSWORD}
+            status, body, answer = client.request("POST", "/api/v1/auth/login", login)
             assert status == 202, body
             waiting = cookie(answer, "__Host-homeport_preauth")
             middle = time.perf_counter()
