@@ -270,3 +270,23 @@ def test_factors_a_reset_suspended_are_not_asked_unless_the_policy_wants_one(
     done = stranger.post("/api/v1/auth/enrol/totp/confirm", json={"code": new_app.at(clock.now())})
     assert done.status_code == 200, done.text
     assert stranger.get("/api/v1/me/factors").json()["suspended"] is False
+
+
+def test_mode_2_takes_every_second_factor_and_its_backup_brings_none_back(with_app: Any, services: Services) -> None:
+    from homeport.recovery.button import Decision
+    from tests.support.recovery import mode
+
+    owner, _, _ = with_app
+    with services.db.write() as conn:  # the built-in admin's own factors go too (it is the one account kept)
+        conn.execute("INSERT INTO recovery_codes (user_id, digest, created_at) SELECT id, 'x', 0 FROM users"
+                     " WHERE builtin = 1")  # fmt: skip
+    mode(owner, services, Decision.MODE_2)
+    with services.db.read() as conn:
+        for table in ("totp_factors", "recovery_codes", "passkeys", "remembered_browsers"):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+    with browser(services) as wizard:
+        backup = wizard.get("/api/v1/setup/found").json()["backups"][0]["id"]
+        chosen = {"backup": backup, "administrator": ADMIN, "password": "a fresh admin password"}
+        restored = wizard.post("/api/v1/setup/restore", json=chosen)
+        assert restored.status_code == 201, restored.text
+        assert password_step(wizard, ADMIN, "a fresh admin password").status_code == 200

@@ -254,6 +254,10 @@ def _factory_reset(conn: Any) -> None:
     conn.execute("UPDATE users SET enabled = 0, email = '', full_name = 'Built-in administrator' WHERE builtin = 1")
     for (builtin_id,) in conn.execute("SELECT id FROM users WHERE builtin = 1").fetchall():
         credentials.clear_password(conn, int(builtin_id))
+        # Deleted accounts take their second factors with them; the built-in admin, kept, loses its own too.
+        for table in ("totp_factors", "recovery_codes", "passkeys", "remembered_browsers"):
+            conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (int(builtin_id),))  # noqa: S608 - fixed names
+    conn.execute("UPDATE users SET factors_suspended = 0")
     conn.execute("DELETE FROM groups WHERE builtin = 0")
     conn.execute(
         "INSERT INTO memberships (user_id, group_id) SELECT u.id, g.id FROM users u, groups g"
