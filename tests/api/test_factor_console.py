@@ -107,3 +107,11 @@ def test_the_user_page_says_when_a_reset_suspended_the_factors(
         services.factors.suspend_in(conn, alice)
     page = owner.get(f"/users/{ADMIN}").text
     assert 'data-testid="factors-suspended"' in page and 'data-testid="user-factors-form"' in page
+
+
+def test_the_users_list_marks_accounts_with_a_second_factor(owner: TestClient, clock: FakeClock) -> None:
+    assert 'data-testid="second-factor"' not in owner.get("/users").text
+    enrol_totp(owner, clock)
+    rows = {row.split('href="/users/')[1].split('"')[0]: row for row in owner.get("/users").text.split("<tr")
+            if 'href="/users/' in row}  # fmt: skip
+    assert 'data-testid="second-factor"' in rows[ADMIN] and 'data-testid="second-factor"' not in rows["bob"]

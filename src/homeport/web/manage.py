@@ -43,12 +43,15 @@ def page_request(request: Request, default_sort: str = "") -> PageRequest:
 def users_page(request: Request) -> Response:
     who = viewer(request, admin=True)
     svc = services(request)
+    page = svc.accounts.page_users(page_request(request))
+    summaries = {u.id: svc.factors.summary(u.id) for u in page.items}  # a page is at most 50 accounts
     return render(
         request,
         "users.html",
         me=who.user,
         csrf=who.csrf,
-        page=svc.accounts.page_users(page_request(request)),
+        page=page,
+        second_factors={i: "2FA suspended" if s.suspended else "2FA" for i, s in summaries.items() if s.any},
         awaiting=svc.accounts.awaiting_password(),
         groups=svc.accounts.list_groups(),
         min_length=svc.accounts.policy().min_length,
