@@ -165,7 +165,7 @@ def test_the_security_page_asks_for_the_password_to_change_recovery_settings(
         form = {**security_form(services), "csrf_token": csrf, "recovery_window_minutes": "45"}
         refused = page.post("/security", data=form)
         assert refused.status_code == 422 and 'value="45"' in refused.text
-        assert "current password to change the recovery settings" in refused.text
+        assert "current password to change the recovery or second-factor settings" in refused.text
         assert services.settings.security().recovery_window_minutes == 30
         saved = page.post("/security", data={**form, "current_password": ADMIN_PASSWORD}, follow_redirects=False)
         assert saved.status_code == 303
