@@ -212,11 +212,14 @@ def build_services(
     except SpecError as exc:
         raise StartupError(str(exc)) from exc
     volumes = list(options.volumes)
-    parts = RecoveryParts(db, clock, device, network, settings, sessions, throttle, audit, volumes, feedback.play)
+    parts = RecoveryParts(
+        db, clock, device, network, settings, sessions, throttle, audit, volumes, feedback.play, factors
+    )
     executor = RecoveryExecutor(parts)
     access = RecoveryAccess(
-        db, clock, device, accounts, sessions, settings, audit, local, feedback.play, options.presence_seconds
-    )
+        db, clock, device, accounts, sessions, settings, audit, factors, local, feedback.play,
+        options.presence_seconds,
+    )  # fmt: skip
     login.recovery = access
     facts = FactGatherer(db, clock, accounts, settings, device, network, tls.expires_at, options.time_sync)
     advisor = Advisor(db, clock, facts)
@@ -246,7 +249,7 @@ def build_services(
         neighbours=neighbours,
         recovery=executor,
         recovery_access=access,
-        report=RecoveryReport(db, settings, network, accounts, audit, advisor),
+        report=RecoveryReport(db, settings, network, accounts, factors, audit, advisor),
         advisor=advisor,
         restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volumes),
         button=ButtonDriver(

@@ -10,6 +10,7 @@ from homeport.accounts.models import BUILTIN_ADMIN, UserChanges
 from homeport.accounts.service import AccountService
 from homeport.advisor.advisor import Advisor
 from homeport.audit.log import Actor, AuditLog
+from homeport.auth.factors import FactorService
 from homeport.core.errors import Conflict, NotFound
 from homeport.network.describe import describe
 from homeport.network.service import ApplyOutcome, NetworkService, Via
@@ -18,7 +19,7 @@ from homeport.recovery.journal import Reset
 from homeport.store.db import Database
 from homeport.system.settings import SettingsService
 
-ITEMS = ("network", "auto_block", "builtin_admin")
+ITEMS = ("network", "auto_block", "builtin_admin", "factors")
 # The advisor's checks that bear on needing the reset button again; the advisor page has every check.
 CHECKLIST = (
     "two_administrators",
@@ -38,6 +39,7 @@ class ReportItem:
     before: str
     restorable: bool
     restored: bool
+    action: str = "Restore"  # the one-click button's words
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class RecoveryReport:
         settings: SettingsService,
         network: NetworkService,
         accounts: AccountService,
+        factors: FactorService,
         audit: AuditLog,
         advisor: Advisor,
     ) -> None:
@@ -71,6 +74,7 @@ class RecoveryReport:
         self._settings = settings
         self._network = network
         self._accounts = accounts
+        self._factors = factors
         self._audit = audit
         self._advisor = advisor
 
@@ -128,7 +132,29 @@ class RecoveryReport:
                 "builtin_admin", "The built-in admin was used to get back in, and is now enabled", "enabled",
                 "disabled", True, "builtin_admin" in reset.restored,
             ))  # fmt: skip
+        factors = self._factors_item(reset)
+        if factors is not None:
+            items.append(factors)
         return items
+
+    def _factors_item(self, reset: Reset) -> ReportItem | None:
+        """The recovered account's second factors, suspended when its recovery password was set."""
+        name = reset.before.get(journal.FACTORS_SUSPENDED)
+        if not isinstance(name, str):
+            return None
+        try:
+            user = self._accounts.get_user(name)
+        except NotFound:
+            return None  # the account is gone, and its factors with it
+        summary = self._factors.summary(user.id)
+        now = "suspended" if summary.suspended else "on" if summary.any else "removed"
+        title = (
+            f"Second factors of {user.name} are suspended: the password alone signs in to it"
+            if summary.suspended
+            else f"Second factors of {user.name} were suspended by the recovery"
+        )
+        restorable = summary.suspended and summary.any
+        return ReportItem("factors", title, now, "on", restorable, "factors" in reset.restored, "Turn them back on")
 
     def _checklist(self) -> list[Check]:
         return [
@@ -149,6 +175,8 @@ class RecoveryReport:
             outcome = await self._network.restore(actor, int(reset.before["network_snapshot"]), via)
         elif key == "auto_block":
             self._settings.change_security(actor, {"auto_block_enabled": True})
+        elif key == "factors":
+            self._factors.resume(self._accounts.get_user(str(reset.before[journal.FACTORS_SUSPENDED])), actor)
         else:
             self._accounts.update_user(actor, BUILTIN_ADMIN, UserChanges(enabled=False))
         with self._db.write() as conn:

@@ -160,6 +160,59 @@ def user_delete(
     emit_json({"name": name, "deleted": True}) if as_json else say(f"Deleted {name}.")
 
 
+def _factors_text(factors: dict[str, Any]) -> list[str]:
+    codes = factors["recovery_codes_left"]
+    lines = [
+        f"Authenticator app: {'on' if factors['totp'] else 'off'}",
+        f"Passkeys:          {factors['passkeys']}",
+        f"Recovery codes:    {codes} left",
+    ]
+    if factors["suspended"]:
+        lines.append("Suspended by a Mode 1 reset: the password alone signs in until they are turned back on.")
+    if factors["required"]:
+        lines.append("The second-factor policy covers this account" + (
+            "." if factors["totp"] or factors["passkeys"] else ": it sets one up at its next sign-in."
+        ))  # fmt: skip
+    return lines
+
+
+@user_app.command("factors")
+def user_factors(name: NameArg, home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
+    """Show an account's second factors (what it has, never a secret)."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        factors = daemon.call("GET", f"/users/{name}/factors")
+    if as_json:
+        emit_json(factors)
+        return
+    say(f"Second factors of {name}:")
+    for line in _factors_text(factors):
+        say(f"  {line}")
+
+
+@user_app.command("reset-2fa")
+def user_reset_second_factors(
+    name: NameArg,
+    home: HomeOption = DEFAULT,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove every second factor of an account that lost them: the password alone signs in again."""
+    with DaemonClient(home, as_json=as_json) as daemon:
+        daemon.call("GET", f"/users/{name}/factors")  # a name that is no account: said now, not after the question
+        question = f"Remove every second factor of {name} (app, passkeys, recovery codes, remembered browsers)?"
+        if not yes and not typer.confirm(question, default=False):
+            fail("Nothing was removed.", INVALID, as_json=as_json)
+        # Root on the socket proves nothing more: the empty admin_password is not checked for it.
+        daemon.call("DELETE", f"/users/{name}/factors", json={"admin_password": ""})
+        factors = daemon.call("GET", f"/users/{name}/factors")
+    if as_json:
+        emit_json({"name": name, "factors_cleared": True, "factors": factors})
+        return
+    say(f"Removed every second factor of {name}; the password alone signs in" + (
+        ", and a new one is set up at the next sign-in (the policy asks for one)." if factors["required"] else "."
+    ))  # fmt: skip
+
+
 @group_app.command("list")
 def group_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
     """List groups and their members."""

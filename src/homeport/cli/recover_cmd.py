@@ -17,13 +17,14 @@ from homeport.recovery.console import (
     FirstAid,
     NetworkToDhcp,
     ResetPassword,
+    ResetSecondFactors,
     RestoreBackup,
     stopped_daemon_store,
 )
 
 recover_app = typer.Typer(
-    help="First aid with the daemon stopped: reset a password, network to DHCP, clear the auto block, restore "
-    "a backup. Each shows what it will change; --dry-run stops there.",
+    help="First aid with the daemon stopped: reset a password or an account's second factors, network to DHCP, "
+    "clear the auto block, restore a backup. Each shows what it will change; --dry-run stops there.",
     no_args_is_help=True,
 )
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Only show what would change.")]
@@ -59,6 +60,16 @@ def reset_password(
     """Set an administrator's password (read from the terminal or stdin) and enable the account."""
     password = "" if dry_run else read_new_password()
     _run(home, ResetPassword(user, password), dry_run)
+
+
+@recover_app.command("reset-2fa")
+def reset_second_factors(
+    user: Annotated[str, typer.Argument(help="The account's name.")],
+    home: HomeOption = DEFAULT,
+    dry_run: DryRun = False,
+) -> None:
+    """Remove every second factor of an account (app, passkeys, recovery codes, remembered browsers)."""
+    _run(home, ResetSecondFactors(user), dry_run)
 
 
 @recover_app.command("network-dhcp")

@@ -8,7 +8,9 @@ one of them is not the owner. A setting can waive the press for boxes whose butt
 
 Hashes are never overwritten by the reset itself: whoever still knows their password loses nothing. Setting
 a recovery password closes the window; the built-in `admin` used this way is enabled (with its new password)
-and the post-recovery report offers to disable it again.
+and the post-recovery report offers to disable it again. The recovered account's second factors are suspended
+in the same transaction (kept, not asked for: its owner has just shown they could not use them), and the
+report offers to turn them back on.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from homeport.accounts import repository
 from homeport.accounts.models import User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import SYSTEM, Actor, AuditLog
+from homeport.auth.factors import FactorService
 from homeport.auth.login import WRONG_CREDENTIALS, Origin
 from homeport.auth.sessions import RECOVERY, RECOVERY_PENDING, Session, SessionService
 from homeport.core.clock import Clock
 from homeport.core.errors import Conflict, Forbidden, Unauthenticated
 from homeport.core.ids import token_digest
 from homeport.network.local import LocalNetworks
-from homeport.recovery import window
+from homeport.recovery import journal, window
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
 from homeport.system.settings import SettingsService
@@ -81,6 +84,7 @@ class RecoveryAccess:
         sessions: SessionService,
         settings: SettingsService,
         audit: AuditLog,
+        factors: FactorService,
         local: LocalNetworks,
         feedback: Callable[[str], None],
         presence_seconds: float = PRESENCE_SECONDS,
@@ -92,6 +96,7 @@ class RecoveryAccess:
         self._sessions = sessions
         self._settings = settings
         self._audit = audit
+        self._factors = factors
         self._local = local
         self._feedback = feedback
         self.presence_seconds = presence_seconds
@@ -240,11 +245,15 @@ class RecoveryAccess:
                 repository.update_profile(
                     conn, user.id, full_name=user.full_name, email=user.email, enabled=True, now=self._clock.now()
                 )
+            suspended = self._factors.suspend_in(conn, user.id)
             opened = window.close(conn, self._settings, self._audit, "password set")
+            if suspended and opened is not None:
+                journal.note_before(conn, opened.reset_id, {journal.FACTORS_SUSPENDED: user.name})
             self._device.set_state(conn, "ready")
             self._audit.record(
                 conn, "recovery.password_set", actor, target=user.name,
                 reset=None if opened is None else opened.reset_id, builtin_admin_enabled=user.builtin,
+                factors_suspended=suspended,
             )  # fmt: skip
         self._feedback("ready")
         return self._accounts.get_user(user.name)

@@ -21,6 +21,8 @@ from homeport.accounts.models import User
 from homeport.accounts.passwords import Argon2Parameters, PasswordHasher
 from homeport.accounts.policy import PasswordPolicy
 from homeport.audit.log import Actor, AuditLog
+from homeport.auth.factors import FactorService
+from homeport.auth.sealing import KEY_BYTES, Sealer
 from homeport.core.clock import SystemClock
 from homeport.core.errors import Conflict, InvalidInput, NotFound
 from homeport.home import Home, HomeUnusable
@@ -120,6 +122,58 @@ class ResetPassword:
             repository.update_profile(conn, user.id, full_name=user.full_name, email=user.email, enabled=True, now=now)
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
             store.audit.record(conn, "recovery.console", ROOT, target=user.name, aid=self.name)
+        return changes
+
+
+@dataclass
+class ResetSecondFactors:
+    """Remove every second factor of an account (its phone and its codes are lost, and nobody else can sign in
+    to do it from the console): the password alone signs in, until the account enrols again."""
+
+    user: str
+    name: str = "reset-2fa"
+    summary: str = "remove every second factor of an account: the password alone signs in again"
+
+    def _find(self, store: Store) -> User:
+        with store.db.read() as conn:
+            found = repository.find_user(conn, self.user)
+        if found is None:
+            raise NotFound(f"There is no account named '{self.user}'.", code="user_not_found")
+        return found
+
+    @staticmethod
+    def _factors(store: Store) -> FactorService:
+        # Removing needs no secret opened, so a throwaway key: first aid, run as root, must never create the
+        # daemon's key file (it would be root's, and unreadable to the daemon's user).
+        return FactorService(store.db, SystemClock(), Sealer(os.urandom(KEY_BYTES)), store.audit)
+
+    def plan(self, store: Store) -> list[str]:
+        user = self._find(store)
+        factors = self._factors(store)
+        with store.db.read() as conn:
+            summary = factors.summary(user.id, conn)
+            browsers = len(factors.remembered.list(conn, user.id))
+        changes = []
+        if summary.totp:
+            changes.append(f"remove the authenticator app of {user.name}")
+        if summary.passkeys:
+            changes.append(f"remove {summary.passkeys} passkey{'s' if summary.passkeys != 1 else ''} of {user.name}")
+        if summary.recovery_codes_left:
+            changes.append(f"remove the {summary.recovery_codes_left} unused recovery codes of {user.name}")
+        if browsers:
+            changes.append(f"forget {browsers} remembered browser{'s' if browsers != 1 else ''} of {user.name}")
+        if summary.suspended:
+            changes.append(f"end the suspension of {user.name}'s sign-in methods (a Mode 1 reset's)")
+        if not changes:
+            return [f"nothing: {user.name} has no second factor"]
+        return [*changes, f"{user.name} then signs in with the password alone (and enrols again if the policy asks)"]
+
+    def apply(self, store: Store) -> list[str]:
+        changes = self.plan(store)
+        user = self._find(store)
+        with store.db.write() as conn:
+            self._factors(store).clear_in(conn, user.id)
+            store.audit.record(conn, "auth.factors_cleared", ROOT, target=user.name, aid=self.name)
         return changes
 
 

@@ -22,6 +22,7 @@ from homeport import __version__
 from homeport.accounts import credentials
 from homeport.accounts.models import ADMINISTRATORS, BUILTIN_ADMIN, USERS
 from homeport.audit.log import SYSTEM, AuditLog
+from homeport.auth.factors import FactorService
 from homeport.auth.sessions import RECOVERY, RECOVERY_PENDING, SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
@@ -61,6 +62,7 @@ class RecoveryParts:
     audit: AuditLog
     volumes: list[Path]
     feedback: Callable[[str], None]
+    factors: FactorService
 
 
 class RecoveryExecutor:
@@ -124,6 +126,8 @@ class RecoveryExecutor:
             before["network_reset_snapshot"] = p.network.stage_defaults(conn, f"Mode 1 reset #{reset_id}")
             p.settings.update_security(conn, {"auto_block_enabled": False})
             before["sessions_ended"] = p.sessions.end_all(conn)
+            # No browser skips a second step after a reset: whoever held the device meanwhile may have had one.
+            before["remembered_browsers_forgotten"] = p.factors.remembered.forget_all(conn)
             closes = None
             if p.device.state_in(conn) in ("ready", "recovery"):  # a device with administrators to recover
                 closes = window.open_window(conn, reset_id, now, security.recovery_window_minutes).closes_at

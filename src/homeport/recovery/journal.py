@@ -11,6 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Literal
 
+# `before` key: the account whose second factors the recovery suspended (the report offers them back).
+FACTORS_SUSPENDED = "factors_suspended"
+
 Mode = Literal["mode1", "mode2"]
 Stage = Literal["intended", "committed", "applied", "abandoned"]
 
@@ -52,6 +55,13 @@ def set_stage(conn: sqlite3.Connection, reset_id: int, stage: Stage) -> None:
 
 def update_before(conn: sqlite3.Connection, reset_id: int, before: dict[str, Any]) -> None:
     conn.execute("UPDATE recovery_resets SET before = ? WHERE id = ?", (json.dumps(before, sort_keys=True), reset_id))
+
+
+def note_before(conn: sqlite3.Connection, reset_id: int, values: dict[str, Any]) -> None:
+    """Add to what a reset recorded (something the recovery changed after the reset itself)."""
+    found = find(conn, reset_id)
+    if found is not None:
+        update_before(conn, reset_id, {**found.before, **values})
 
 
 def unfinished(conn: sqlite3.Connection) -> list[Reset]:

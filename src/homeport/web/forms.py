@@ -54,6 +54,7 @@ SECRET_FIELDS = frozenset(
         "new_password",
         "new_password_again",
         "admin_password",
+        "factors_admin_password",
         "restore_password",
         "restore_password_again",
         "token",

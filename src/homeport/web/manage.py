@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from homeport.accounts.models import ADMINISTRATORS, GROUP_SORTS, UserChanges, group_text
 from homeport.audit.log import LOG_KINDS, LOG_OUTCOMES, LogFilter
+from homeport.auth.factors import policy_applies
 from homeport.auth.sessions import SESSION_SORTS, session_text
-from homeport.core.errors import NotFound
+from homeport.core.errors import InvalidInput, NotFound
 from homeport.core.paging import DEFAULT_LIMIT, PageRequest, page_of
-from homeport.http.inputs import GroupCreateIn, PasswordSetIn, UserCreateIn, UserPatchIn
+from homeport.http.inputs import AdminProofIn, GroupCreateIn, PasswordSetIn, UserCreateIn, UserPatchIn
 from homeport.http.requests import services
 from homeport.web.forms import Submitted, handle, limits, parse
 from homeport.web.guard import Viewer, viewer
@@ -42,12 +43,15 @@ def page_request(request: Request, default_sort: str = "") -> PageRequest:
 def users_page(request: Request) -> Response:
     who = viewer(request, admin=True)
     svc = services(request)
+    page = svc.accounts.page_users(page_request(request))
+    summaries = {u.id: svc.factors.summary(u.id) for u in page.items}  # a page is at most 50 accounts
     return render(
         request,
         "users.html",
         me=who.user,
         csrf=who.csrf,
-        page=svc.accounts.page_users(page_request(request)),
+        page=page,
+        second_factors={i: "2FA suspended" if s.suspended else "2FA" for i, s in summaries.items() if s.any},
         awaiting=svc.accounts.awaiting_password(),
         groups=svc.accounts.list_groups(),
         min_length=svc.accounts.policy().min_length,
@@ -80,13 +84,16 @@ async def users_create(request: Request) -> Response:
 def user_page(request: Request, name: str) -> Response:
     who = viewer(request, admin=True)
     svc = services(request)
+    user = svc.accounts.get_user(name)
     return render(
         request,
         "user.html",
         me=who.user,
         csrf=who.csrf,
-        user=svc.accounts.get_user(name),
+        user=user,
         groups=svc.accounts.list_groups(),
+        factors=svc.factors.summary(user.id),
+        factor_required=policy_applies(user, svc.settings.security()),
         limits={**limits(UserPatchIn), **limits(PasswordSetIn)},
     )
 
@@ -128,6 +135,26 @@ async def user_password(request: Request, name: str) -> Response:
             keep_session=who.session.id,
         )
         return _user_url(name, "user-password")
+
+    return await handle(request, act, back=_user_url(name), admin=True)
+
+
+# The user page has two forms asking for the admin's own password: this one's field has its own name.
+FACTORS_PROOF = "factors_admin_password"
+
+
+@router.post("/users/{name}/factors/clear")
+async def user_factors_clear(request: Request, name: str) -> Response:
+    credentials = services(request).credentials
+
+    def act(who: Viewer, form: Submitted) -> str:
+        try:
+            body = parse(AdminProofIn, {"admin_password": form.text(FACTORS_PROOF)})
+            credentials.clear_factors_for(who.actor, who.user, body.admin_password, name)
+        except InvalidInput as exc:
+            fields = {FACTORS_PROOF if k == "admin_password" else k: v for k, v in exc.fields.items()}
+            raise InvalidInput(exc.message, code=exc.code, fields=fields) from None
+        return _user_url(name, "factors-cleared")
 
     return await handle(request, act, back=_user_url(name), admin=True)
 

@@ -32,6 +32,7 @@ class ReportItemOut(BaseModel):
     before: str
     restorable: bool
     restored: bool
+    action: str = Field(default="Restore", description="What the one-click restore is called.")
 
 
 class CheckOut(BaseModel):
@@ -75,10 +76,12 @@ def get_report(_: Admin, svc: ServicesDep) -> ReportOut:
     "/report/{reset_id}/restore/{item}",
     response_model=ApplyOut | None,
     responses=documented(401, 403, 404, 409, 422),
-    summary="Put one item back as it was before the reset (network settings: with confirm-or-rollback)",
+    summary="Put one item back as it was before the reset (network settings: with confirm-or-rollback; `factors`: "
+    "turn the recovered account's second factors back on)",
 )
 async def restore_item(
-    reset_id: ResetId, item: Literal["network", "auto_block", "builtin_admin"], request: Request, caller: Admin,
+    reset_id: ResetId, item: Literal["network", "auto_block", "builtin_admin", "factors"], request: Request,
+    caller: Admin,
     svc: ServicesDep,
 ) -> ApplyOut | None:  # fmt: skip
     outcome = await svc.report.restore(caller.actor, reset_id, item, via(request))

@@ -23,8 +23,9 @@ def get_security(_: Admin, svc: ServicesDep) -> SecuritySettingsOut:
 @router.patch(
     "/settings/security",
     response_model=SecuritySettingsOut,
-    responses=documented(400, 401, 403, 422, 429, 503),
-    summary="Change security settings; a recovery setting needs `current_password`",
+    responses=documented(400, 401, 403, 409, 422, 429, 503),
+    summary="Change security settings; a recovery or second-factor setting needs `current_password` (409: a "
+    "second-factor policy that no administrator could meet yet)",
 )
 def patch_security(body: SecuritySettingsIn, caller: Admin, svc: ServicesDep) -> SecuritySettingsOut:
     changes = body.model_dump(exclude_none=True, exclude={"current_password"})
