@@ -34,7 +34,7 @@ class EventReader:
                 elif line == "" and data:
                     self._events.put((name, json.loads(data)))
                     name, data = "message", ""
-        except Exception:  # noqa: BLE001, S110 - the stream was closed under us: that is its end
+        except Exception:  # the stream was closed under us: that is its end
             pass
         finally:
             self._events.put((ENDED, None))

@@ -34,11 +34,11 @@ async def _events(
         next_beat, next_check = loop_time() + heartbeat, loop_time() + check
         while True:
             try:
-                event = await subscription.next(min(next_beat, next_check) - loop_time())
+                found = await subscription.next(min(next_beat, next_check) - loop_time())
             except Ended:
                 return
-            if event is not None:
-                yield event.encode()
+            if found is not None:
+                yield found.encode()
             now = loop_time()
             if now >= next_check:
                 if not await still_on():
