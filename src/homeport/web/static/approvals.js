@@ -114,7 +114,8 @@
     notMe.addEventListener("click", async () => {
       done(await answer(`/api/v1/me/approvals/${encodeURIComponent(request.id)}/deny`, { report: true }));
     });
-    const later = element("button", "Not now", { type: "button", class: "link" });
+    // The first focus goes to "Not now": Enter on an unread dialog must not pick a number.
+    const later = element("button", "Not now", { type: "button", class: "link", autofocus: "" });
     later.addEventListener("click", () => close(request.id));
     buttons.push(notMe);
     dialog.append(choices, notMe, document.createTextNode(" "), later, result);
