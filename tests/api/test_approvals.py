@@ -11,6 +11,7 @@ import pyotp
 import pytest
 from starlette.testclient import TestClient
 
+from homeport.application import create_app
 from homeport.auth.approvals import PAUSE_SECONDS, REQUEST_SECONDS
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, setup_device, sign_in
@@ -292,3 +293,16 @@ def test_other_sessions_hear_of_changed_sign_in_methods(
         _, notice = mine.next("notice")
         assert notice["message"].startswith("Your sign-in methods changed: new recovery codes were made")
         assert f"from {LAPTOP[0]}" in notice["message"]
+
+
+def test_the_streams_and_the_approval_routes_are_in_the_document(services: Services) -> None:
+    """The contract test leaves the never-ending streams out; this says they are documented all the same."""
+    paths = create_app(services).openapi()["paths"]
+    for stream in ("/api/v1/me/events", "/api/v1/auth/approval/events"):
+        answers = paths[stream]["get"]["responses"]
+        assert "text/event-stream" in answers["200"]["content"] and {"401", "429", "503"} <= set(answers)
+    for path in ("/auth/approval/begin", "/auth/approval/finish", "/me/approvals/{request_id}",
+                 "/me/approvals/{request_id}/deny"):  # fmt: skip
+        assert "post" in paths["/api/v1" + path]
+    assert "/api/v1/approvals" not in paths  # root's routes: only in the socket's document
+    assert "/api/v1/approvals" in create_app(services, local=True).openapi()["paths"]
