@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from homeport.core.live import Ended, LiveEvent, Subscription
 
@@ -51,6 +52,20 @@ async def _events(
         subscription.close()
 
 
+class EventStreamResponse(StreamingResponse):
+    """Closes its subscription however the response ends (even one cancelled before its body began)."""
+
+    def __init__(self, subscription: Subscription, body: AsyncIterator[bytes]) -> None:
+        super().__init__(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        self.subscription = subscription
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.subscription.close()
+
+
 def event_stream(
     subscription: Subscription,
     still_on: Callable[[], Awaitable[bool]],
@@ -58,10 +73,6 @@ def event_stream(
     first: list[LiveEvent] | None = None,
     heartbeat: float = HEARTBEAT_SECONDS,
     check: float = CHECK_SECONDS,
-) -> StreamingResponse:
+) -> EventStreamResponse:
     """The response for a stream; `first` is sent at once (the current state, so a reconnect misses nothing)."""
-    return StreamingResponse(
-        _events(subscription, first or [], still_on, heartbeat, check),
-        media_type=MEDIA_TYPE,
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return EventStreamResponse(subscription, _events(subscription, first or [], still_on, heartbeat, check))

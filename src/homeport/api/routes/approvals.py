@@ -129,8 +129,18 @@ def post_finish(request: Request, response: Response, svc: ServicesDep) -> Login
 # --- the approving side --------------------------------------------------------------------------------------
 
 
-def decision_out(found: ApprovalRequest) -> ApprovalDecisionOut:
-    return ApprovalDecisionOut(id=found.id, state=found.state, message=found.message)
+def decision_out(found: ApprovalRequest, report: bool = False) -> ApprovalDecisionOut:
+    """Said to the approving side (the request's own message is for the waiting browser)."""
+    if found.state == "approved":
+        message = "Approved: that browser is signing in now."
+    elif report:
+        message = (
+            "Denied and reported: that sign-in has ended, approvals for the account are paused for an hour and the "
+            "administrators are told. Change the password: someone else knows it."
+        )
+    else:
+        message = "Denied: that sign-in was refused."
+    return ApprovalDecisionOut(id=found.id, state=found.state, message=message)
 
 
 @router.get(
@@ -167,7 +177,7 @@ def post_my_denial(
     request_id: RequestId, body: ApprovalDenyIn, caller: Caller, svc: ServicesDep
 ) -> ApprovalDecisionOut:
     user = account_of(caller)
-    return decision_out(svc.approvals.deny(request_id, caller.actor, user.id, report=body.report))
+    return decision_out(svc.approvals.deny(request_id, caller.actor, user.id, report=body.report), body.report)
 
 
 @router.get(
@@ -182,8 +192,8 @@ async def get_my_events(request: Request, caller: Caller, svc: ServicesDep) -> R
     user = account_of(caller)
     session_id, token = caller.session.id, request.cookies.get(SESSION_COOKIE, "")
     subscription = _subscribe(svc, user_channel(user.id), session_id)
-    pending = await run_in_threadpool(svc.approvals.pending, user.id)
-    first = [LiveEvent("approval", svc.approvals.shown(r)) for r in pending]
+    # In memory, with no await between the subscription and its response (which always closes it).
+    first = [LiveEvent("approval", svc.approvals.shown(r)) for r in svc.approvals.pending(user.id)]
 
     def live() -> bool:
         """The session is still on (signed out, ended, timed out or disabled: the stream ends)."""
@@ -227,4 +237,4 @@ def post_approval(request_id: RequestId, body: ApprovalNumberIn, svc: ServicesDe
     summary="Deny any account's waiting sign-in (root on the machine); `report` pauses approvals for it",
 )
 def post_denial(request_id: RequestId, body: ApprovalDenyIn, svc: ServicesDep) -> ApprovalDecisionOut:
-    return decision_out(svc.approvals.deny(request_id, ROOT, None, report=body.report))
+    return decision_out(svc.approvals.deny(request_id, ROOT, None, report=body.report), body.report)
