@@ -10,7 +10,8 @@
 
 Then bench/signin_flood.py (a sign-in while 200 addresses flood: goal p99 <= 3x idle), bench/lists.py (10,000
 accounts: the users API and page under 50 ms p95), and the LAN lab's
-network and recovery benchmarks. `python -m bench --only signin-flood` runs one part.
+network and recovery benchmarks, and bench/approvals.py (approve click to the waiting browser's session: goal
+p99 <= 100 ms). `python -m bench --only signin-flood` runs one part.
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def main() -> None:
 if __name__ == "__main__":
     import argparse
 
-    from bench import lists, network, recovery, second_factor, signin_flood
+    from bench import approvals, lists, network, recovery, second_factor, signin_flood
 
     parts = {
         "foundation": main,
@@ -197,6 +198,7 @@ if __name__ == "__main__":
         "lists": lists.main,
         "network": network.main,
         "recovery": recovery.main,
+        "approvals": approvals.main,
     }
     parser = argparse.ArgumentParser(prog="python -m bench", description="Homeport's benchmarks (all by default).")
     parser.add_argument("--only", nargs="+", choices=list(parts), default=list(parts), help="run only these")

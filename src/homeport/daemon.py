@@ -26,6 +26,7 @@ from homeport.advisor.facts import FactGatherer
 from homeport.advisor.report import RecoveryReport
 from homeport.advisor.timesync import TimeSync, system_time_sync
 from homeport.audit.log import SYSTEM, AuditLog
+from homeport.auth.approvals import ApprovalService
 from homeport.auth.blocklist import BlockList
 from homeport.auth.credentials import CredentialService
 from homeport.auth.devices import DeviceTokens
@@ -37,6 +38,7 @@ from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock, SystemClock
 from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateChanged, EventBus, HostClaimed
+from homeport.core.live import LiveHub
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
 from homeport.discovery.interfaces import Announcement
@@ -190,6 +192,9 @@ def build_services(
         db, clock, hasher, throttle, sessions, settings, device, audit, DeviceTokens(db, clock), factors,
         WaitingSignIns(clock),
     )  # fmt: skip
+    approvals = ApprovalService(db, clock, login, sessions, throttle, audit, LiveHub())
+    login.approval_possible = approvals.possible
+    factors.on_change = lambda user, actor, action: approvals.method_changed(user.id, user.name, action, actor)
     accounts = AccountService(db, clock, hasher, settings, sessions, audit)
     setup = SetupService(db, device, accounts, audit)
     tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA", options.tls_issuer)
@@ -239,6 +244,7 @@ def build_services(
         throttle=throttle,
         login=login,
         factors=factors,
+        approvals=approvals,
         accounts=accounts,
         credentials=CredentialService(accounts, login, settings),
         setup=setup,
@@ -393,6 +399,7 @@ async def start_services(services: Services) -> None:
 
 
 async def stop_services(services: Services) -> None:
+    services.approvals.close()
     await services.button.close()
     services.recovery.close()
     if services.neighbours is not None:

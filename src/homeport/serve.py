@@ -116,6 +116,7 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
+        services.approvals.close()  # live streams end now, not after the servers' grace period
         local.should_exit = True
         web.stop()
 

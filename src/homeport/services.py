@@ -9,6 +9,7 @@ from homeport.accounts.service import AccountService
 from homeport.advisor.advisor import Advisor
 from homeport.advisor.report import RecoveryReport
 from homeport.audit.log import AuditLog
+from homeport.auth.approvals import ApprovalService
 from homeport.auth.credentials import CredentialService
 from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
@@ -46,6 +47,7 @@ class Services:
     throttle: LoginThrottle
     login: LoginService
     factors: FactorService
+    approvals: ApprovalService
     accounts: AccountService
     credentials: CredentialService
     setup: SetupService

@@ -8,6 +8,7 @@ account's factors instead of deleting them; the post-recovery report offers to t
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeport.accounts.models import User
@@ -65,6 +66,8 @@ class FactorService:
         self.totp = OneTimeCodes(clock, sealer)
         self.codes = RecoveryCodes(clock, sealer)
         self.remembered = RememberedBrowsers(clock, sealer)
+        # Told of every change (user, who, action): the account's open pages hear of it (set by the daemon).
+        self.on_change: Callable[[User, Actor, str], None] | None = None
 
     # --- what an account has --------------------------------------------------------------------------------
 
@@ -176,3 +179,5 @@ class FactorService:
         """Any change of sign-in methods: no remembered browser skips the new state; the log says who did it."""
         self.remembered.forget_all(conn, user.id)
         self._audit.record(conn, action, actor, target=user.name)
+        if self.on_change is not None:
+            self.on_change(user, actor, action)

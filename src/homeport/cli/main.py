@@ -9,6 +9,7 @@ import typer
 from homeport.cli import (
     accounts_cmd,
     advisor_cmd,
+    approve_cmd,
     button_cmd,
     find_cmd,
     log_cmd,
@@ -31,6 +32,7 @@ app.command("status")(status_cmd.status)
 app.command("log")(log_cmd.log)
 app.command("find")(find_cmd.find)
 app.command("advisor")(advisor_cmd.advisor)
+app.command("approve")(approve_cmd.approve)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")

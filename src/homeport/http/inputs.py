@@ -155,3 +155,15 @@ class SnapshotRestoreIn(Strict):
     rename: bool = Field(
         default=False, description="Also give the device back the name the snapshot holds (it keeps its own otherwise)."
     )
+
+
+class ApprovalNumberIn(Strict):
+    number: int = Field(ge=10, le=99, description="The number the signing-in browser shows (one of the three).")
+
+
+class ApprovalDenyIn(Strict):
+    report: bool = Field(
+        default=False,
+        description="This wasn't me: also end that sign-in, pause approvals for the account for an hour and tell "
+        "the administrators.",
+    )

@@ -54,6 +54,13 @@ DONE_MESSAGES = {
     "browser-forgotten": "That browser will be asked for the second step again.",
     "factors-cleared": "Every second factor of the account has been removed.",
     "advisor-ran": "Every check has run again; changes since the run before are marked.",
+    "approval-approved": "Approved: the other browser is signed in now.",
+    "approval-denied": "Denied: that sign-in was refused.",
+    "approval-reported": "Denied and reported: that sign-in has ended, approvals are paused for an hour, and the "
+    "administrators are told. Change your password now: someone else probably knows it.",
+    "approval-wrong-number": "That was not the number the signing-in browser showed, so the request is denied.",
+    "approval-gone": "That sign-in request is no longer waiting (it was answered, withdrawn, or it expired).",
+    "approval-reports-read": "The reports are dismissed (the log keeps them).",
 }
 
 
@@ -145,6 +152,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "form": {},
         "limits": {},
         "restricted": False,
+        "approval_reports": [],
         "nav": [],  # a session that may only set its password: no way out but that, or sign-out
     }
     me = context.get("me")
@@ -155,6 +163,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         base["session_expires_in"] = svc.settings.security().session_idle_minutes * 60
         if me.is_admin:
             base["reset_notice"] = svc.report.unacknowledged()
+            base["approval_reports"] = svc.approvals.reports()
     failure = recall_failure(request)
     if failure is not None:
         context = {**context, **failure.context()}

@@ -15,6 +15,7 @@ from homeport.http.cookies import clear_preauth_cookie, set_sign_in_cookies
 from homeport.http.errors import status_of
 from homeport.http.inputs import CodeIn, SecondFactorIn
 from homeport.http.requests import origin_of, services
+from homeport.web.approval_step import approval_context
 from homeport.web.forms import Submitted, limits, parse, run_form
 from homeport.web.guard import redirect, state_redirect, viewer
 from homeport.web.once import PerSession
@@ -78,6 +79,7 @@ def second_step_page(request: Request, method: str = "") -> Response:
         request, "second_step.html", waiting=waiting, method=chosen, names=METHOD_NAMES,
         seconds_left=waiting.seconds_left(svc.clock.monotonic()),
         remember_offered=svc.settings.security().remember_browser, limits=limits(SecondFactorIn),
+        **approval_context(request, waiting, chosen),
     )  # fmt: skip
 
 

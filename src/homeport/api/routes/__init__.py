@@ -43,4 +43,5 @@ def api_router(local: bool) -> APIRouter:
     if local:
         api.include_router(system.local_router)
         api.include_router(recovery.button_router)
+        api.include_router(approvals.local_router, dependencies=[Depends(installed)])
     return api
