@@ -33,6 +33,14 @@ def console_password_step(client: TestClient, next_page: str = "/users") -> None
     assert answer.status_code == 303 and answer.headers["location"] == "/login/second-step", answer.text
 
 
+def ask(client: TestClient) -> str:
+    """Open the approval method (which changes nothing), then send the request with its button."""
+    opened = client.get("/login/second-step?method=approval").text
+    assert 'data-testid="approval-start"' in opened and 'data-testid="approval-number"' not in opened
+    assert client.post("/login/approval/again", follow_redirects=False).status_code == 303
+    return client.get("/login/second-step?method=approval").text
+
+
 def shown_number(html: str) -> int:
     match = re.search(r'data-testid="approval-number"[^>]*>(\d+)<', html)
     assert match, "the page shows no number"
@@ -44,10 +52,10 @@ def test_the_second_step_shows_the_number_and_check_again_signs_in_once_approved
 ) -> None:
     with browser(services, LAPTOP) as laptop:
         console_password_step(laptop)
-        page = laptop.get("/login/second-step?method=approval")
-        assert page.status_code == 200
-        number = shown_number(page.text)
-        assert 'data-testid="approval-qr"' in page.text and "<svg" in page.text
+        assert not services.approvals.pending()  # opening the method asked nobody yet (no change on GET)
+        page = ask(laptop)
+        number = shown_number(page)
+        assert 'data-testid="approval-qr"' in page and "<svg" in page
         assert shown_number(laptop.get("/login/second-step?method=approval").text) == number  # a reload: same one
         (request,) = services.approvals.pending()
         assert request.number == number
@@ -74,7 +82,7 @@ def test_a_wrong_number_on_the_approve_page_denies_and_the_waiting_page_offers_t
 ) -> None:
     with browser(services, LAPTOP) as laptop:
         console_password_step(laptop)
-        number = shown_number(laptop.get("/login/second-step?method=approval").text)
+        number = shown_number(ask(laptop))
         (request,) = services.approvals.pending()
         approve = phone.get(f"/approve/{request.id}")
         other = next(n for n in request.choices if n != number)
@@ -95,7 +103,7 @@ def test_this_was_not_me_on_the_approve_page_pauses_and_the_sign_in_page_says_so
 ) -> None:
     with browser(services, LAPTOP) as laptop:
         console_password_step(laptop)
-        laptop.get("/login/second-step?method=approval")
+        ask(laptop)
         (request,) = services.approvals.pending()
         approve = phone.get(f"/approve/{request.id}")
         answer = phone.post(
@@ -118,7 +126,7 @@ def test_the_approve_page_is_only_for_the_accounts_own_sessions(phone: TestClien
     create_user(phone, "bob", password="a long one for b")
     with browser(services, LAPTOP) as laptop, browser(services, OTHER) as bob:
         console_password_step(laptop)
-        laptop.get("/login/second-step?method=approval")
+        ask(laptop)
         (request,) = services.approvals.pending()
         sign_in(bob, "bob", "a long one for b")
         answer = bob.get(f"/approve/{request.id}", follow_redirects=False)

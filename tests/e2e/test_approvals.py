@@ -59,6 +59,7 @@ def wait_for_number(page: Page, console: Daemon) -> int:
     sign_in_with_password(page, console)
     expect(page).to_have_url(re.compile(r"/login/second-step"))
     page.get_by_role("link", name="Approve from another signed-in device").click()
+    page.get_by_test_id("approval-start").click()
     number = page.get_by_test_id("approval-number")
     expect(number).to_have_text(re.compile(r"^\d\d$"))
     expect(page.get_by_test_id("approval-qr").locator("svg")).to_be_visible()

@@ -1,6 +1,7 @@
 """The approval method on the second-step page: the number to pick on another signed-in device, a QR code a
-signed-in phone scans to approve, and the request's state. Opening the page asks for approval (once: a reload
-shows the same request; a new one after a denial or expiry takes the "Ask again" button)."""
+signed-in phone scans to approve, and the request's state. Opening the page changes nothing (no state change on
+GET): its "Ask my signed-in devices" button sends the request, and a reload then shows the same one; a new one
+after a denial or expiry takes the "Ask again" button."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from markupsafe import Markup
 
 from homeport.auth.approvals import approve_link, approve_qr
 from homeport.auth.pending import APPROVAL, Waiting
-from homeport.core.errors import HomeportError
-from homeport.http.requests import origin_of, services
+from homeport.http.requests import services
 
 
 def approval_context(request: Request, waiting: Waiting, method: str) -> dict[str, Any]:
@@ -24,10 +24,7 @@ def approval_context(request: Request, waiting: Waiting, method: str) -> dict[st
         return context
     found = svc.approvals.status(waiting)
     if found is None:
-        try:
-            found = svc.approvals.begin(waiting, origin_of(request))
-        except HomeportError as exc:
-            return {**context, "approval": {"error": exc.message}}
+        return {**context, "approval": {"start": True}}
     host = request.headers.get("host", "")
     context["approval"] = {
         "request": found,
