@@ -31,6 +31,7 @@ from homeport.auth.credentials import CredentialService
 from homeport.auth.devices import DeviceTokens
 from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
+from homeport.auth.passkeys import PasskeyService
 from homeport.auth.pending import WaitingSignIns
 from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
@@ -236,6 +237,7 @@ def build_services(
         throttle=throttle,
         login=login,
         factors=factors,
+        passkeys=PasskeyService(db, clock, audit, login, factors, device),
         accounts=accounts,
         credentials=CredentialService(accounts, login, settings),
         setup=setup,

@@ -12,6 +12,7 @@ from homeport.audit.log import AuditLog
 from homeport.auth.credentials import CredentialService
 from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
+from homeport.auth.passkeys import PasskeyService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
@@ -46,6 +47,7 @@ class Services:
     throttle: LoginThrottle
     login: LoginService
     factors: FactorService
+    passkeys: PasskeyService
     accounts: AccountService
     credentials: CredentialService
     setup: SetupService

@@ -298,6 +298,36 @@ class LoginService:
         self._throttle.succeeded(user.name, origin.address)
         return self._open_session(user, origin, "normal", method=method)
 
+    def admit_passkey(self, account: str, origin: Origin) -> SecuritySettings:
+        """Throttling before a passwordless passkey answer is checked, under the account its credential names ("" for
+        none). A passkey cannot be guessed, so the account-wide pause that strangers' wrong passwords cause does not
+        shut its owner out; the address's and the account + address limits apply as to passwords."""
+        settings = self._settings.security()
+        try:
+            self._throttle.admit(account, origin.address, settings, trusted_device=True)
+        except TooManyAttempts as exc:
+            self.note_blocked(account, origin.address, exc.code)
+            raise
+        return settings
+
+    def passkey_failed(self, account: str, origin: Origin, reason: str) -> None:
+        """A passwordless passkey answer that did not pass (admitted by `admit_passkey`): counted like a wrong
+        password."""
+        settings = self._settings.security()
+        if account:
+            self._fail(account, origin.address, settings, "wrong", method="passkey", problem=reason)
+            return
+        self._audit.record_now(
+            "auth.sign_in", Actor("", origin.address), target="", outcome="failure", method="passkey", problem=reason
+        )
+        self._throttle.failed("", origin.address, settings)
+
+    def second_step_failed(self, waiting: Waiting, origin: Origin, method: str) -> None:
+        """A second step (a passkey, an enrolment) that did not pass, after `admit_second_step`: counted like a
+        wrong password."""
+        settings = self._settings.security()
+        self._fail(waiting.account, origin.address, settings, "wrong", action="auth.second_factor", method=method)
+
     def begin_enrolment(self, token: str | None, origin: Origin, device_name: str) -> Enrolment:
         """A sign-in that must enrol a factor first: a new authenticator-app secret for it."""
         waiting = self.waiting_for(token, origin)
