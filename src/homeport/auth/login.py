@@ -194,7 +194,10 @@ class LoginService:
         self._upgrade_hash(user, password)
         step = self._second_step(user, origin, settings)
         if step is not None:
-            return step  # the counters stay as they are until the whole sign-in succeeds
+            # The failures stay counted until the whole sign-in succeeds; this attempt is no longer in flight
+            # (else every sign-in with a second step would leave one behind against the address).
+            self._throttle.abandoned(account, client)
+            return step
         self._throttle.succeeded(account, client)
         return self._open_session(user, origin, "normal")
 
@@ -270,6 +273,8 @@ class LoginService:
     ) -> SignIn:  # fmt: skip
         """The second step is done (a code, a passkey, an approval, an enrolment): a session, once."""
         settings = self.admit_second_step(waiting, origin)  # blocked or paused meanwhile: not now
+        # A check only: the admission `succeeded` ends below is the caller's (its code's, its passkey's).
+        self._throttle.abandoned(waiting.account, origin.address)
         if not self.waiting.close(waiting):
             raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
         with self._db.read() as conn:
