@@ -52,6 +52,9 @@ DONE_MESSAGES = {
     "codes-replaced": "New recovery codes are made; the old ones no longer work.",
     "factors-resumed": "Your sign-in methods are on again.",
     "browser-forgotten": "That browser will be asked for the second step again.",
+    "passkey-added": "The passkey is added: use it to sign in, with no password, at this device's name.",
+    "passkey-renamed": "The passkey has been renamed.",
+    "passkey-removed": "The passkey has been removed; it no longer signs in.",
     "factors-cleared": "Every second factor of the account has been removed.",
     "advisor-ran": "Every check has run again; changes since the run before are marked.",
 }

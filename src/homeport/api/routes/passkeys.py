@@ -23,6 +23,7 @@ from homeport.api.schemas import LoginOut
 from homeport.auth.passkeys import PASSKEY_COOKIE, Passkey, session_key
 from homeport.auth.pending import PREAUTH_COOKIE
 from homeport.core.errors import NotFound
+from homeport.http.cookies import clear_passkey_cookie, set_passkey_cookie
 from homeport.http.inputs import ProofIn
 from homeport.http.passkey_inputs import PasskeyAnswerIn, PasskeyNewIn, PasskeyRenameIn
 from homeport.http.relying_party import passkey_host, require_relying_party
@@ -31,7 +32,6 @@ from homeport.services import Services
 
 router = APIRouter(tags=["auth"])
 PasskeyId = Annotated[int, Path(ge=1, le=2**62, description="A passkey's number.")]
-COOKIE_SECONDS = 120
 
 
 def passkey_out(svc: Services, passkey: Passkey) -> PasskeyOut:
@@ -39,16 +39,6 @@ def passkey_out(svc: Services, passkey: Passkey) -> PasskeyOut:
         id=passkey.id, name=passkey.name, rp_id=passkey.rp_id, usable_here=passkey.rp_id == passkey_host(svc),
         transports=list(passkey.transports), created_at=passkey.created_at, last_used_at=passkey.last_used_at,
     )  # fmt: skip
-
-
-def set_passkey_cookie(response: Response, token: str) -> None:
-    response.set_cookie(
-        PASSKEY_COOKIE, token, max_age=COOKIE_SECONDS, path="/", secure=True, httponly=True, samesite="strict"
-    )
-
-
-def clear_passkey_cookie(response: Response) -> None:
-    response.delete_cookie(PASSKEY_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
 
 
 # --- sign-in without a password -------------------------------------------------------------------------------
