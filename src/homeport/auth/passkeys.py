@@ -125,13 +125,13 @@ class PasskeyService:
             ).fetchall()
         return [_passkey(r) for r in rows]
 
-    def stranded_by(self, new_rp_id: str) -> list[StrandedPasskey]:
-        """Every account's passkeys that would not work on `new_rp_id` (a rename's warning)."""
+    def registered_on(self, rp_id: str) -> list[StrandedPasskey]:
+        """Every account's passkeys of the name `rp_id`: those a rename of the device leaves behind."""
         with self._db.read() as conn:
             rows = conn.execute(
                 "SELECT u.name, p.name, p.rp_id FROM passkeys p JOIN users u ON u.id = p.user_id"
-                " WHERE p.rp_id != ? ORDER BY u.name, p.created_at",
-                (new_rp_id.lower(),),
+                " WHERE p.rp_id = ? ORDER BY u.name, p.created_at",
+                (rp_id.lower(),),
             ).fetchall()
         return [StrandedPasskey(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from homeport.accounts.models import User
 from homeport.auth.login import SignIn
-from homeport.auth.passkeys import PASSKEY_COOKIE, Passkey, session_key
+from homeport.auth.passkeys import PASSKEY_COOKIE, Passkey, StrandedPasskey, session_key
 from homeport.auth.pending import PREAUTH_COOKIE, Waiting
 from homeport.core.errors import Forbidden, HomeportError, Unauthenticated
 from homeport.core.ids import same_secret
@@ -61,7 +61,14 @@ def passkeys_of(request: Request, user: User) -> list[Passkey]:
     return services(request).passkeys.list_for(user.id)
 
 
+def passkeys_on_this_name(request: Request) -> list[StrandedPasskey]:
+    """Every account's passkeys of the current `.local` name: a rename leaves them behind."""
+    svc = services(request)
+    return svc.passkeys.registered_on(passkey_host(svc))
+
+
 TEMPLATES.env.globals["passkey_place"] = passkey_place
+TEMPLATES.env.globals["passkeys_on_this_name"] = passkeys_on_this_name
 TEMPLATES.env.globals["passkeys_of"] = passkeys_of
 
 
