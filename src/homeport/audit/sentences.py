@@ -16,6 +16,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "auth.address_unblocked": "{who} let {target} sign in again",
     "auth.account_paused": "The account {target} was paused after failed sign-ins",
     "auth.account_unpaused": "{who} lifted the pause on {target}",
+    "auth.browser_forgotten": "{who} asked a remembered browser of {target} for the second step again",
     "auth.passkey_added": "{who} added a passkey for {target}",
     "auth.passkey_renamed": "{who} renamed a passkey of {target}",
     "auth.passkey_removed": "{who} removed a passkey of {target}",
