@@ -183,7 +183,7 @@ class PasskeyService:
     ) -> SignIn:
         self._ready()
         found = self._find(credential_id_of(credential))
-        user = found[1] if found else None
+        user = found.user if found else None
         account = user.name if user else ""
         self._login.admit_passkey(account, origin)  # before any work on the answer
         try:
@@ -192,9 +192,8 @@ class PasskeyService:
             challenge = self.challenges.take(_browser_key(token), SIGN_IN, rp, origin.address)
             if found is None or user is None:
                 raise PasskeyRefused("this device does not know it (it may have been removed)")
-            passkey = found[0]
-            self._check_handle(credential, user.id, required=True)
-            self._use(passkey, challenge, credential, require_uv=True)
+            _check_handle(credential, found.user_handle, required=True)
+            self._use(found, challenge, credential, require_uv=True)
         except PasskeyRefused as exc:
             self._login.passkey_failed(account, origin, exc.reason)
             self._note_counter(exc, account, origin)
@@ -226,10 +225,10 @@ class PasskeyService:
         try:
             challenge = self.challenges.take(_waiting_key(waiting), SECOND_STEP, rp, origin.address)
             found = self._find(credential_id_of(credential))
-            if found is None or found[0].user_id != waiting.user_id:
+            if found is None or found.user.id != waiting.user_id:
                 raise PasskeyRefused("it is not one of this account's passkeys")
-            self._check_handle(credential, waiting.user_id, required=False)
-            self._use(found[0], challenge, credential, require_uv=False)
+            _check_handle(credential, found.user_handle, required=False)
+            self._use(found, challenge, credential, require_uv=False)
         except PasskeyRefused as exc:
             self._login.second_step_failed(waiting, origin, PASSKEY)
             self._note_counter(exc, waiting.account, origin)
@@ -312,40 +311,24 @@ class PasskeyService:
             self._changed(conn, user, actor, "auth.passkey_added", name)
         return int(cursor.lastrowid or 0), codes
 
-    def _find(self, credential_id: str) -> tuple[Passkey, User] | None:
+    def _find(self, credential_id: str) -> _Stored | None:
         with self._db.read() as conn:
             row = conn.execute(
-                "SELECT id, user_id, credential_id, name, rp_id, transports, sign_count, created_at, last_used_at"
-                " FROM passkeys WHERE credential_id = ?",
+                "SELECT p.id, p.user_id, p.credential_id, p.name, p.rp_id, p.transports, p.sign_count, p.created_at,"
+                " p.last_used_at, p.public_key, u.user_handle FROM passkeys p JOIN users u ON u.id = p.user_id"
+                " WHERE p.credential_id = ?",
                 (credential_id,),
             ).fetchone()
-            if row is None:
-                return None
-            passkey = _passkey(row)
-            user = repository.find_user_by_id(conn, passkey.user_id)
-        return (passkey, user) if user is not None else None
+            user = repository.find_user_by_id(conn, int(row[1])) if row is not None else None
+        if row is None or user is None:
+            return None
+        return _Stored(_passkey(row), user, bytes(row[9]), None if row[10] is None else str(row[10]))
 
-    def _check_handle(self, credential: dict[str, Any], user_id: int, *, required: bool) -> None:
-        """The user handle the authenticator returned must be the account's (py_webauthn leaves this to us)."""
-        response = credential.get("response")
-        sent = response.get("userHandle") if isinstance(response, dict) else None
-        if not sent:
-            if required:
-                raise PasskeyRefused("it is not a passkey this browser can sign in with alone (no user handle)")
-            return
-        with self._db.read() as conn:
-            row = conn.execute("SELECT user_handle FROM users WHERE id = ?", (user_id,)).fetchone()
-        if row is None or row[0] is None or not secrets.compare_digest(str(sent).rstrip("="), str(row[0])):
-            raise PasskeyRefused("it names another account than the one it is registered to")
-
-    def _use(self, passkey: Passkey, challenge: Challenge, credential: dict[str, Any], *, require_uv: bool) -> None:
+    def _use(self, found: _Stored, challenge: Challenge, credential: dict[str, Any], *, require_uv: bool) -> None:
+        passkey = found.passkey
         if passkey.rp_id != challenge.rp.rp_id:
             raise PasskeyRefused(f"it was registered on {passkey.rp_id}; open the console there")
-        with self._db.read() as conn:
-            public_key = bytes(
-                conn.execute("SELECT public_key FROM passkeys WHERE id = ?", (passkey.id,)).fetchone()[0]
-            )
-        checked = verify_assertion(credential, challenge, public_key, passkey.sign_count, require_uv=require_uv)
+        checked = verify_assertion(credential, challenge, found.public_key, passkey.sign_count, require_uv=require_uv)
         with self._db.write() as conn:
             moved = conn.execute(
                 "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? AND sign_count = ?",
@@ -365,6 +348,28 @@ class PasskeyService:
         """As FactorService's changes: no remembered browser skips the new state; the log says who did it."""
         self._factors.remembered.forget_all(conn, user.id)
         self._audit.record(conn, action, actor, target=user.name, passkey=name)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A credential as stored, with its account and that account's user handle."""
+
+    passkey: Passkey
+    user: User
+    public_key: bytes
+    user_handle: str | None
+
+
+def _check_handle(credential: dict[str, Any], stored: str | None, *, required: bool) -> None:
+    """The user handle the authenticator returned must be the account's (py_webauthn leaves this to us)."""
+    response = credential.get("response")
+    sent = response.get("userHandle") if isinstance(response, dict) else None
+    if not sent:
+        if required:
+            raise PasskeyRefused("it is not a passkey this browser can sign in with alone (no user handle)")
+        return
+    if stored is None or not secrets.compare_digest(str(sent).rstrip("=").encode(), stored.encode()):
+        raise PasskeyRefused("it names another account than the one it is registered to")
 
 
 def _browser_key(token: str) -> str:
