@@ -47,6 +47,7 @@ class Browser:
         self.origin = f"https://{NAME}.local:{daemon.https_port}"
         self.client = Client(daemon.https_port, daemon.tls_context(), source=source)
         self.headers = {"Host": f"{NAME}.local:{daemon.https_port}", "Origin": self.origin}
+        self.finishes: list[float] = []  # the second call alone: the answer checked and the session made
 
     def call(
         self, method: str, path: str, body: Any = None, extra: dict[str, str] | None = None
@@ -63,12 +64,14 @@ class Browser:
         status, body, answer = self.call("POST", "/api/v1/auth/passkey/begin")
         assert status == 200, body
         credential = key.get(body["options"], self.origin)
+        started = time.perf_counter()
         status, body, _ = self.call(
             "POST",
             "/api/v1/auth/passkey/finish",
             {"credential": credential},
             {"Cookie": cookie(answer, PASSKEY_COOKIE)},
         )
+        self.finishes.append(time.perf_counter() - started)
         assert status == 200, body
 
     def register(self, session: str) -> SoftPasskey:
@@ -134,7 +137,9 @@ def main() -> None:
         passkey_rate, passkey_times = per_second(
             browsers, [lambda b=b, k=k: b.passkey_sign_in(k) for b, k in zip(browsers, keys, strict=True)]
         )
+        browsers[0].finishes.clear()
         passkey_alone = sequential(lambda: browsers[0].passkey_sign_in(keys[0]), SEQUENTIAL)
+        finish_alone = browsers[0].finishes
         time.sleep(2)
         rss_after = rss_mb(daemon.process.pid)
 
@@ -145,8 +150,10 @@ def main() -> None:
         )
         print(
             f"  passwordless passkey sign-ins (begin + finish): {passkey_rate:.1f}/s, p99 "
-            f"{ms(percentile(passkey_times, 0.99))} under load; one at a time p50 {ms(percentile(passkey_alone, 0.5))}, "
-            f"p99 {ms(percentile(passkey_alone, 0.99))} (goal p99 <= 10 ms)"
+            f"{ms(percentile(passkey_times, 0.99))} under load; one at a time p50 "
+            f"{ms(percentile(passkey_alone, 0.5))}, p99 {ms(percentile(passkey_alone, 0.99))} (goal p99 <= 10 ms); "
+            f"the finishing call alone p50 {ms(percentile(finish_alone, 0.5))}, "
+            f"p99 {ms(percentile(finish_alone, 0.99))}"
         )
         print(f"  ratio passkey / password sign-ins per second: {passkey_rate / password_rate:.1f}x (goal >= 10x)")
         print(
