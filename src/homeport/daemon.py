@@ -32,6 +32,7 @@ from homeport.auth.credentials import CredentialService
 from homeport.auth.devices import DeviceTokens
 from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
+from homeport.auth.passkeys import PasskeyService
 from homeport.auth.pending import WaitingSignIns
 from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
@@ -245,6 +246,7 @@ def build_services(
         login=login,
         factors=factors,
         approvals=approvals,
+        passkeys=PasskeyService(db, clock, audit, login, factors, device),
         accounts=accounts,
         credentials=CredentialService(accounts, login, settings),
         setup=setup,

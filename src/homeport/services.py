@@ -13,6 +13,7 @@ from homeport.auth.approvals import ApprovalService
 from homeport.auth.credentials import CredentialService
 from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService
+from homeport.auth.passkeys import PasskeyService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
@@ -48,6 +49,7 @@ class Services:
     login: LoginService
     factors: FactorService
     approvals: ApprovalService
+    passkeys: PasskeyService
     accounts: AccountService
     credentials: CredentialService
     setup: SetupService

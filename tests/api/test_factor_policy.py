@@ -80,7 +80,11 @@ def test_an_administrator_without_a_factor_enrols_one_at_sign_in(
     with browser(services) as lan:
         assert lan.post("/api/v1/auth/login", json={"username": "bob", "password": BOB_PASSWORD}).status_code == 200
         again = lan.post("/api/v1/auth/login", json={"username": "carol", "password": "a long one for c"})
-        assert again.status_code == 202 and again.json()["second_factor"]["methods"] == ["totp", "recovery_code"]
+        assert again.status_code == 202 and again.json()["second_factor"]["methods"] == [
+            "totp",
+            "approval",
+            "recovery_code",
+        ]
         body = {"method": "totp", "code": code_at(secret, clock)}
         assert lan.post("/api/v1/auth/second-factor", json=body).status_code == 200
 

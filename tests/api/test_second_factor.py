@@ -55,8 +55,8 @@ def test_a_right_password_answers_202_and_no_session(with_app: Any, stranger: Te
     answer = password_step(stranger)
     assert answer.status_code == 202, answer.text
     assert answer.json() == {
-        "second_factor": {"methods": ["totp", "recovery_code"], "expires_in": 300, "must_enrol": False}
-    }
+        "second_factor": {"methods": ["totp", "approval", "recovery_code"], "expires_in": 300, "must_enrol": False}
+    }  # approval: alice is signed in elsewhere (the owner's browser), which can approve
     assert SESSION_COOKIE not in stranger.cookies and PREAUTH_COOKIE in stranger.cookies
     assert "HttpOnly" in answer.headers["set-cookie"] and "SameSite=strict" in answer.headers["set-cookie"]
     assert stranger.get("/api/v1/me").status_code == 401

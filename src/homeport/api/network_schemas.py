@@ -143,11 +143,22 @@ class RestorePreviewOut(BaseModel):
     changes: list[str] = Field(description="What restoring would change, one sentence each; empty: nothing.")
 
 
+class LeftBehindPasskeyOut(BaseModel):
+    account: str
+    name: str
+    rp_id: str
+
+
 class ApplyOut(BaseModel):
     snapshot: int
     pending: PendingOut | None
     confirm_token: str | None = Field(description="Send it to POST /network/confirm from the new address.")
     confirm_urls: list[str]
+    passkeys_left_behind: list[LeftBehindPasskeyOut] = Field(
+        default_factory=list,
+        description="The device was renamed: these passkeys belong to the old name and no longer sign in (their "
+        "owners sign in with a password, or another factor, and add new ones).",
+    )
 
     @classmethod
     def of(cls, outcome: ApplyOutcome) -> ApplyOut:

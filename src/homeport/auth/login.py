@@ -194,7 +194,7 @@ class LoginService:
         self._upgrade_hash(user, password)
         step = self._second_step(user, origin, settings)
         if step is not None:
-            self._throttle.passed(account, client)  # the failures so far count until the whole sign-in succeeds
+            self._throttle.abandoned(account, client)  # the failures so far count until the whole sign-in succeeds
             return step
         self._throttle.succeeded(account, client)
         return self._open_session(user, origin, "normal")
@@ -274,12 +274,17 @@ class LoginService:
         recovery_codes: list[str] | None = None, admitted: bool = False,
     ) -> SignIn:  # fmt: skip
         """The second step is done (a code, a passkey, an approval, an enrolment): a session, once. Unless the
-        caller `admitted` the attempt already, the throttle is asked again (blocked or paused meanwhile: not now)."""
-        settings = self._settings.security() if admitted else self.admit_second_step(waiting, origin)
+        caller `admitted` the attempt just now, the throttle is asked again (blocked or paused meanwhile: not now),
+        as a check only: the admission that `succeeded` ends below is the caller's, if it made one."""
+        if admitted:
+            settings = self._settings.security()
+        else:
+            settings = self.admit_second_step(waiting, origin)
+            self._throttle.abandoned(waiting.account, origin.address)
         with self._db.read() as conn:
             user = repository.find_user_by_id(conn, waiting.user_id)
         if not self.waiting.close(waiting) or user is None or not user.enabled:
-            self._throttle.passed(waiting.account, origin.address)
+            self._throttle.abandoned(waiting.account, origin.address)
             if user is None or not user.enabled:
                 raise Unauthenticated(WRONG_CREDENTIALS, code="wrong_credentials")
             raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
@@ -306,6 +311,36 @@ class LoginService:
         self._throttle.succeeded(user.name, origin.address)
         return self._open_session(user, origin, "normal", method=method)
 
+    def admit_passkey(self, account: str, origin: Origin) -> SecuritySettings:
+        """Throttling before a passwordless passkey answer is checked, under the account its credential names ("" for
+        none). A passkey cannot be guessed, so the account-wide pause that strangers' wrong passwords cause does not
+        shut its owner out; the address's and the account + address limits apply as to passwords."""
+        settings = self._settings.security()
+        try:
+            self._throttle.admit(account, origin.address, settings, trusted_device=True)
+        except TooManyAttempts as exc:
+            self.note_blocked(account, origin.address, exc.code)
+            raise
+        return settings
+
+    def passkey_failed(self, account: str, origin: Origin, reason: str) -> None:
+        """A passwordless passkey answer that did not pass (admitted by `admit_passkey`): counted like a wrong
+        password."""
+        settings = self._settings.security()
+        if account:
+            self._fail(account, origin.address, settings, "wrong", method="passkey", problem=reason)
+            return
+        self._audit.record_now(
+            "auth.sign_in", Actor("", origin.address), target="", outcome="failure", method="passkey", problem=reason
+        )
+        self._throttle.failed("", origin.address, settings)
+
+    def second_step_failed(self, waiting: Waiting, origin: Origin, method: str) -> None:
+        """A second step (a passkey, an enrolment) that did not pass, after `admit_second_step`: counted like a
+        wrong password."""
+        settings = self._settings.security()
+        self._fail(waiting.account, origin.address, settings, "wrong", action="auth.second_factor", method=method)
+
     def begin_enrolment(self, token: str | None, origin: Origin, device_name: str) -> Enrolment:
         """A sign-in that must enrol a factor first: a new authenticator-app secret for it."""
         waiting = self.waiting_for(token, origin)
@@ -318,7 +353,7 @@ class LoginService:
                     self.factors.totp.remove(conn, waiting.user_id)  # the app a reset suspended is replaced
                 return self.factors.totp.begin(conn, waiting.user_id, waiting.account, device_name)
         finally:
-            self._throttle.passed(waiting.account, origin.address)
+            self._throttle.abandoned(waiting.account, origin.address)
 
     def confirm_enrolment(self, token: str | None, code: str, origin: Origin) -> SignIn:
         """The first code from the new app: the factor is on, and the sign-in completes with new recovery codes."""
@@ -329,7 +364,7 @@ class LoginService:
         with self._db.read() as conn:
             user = repository.find_user_by_id(conn, waiting.user_id)
         if user is None:
-            self._throttle.passed(waiting.account, origin.address)
+            self._throttle.abandoned(waiting.account, origin.address)
             raise Unauthenticated(SIGN_IN_AGAIN, code="second_step_expired")
         try:
             codes = self.factors.confirm_totp(user, code, Actor(user.name, origin.address))

@@ -170,13 +170,6 @@ class LoginThrottle:
                 self._addresses[key] = _Window(in_flight=window.in_flight)
         return self.blocklist.remove(key)
 
-    def passed(self, account: str, address: str) -> None:
-        """A step of a sign-in succeeded, not the whole of it (the password, before the second step): the attempt
-        is no longer in flight, and the failures so far still count."""
-        key, account = self.key_of(address), account.casefold()
-        with self._lock:
-            self._release(account, key)
-
     def succeeded(self, account: str, address: str) -> None:
         key, account = self.key_of(address), account.casefold()
         with self._lock:
@@ -218,7 +211,8 @@ class LoginThrottle:
         return self.refused(address, settings)
 
     def abandoned(self, account: str, address: str) -> None:
-        """The attempt ended without a verdict: forget it."""
+        """The attempt ended without a verdict (or passed one step of a sign-in, not the whole): forget it; the
+        failures so far still count."""
         with self._lock:
             self._release(account.casefold(), self.key_of(address))
 

@@ -6,6 +6,8 @@ from starlette.responses import Response
 
 from homeport.auth.devices import COOKIE_MAX_AGE, DEVICE_COOKIE
 from homeport.auth.login import SecondStep, SignIn
+from homeport.auth.passkey_ceremony import CHALLENGE_SECONDS
+from homeport.auth.passkeys import PASSKEY_COOKIE
 from homeport.auth.pending import LIFETIME_SECONDS, PREAUTH_COOKIE
 from homeport.auth.remembered import REMEMBER_COOKIE, REMEMBER_DAYS
 
@@ -49,3 +51,14 @@ def set_preauth_cookie(response: Response, step: SecondStep) -> None:
 
 def clear_preauth_cookie(response: Response) -> None:
     response.delete_cookie(PREAUTH_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+
+
+def set_passkey_cookie(response: Response, token: str) -> None:
+    """Binds a passkey sign-in's challenge (kept on the server) to this browser for its two minutes."""
+    response.set_cookie(
+        PASSKEY_COOKIE, token, max_age=CHALLENGE_SECONDS, path="/", secure=True, httponly=True, samesite="strict"
+    )
+
+
+def clear_passkey_cookie(response: Response) -> None:
+    response.delete_cookie(PASSKEY_COOKIE, path="/", secure=True, httponly=True, samesite="strict")

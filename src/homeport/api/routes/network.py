@@ -12,6 +12,7 @@ from homeport.api.network_schemas import (
     ApplyOut,
     ConfigOut,
     ConfirmIn,
+    LeftBehindPasskeyOut,
     LiveOut,
     NeighbourOut,
     NetworkIn,
@@ -22,6 +23,7 @@ from homeport.api.network_schemas import (
 )
 from homeport.core.errors import Conflict
 from homeport.http.inputs import SnapshotRestoreIn
+from homeport.http.relying_party import passkey_host
 from homeport.http.requests import via
 from homeport.network.describe import differences
 from homeport.network.validate import parse_config
@@ -58,8 +60,20 @@ async def get_network(_: Admin, svc: ServicesDep) -> NetworkOut:
 )
 async def put_network(body: NetworkIn, request: Request, caller: Admin, svc: ServicesDep) -> ApplyOut:
     config = parse_config(body.model_dump(), svc.network.managed)
+    before = svc.device.name(), passkey_host(svc)
     outcome = await svc.network.apply(caller.actor, config, "changed by an administrator", via(request))
-    return ApplyOut.of(outcome)
+    return _with_passkeys(svc, ApplyOut.of(outcome), before)
+
+
+def _with_passkeys(svc: Services, applied: ApplyOut, before: tuple[str, str]) -> ApplyOut:
+    """A rename's warning: the passkeys of the old `.local` name no longer sign in."""
+    name, host = before
+    if svc.device.name() != name:
+        applied.passkeys_left_behind = [
+            LeftBehindPasskeyOut(account=p.account, name=p.name, rp_id=p.rp_id)
+            for p in svc.passkeys.registered_on(host)
+        ]
+    return applied
 
 
 @router.get(
@@ -104,7 +118,9 @@ async def restore_snapshot(
     snapshot_id: SnapshotId, request: Request, caller: Admin, svc: ServicesDep, body: SnapshotRestoreIn | None = None
 ) -> ApplyOut:
     rename = body.rename if body is not None else False
-    return ApplyOut.of(await svc.network.restore(caller.actor, snapshot_id, via(request), rename=rename))
+    before = svc.device.name(), passkey_host(svc)
+    applied = ApplyOut.of(await svc.network.restore(caller.actor, snapshot_id, via(request), rename=rename))
+    return _with_passkeys(svc, applied, before)
 
 
 @router.post(
