@@ -16,11 +16,12 @@ import hmac
 import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from homeport.core.errors import Conflict
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_FILE = "secrets.key"
 KEY_BYTES = 32
@@ -60,8 +61,21 @@ def load_or_create_key(path: Path) -> bytes:
 
 class Sealer:
     def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
-        self._digest_key = HKDF(SHA256(), 32, salt=None, info=b"homeport digest").derive(key)
+        self._key = key
+        self._aead_made: AESGCM | None = None
+        # A subkey for digests (HMAC as the PRF of a one-block HKDF-Expand, RFC 5869 section 2.3): digests and
+        # sealed values never share a key.
+        self._digest_key = hmac.new(key, b"homeport digest\x01", hashlib.sha256).digest()
+
+    @property
+    def _aead(self) -> AESGCM:
+        # cryptography's native module costs the daemon ~8 MB resident: loaded when a secret is first sealed or
+        # opened (a sign-in with a one-time code), not at every start.
+        if self._aead_made is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead_made = AESGCM(self._key)
+        return self._aead_made
 
     @classmethod
     def in_home(cls, home_root: Path) -> Sealer:

@@ -17,7 +17,6 @@ import urllib.parse
 from dataclasses import dataclass
 
 import pyotp
-import segno
 
 from homeport.auth.sealing import Sealer
 from homeport.core.clock import Clock
@@ -56,6 +55,8 @@ def matching_step(secret: str, code: str, now: float) -> int | None:
 
 def qr_svg(text: str) -> str:
     """An inline SVG QR code (no script, no image request), sized by the page's CSS."""
+    import segno  # only where a QR code is shown: it is not needed resident in the daemon
+
     svg: str = segno.make(text, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
     return svg
 
