@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import os
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from homeport.core.errors import Conflict
