@@ -291,7 +291,7 @@ def password_first(client: TestClient, user: str = ADMIN, password: str = ADMIN_
 
 def test_a_passkey_is_the_second_step_after_a_password(services: Services, key: SoftPasskey) -> None:
     with named(services, OTHER_CLIENT) as laptop:
-        assert password_first(laptop)["methods"] == ["passkey", "recovery_code"]
+        assert password_first(laptop)["methods"] == ["passkey", "approval", "recovery_code"]
         options = laptop.post("/api/v1/auth/second-factor/passkey/begin").json()["options"]
         assert [c["id"] for c in options["allowCredentials"]] == [b64url(key.credential_id)]
         # A security key without a PIN is enough after a password: user verification is preferred, not required.
