@@ -54,7 +54,7 @@ def test_setup_sign_in_create_a_user_and_sign_out(console: Daemon, page: Page) -
     expect(page.get_by_test_id("users")).to_contain_text("Bob Builder")
     snap(page, "05-users")
 
-    page.get_by_role("link", name="Security").click()
+    page.get_by_role("link", name="Security settings").click()
     expect(page.get_by_test_id("blocks")).to_contain_text("No address is blocked")
     page.get_by_label("Sign out after idle minutes").fill("30")
     page.get_by_role("button", name="Save").click()
