@@ -78,7 +78,7 @@ def test_another_session_approves_with_the_number_and_the_browser_signs_in(
         started = begin(laptop)
         assert started["state"] == "pending" and started["expires_in"] == REQUEST_SECONDS
         assert 10 <= started["number"] <= 99
-        assert started["approve_url"] == f"https://192.168.1.20/approve/{started['request_id']}#{started['number']}"
+        assert started["approve_url"] == f"https://192.168.1.20/approve/{started['request_id']}"  # never the number
         assert started["qr_svg"].startswith("<svg")
         assert begin(laptop)["request_id"] == started["request_id"]  # asked again: the same request, not a new push
 

@@ -246,30 +246,36 @@ def test_the_policy_enrols_an_account_that_has_no_factor(installed: TestClient, 
         assert bob.get("/api/v1/me/factors").json()["totp"] is True
 
 
-def test_factors_a_reset_suspended_are_not_asked_unless_the_policy_wants_one(
+def test_factors_a_reset_suspended_are_not_asked_even_under_the_policy(
     with_app: Any, stranger: TestClient, services: Services, clock: FakeClock
 ) -> None:
     owner, old_app, _ = with_app
-    with services.db.write() as conn:
-        conn.execute("UPDATE users SET factors_suspended = 1 WHERE name = ?", (ADMIN,))
-    assert password_step(stranger).status_code == 200  # suspended by Mode 1: the password is enough
-    assert owner.get("/api/v1/me/factors").json()["suspended"] is True
     policy = {"second_factor_required": "administrators", "current_password": ADMIN_PASSWORD}
-    refused = owner.patch("/api/v1/settings/security", json=policy)
-    assert refused.status_code == 409 and error_code(refused) == "no_administrator_with_factor"
-    with services.db.write() as conn:  # another administrator with an active factor lets the policy through
-        conn.execute("UPDATE users SET factors_suspended = 0 WHERE name = ?", (ADMIN,))
     assert owner.patch("/api/v1/settings/security", json=policy).status_code == 200
-    with services.db.write() as conn:
+    with services.db.write() as conn:  # what Mode 1 does to the recovered account
         conn.execute("UPDATE users SET factors_suspended = 1 WHERE name = ?", (ADMIN,))
+    assert password_step(stranger).status_code == 200  # suspended: the password is enough until turned back on
+    assert owner.get("/api/v1/me/factors").json()["suspended"] is True
+    assert owner.post("/api/v1/me/factors/resume", json={"current_password": ADMIN_PASSWORD}).status_code == 204
     stranger.cookies.clear()
-    waiting = password_step(stranger)
-    assert waiting.status_code == 202 and waiting.json()["second_factor"]["must_enrol"] is True
-    new_app = pyotp.TOTP(stranger.post("/api/v1/auth/enrol/totp").json()["secret"])
-    assert new_app.secret != old_app.secret
-    done = stranger.post("/api/v1/auth/enrol/totp/confirm", json={"code": new_app.at(clock.now())})
-    assert done.status_code == 200, done.text
-    assert stranger.get("/api/v1/me/factors").json()["suspended"] is False
+    assert password_step(stranger).status_code == 202
+    done = stranger.post("/api/v1/auth/second-factor", json={"method": "totp", "code": old_app.at(clock.now())})
+    assert done.status_code == 200  # the very same app as before the reset
+
+
+def test_removing_the_last_factor_removes_its_recovery_codes(
+    with_app: Any, stranger: TestClient, clock: FakeClock
+) -> None:
+    owner, _, old_codes = with_app
+    assert owner.request("DELETE", "/api/v1/me/totp", json={"current_password": ADMIN_PASSWORD}).status_code == 204
+    assert owner.get("/api/v1/me/factors").json()["recovery_codes_left"] == 0
+    again = owner.post("/api/v1/me/totp", json={})
+    app = pyotp.TOTP(again.json()["secret"])
+    fresh = owner.post("/api/v1/me/totp/confirm", json={"code": app.at(clock.now())}).json()["recovery_codes"]
+    assert len(fresh) == 10 and not set(fresh) & set(old_codes)  # a new set, shown once; the old one is dead
+    password_step(stranger)
+    old = stranger.post("/api/v1/auth/second-factor", json={"method": "recovery_code", "code": old_codes[1]})
+    assert old.status_code == 401
 
 
 def test_mode_2_takes_every_second_factor_and_its_backup_brings_none_back(with_app: Any, services: Services) -> None:

@@ -440,9 +440,11 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253})|\[[0-9A-Fa-f:.]{2,4
 
 def approve_link(host: str, request: ApprovalRequest) -> str:
     """The address a phone signed in to the console opens by scanning the waiting browser's screen: the host
-    that browser used (so it is on the same LAN name or address), the number after `#` (never sent)."""
+    that browser used (so it is on the same LAN name or address). Never the number: a link that carried it (or
+    picked it) could be sent to the owner by whoever typed the password, and one tap would approve them; the
+    approver reads the number off the waiting screen."""
     safe = host if _HOST.fullmatch(host or "") else "homeport.local"
-    return f"https://{safe}/approve/{request.id}#{request.number}"
+    return f"https://{safe}/approve/{request.id}"
 
 
 def approve_qr(host: str, request: ApprovalRequest) -> str:

@@ -126,6 +126,7 @@ class FactorService:
         with self._db.write() as conn:
             if not self.totp.remove(conn, user.id):
                 raise Conflict("This account has no authenticator app.", code="no_totp")
+            self.drop_codes_if_no_factor(conn, user.id)
             self._changed(conn, user, actor, "auth.totp_removed")
 
     def new_recovery_codes(self, user: User, actor: Actor) -> list[str]:
@@ -133,6 +134,12 @@ class FactorService:
             codes = self.codes.replace(conn, user.id)
             self._changed(conn, user, actor, "auth.recovery_codes_replaced")
         return codes
+
+    def drop_codes_if_no_factor(self, conn: sqlite3.Connection, user_id: int) -> None:
+        """The last factor went: its recovery codes go too, so a later first factor comes with a new set shown
+        once, never an old set back to life unannounced."""
+        if not self.summary(user_id, conn).any:
+            self.codes.remove(conn, user_id)
 
     def first_factor_added(self, conn: sqlite3.Connection, user_id: int) -> list[str] | None:
         """Recovery codes for an account that gets its first factor (a passkey, say) and has none yet."""

@@ -203,12 +203,12 @@ class LoginService:
         """A waiting sign-in when the account has an active factor (unless this browser is remembered), or must
         enrol one under the policy; None when the password is the whole sign-in."""
         summary = self.factors.summary(user.id)
-        if summary.suspended and not policy_applies(user, settings):
-            return None  # Mode 1 suspended them; the post-recovery report offers to turn them back on
-        methods: tuple[str, ...]
         if summary.suspended:
-            methods, must_enrol = (), True  # the policy still asks for one: a new app replaces the suspended one
-        elif summary.any:
+            # Mode 1 suspended them (even under the policy: they exist, and the owner lost the use of them); the
+            # post-recovery report and the account's page offer to turn them back on.
+            return None
+        methods: tuple[str, ...]
+        if summary.any:
             if settings.remember_browser:
                 with self._db.write() as conn:
                     if self.factors.remembered.recognises(conn, user.id, origin.remember_cookie):
@@ -349,8 +349,6 @@ class LoginService:
         self.admit_second_step(waiting, origin)
         try:
             with self._db.write() as conn:
-                if self.factors.summary(waiting.user_id, conn).suspended:
-                    self.factors.totp.remove(conn, waiting.user_id)  # the app a reset suspended is replaced
                 return self.factors.totp.begin(conn, waiting.user_id, waiting.account, device_name)
         finally:
             self._throttle.abandoned(waiting.account, origin.address)

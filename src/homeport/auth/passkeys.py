@@ -166,6 +166,7 @@ class PasskeyService:
             if row is None:
                 raise NotFound("You have no passkey with this number.", code="passkey_not_found")
             conn.execute("DELETE FROM passkeys WHERE id = ?", (passkey_id,))
+            self._factors.drop_codes_if_no_factor(conn, user.id)
             self._changed(conn, user, actor, "auth.passkey_removed", str(row[0]))
 
     # --- a sign-in without a password ----------------------------------------------------------------------

@@ -19,9 +19,11 @@ def request() -> ApprovalRequest:
     return ApprovalRequest("abc_-1", 1, "alice", "d", "192.168.1.70", "Firefox on Linux", 0.0, 0.0, 42, (42, 17, 88))
 
 
-def test_the_link_uses_the_host_the_waiting_browser_used_and_keeps_the_number_out_of_the_path() -> None:
-    assert approve_link("nas.local:8443", request()) == "https://nas.local:8443/approve/abc_-1#42"
-    assert approve_link("[fd00::20]", request()) == "https://[fd00::20]/approve/abc_-1#42"
+def test_the_link_uses_the_host_the_waiting_browser_used_and_never_carries_the_number() -> None:
+    assert (
+        approve_link("nas.local:8443", request()) == "https://nas.local:8443/approve/abc_-1"
+    )  # the number is never in it
+    assert approve_link("[fd00::20]", request()) == "https://[fd00::20]/approve/abc_-1"
 
 
 def test_a_strange_host_header_is_not_put_in_the_link() -> None:

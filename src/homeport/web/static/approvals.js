@@ -166,24 +166,10 @@
     window.setTimeout(poll, 15000);
   }
 
-  // --- the approve page (opened from the waiting browser's QR code) ------------------------------------------
-  function suggest(page) {
-    const number = window.location.hash.slice(1);
-    const button = number && page.querySelector(`button.choice[data-number="${CSS.escape(number)}"]`);
-    if (button) {
-      button.classList.add("suggested");
-      button.focus();
-    }
-  }
-
   document.addEventListener("DOMContentLoaded", () => {
     const step = document.querySelector("[data-approval-step]");
     if (step) {
       followWaiting(step);
-    }
-    const page = document.querySelector("[data-approve-request]");
-    if (page) {
-      suggest(page);
     }
     if (document.body.dataset.idleSeconds && typeof EventSource === "function") {
       listen(); // a signed-in page (not one that may only change its password)
