@@ -306,3 +306,18 @@ def test_the_streams_and_the_approval_routes_are_in_the_document(services: Servi
         assert "post" in paths["/api/v1" + path]
     assert "/api/v1/approvals" not in paths  # root's routes: only in the socket's document
     assert "/api/v1/approvals" in create_app(services, local=True).openapi()["paths"]
+
+
+def test_this_wasnt_me_still_counts_when_newer_sign_ins_pushed_the_request_out(
+    phone: TestClient, services: Services
+) -> None:
+    with waiting_browser(services) as laptop:
+        password_step(laptop)
+        started = begin(laptop)
+        for _ in range(5):  # the one who knows the password tries again and again: the first waiting one goes
+            password_step(laptop)
+        assert phone.get("/api/v1/me/approvals").json() == []  # nothing left to approve
+        answer = phone.post(f"/api/v1/me/approvals/{started['request_id']}/deny", json={"report": True})
+        assert answer.status_code == 200, answer.text
+        assert "approval" not in password_step(laptop)["methods"]  # approvals paused for the account
+    assert [a for a, _, _ in actions(services)].count("auth.approval_reported") == 1

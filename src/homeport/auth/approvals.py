@@ -255,7 +255,10 @@ class ApprovalService:
                 replace(r) for r in self._requests.values()
                 if r.state == PENDING and (user_id is None or r.user_id == user_id)
             ]  # fmt: skip
-        return sorted(found, key=lambda r: r.requested_at)
+        gone = [r for r in found if self._login.waiting.by_digest(r.waiting_digest) is None]
+        for request in gone:  # its sign-in ended another way, or newer ones pushed it out: nothing to approve
+            self._set_state(request.id, EXPIRED, STATE_MESSAGES[EXPIRED], expect=PENDING)
+        return sorted((r for r in found if r not in gone), key=lambda r: r.requested_at)
 
     def approve(self, request_id: str, number: int, approver: Actor, user_id: int | None) -> ApprovalRequest:
         """Approve with the number the waiting browser shows; a wrong number denies the request. `user_id` is the
@@ -284,12 +287,31 @@ class ApprovalService:
     def deny(self, request_id: str, approver: Actor, user_id: int | None, *, report: bool) -> ApprovalRequest:
         """Deny; `report` ("this wasn't me") also ends the waiting sign-in, pauses approvals for the account and
         tells the administrators."""
-        request, waiting = self._pending_of(request_id, user_id)
+        try:
+            request, waiting = self._pending_of(request_id, user_id)
+        except NotFound:
+            # Gone meanwhile (answered, expired, or its sign-in pushed out by newer ones): a plain "deny" has
+            # nothing left to do, but "this wasn't me" still pauses approvals and tells the administrators.
+            known = self._known_of(request_id, user_id) if report else None
+            if known is None:
+                raise
+            return self._report(known, approver, known)
         if not report:
             return self._decide(request, DENIED, STATE_MESSAGES[DENIED], approver, "auth.approval_denied")
         message = "The account's owner said this sign-in was not theirs. It has ended."
         decided = self._decide(request, DENIED, message, approver, "auth.approval_denied", reason="reported")
         self._login.waiting.close(waiting)
+        return self._report(request, approver, decided)
+
+    def _known_of(self, request_id: str, user_id: int | None) -> ApprovalRequest | None:
+        """A request of this account still remembered, whatever its state."""
+        with self._lock:
+            request = self._requests.get(request_id[:64])
+            if request is None or (user_id is not None and request.user_id != user_id):
+                return None
+            return replace(request)
+
+    def _report(self, request: ApprovalRequest, approver: Actor, decided: ApprovalRequest) -> ApprovalRequest:
         mono_until, wall_until = self._clock.monotonic() + PAUSE_SECONDS, self._clock.now() + PAUSE_SECONDS
         found = Report(request.account, request.client, request.browser, self._clock.now(), wall_until)
         with self._lock:
