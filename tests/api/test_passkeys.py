@@ -386,3 +386,21 @@ def test_second_steps_that_succeed_leave_nothing_counted_against_the_address(
         # One wrong password after twelve good sign-ins is one failure, not the tenth: no block follows it.
         right = laptop.post("/api/v1/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
         assert right.status_code == 202, right.text
+
+
+def test_a_passkey_proves_who_you_are_instead_of_the_password(
+    owner: TestClient, key: SoftPasskey, clock: FakeClock
+) -> None:
+    clock.advance(301)  # the password typed at sign-in is too old now
+    assert owner.post("/api/v1/me/recovery-codes", json={}).status_code == 422
+    options = owner.post("/api/v1/me/passkeys/proof/begin").json()["options"]
+    assert options["userVerification"] == "required"
+    unverified = owner.post("/api/v1/me/passkeys/proof/finish",
+                            json={"credential": key.get(options, ORIGIN, verified=False)})  # fmt: skip
+    assert unverified.status_code in (401, 422), unverified.text  # no PIN or fingerprint: no proof
+    options = owner.post("/api/v1/me/passkeys/proof/begin").json()["options"]
+    proved = owner.post("/api/v1/me/passkeys/proof/finish", json={"credential": key.get(options, ORIGIN)})
+    assert proved.status_code == 204, proved.text
+    assert owner.post("/api/v1/me/recovery-codes", json={}).status_code == 200  # within 5 minutes of the passkey
+    replay = owner.post("/api/v1/me/passkeys/proof/finish", json={"credential": key.get(options, ORIGIN)})
+    assert replay.status_code != 204  # the challenge was used once

@@ -145,3 +145,16 @@ def test_the_page_on_another_host_links_to_the_name(console: Daemon, tab: Page) 
     expect(tab.get_by_role("button", name="Sign in with a passkey")).to_have_count(0)
     link = tab.get_by_role("link", name=f"open {base(console)}/ to use passkeys")
     expect(link).to_have_attribute("href", base(console) + "/")
+
+
+def test_a_passkey_stands_in_for_the_password_before_a_change(console: Daemon, tab: Page) -> None:
+    authenticator(tab)
+    password_sign_in(tab, console)
+    add_passkey(tab, console, "Laptop")
+    expect(tab).to_have_url(base(console) + "/account/recovery-codes")
+    tab.goto(base(console) + "/account/sign-in-methods")
+    proof = tab.get_by_test_id("passkey-proof")
+    expect(proof).to_be_visible()
+    proof.get_by_role("button", name="Use my passkey instead").click()
+    expect(tab).to_have_url(base(console) + "/account/sign-in-methods?done=passkey-proved")
+    snap(tab, "passkey-05-proved")

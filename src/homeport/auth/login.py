@@ -382,6 +382,11 @@ class LoginService:
         with self._proofs.lock:
             self._proofs.at[session_id] = self._clock.monotonic()
 
+    def proved_by_passkey(self, user: User, origin: Origin, session_id: str) -> None:
+        """A passkey with user verification answered for the signed-in session: as good as the password."""
+        self._throttle.succeeded(user.name, origin.address)
+        self.prove(session_id)
+
     def require_proof(self, user: User, session_id: str, password: str | None, client: str, field: str) -> None:
         """The current password, unless this session gave it (or used a passkey) in the last 5 minutes."""
         if password:

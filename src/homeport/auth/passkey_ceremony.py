@@ -29,7 +29,7 @@ RP_NAME = "Homeport"
 ES256, EDDSA, RS256 = -7, -8, -257  # COSE algorithms, the widely supported first
 
 # Purposes a challenge is made for: the answer must come back to the same one.
-REGISTER, ENROL, SIGN_IN, SECOND_STEP = "register", "enrol", "sign-in", "second-step"
+REGISTER, ENROL, SIGN_IN, SECOND_STEP, PROOF = "register", "enrol", "sign-in", "second-step", "proof"
 
 
 def b64url(data: bytes) -> str:

@@ -25,6 +25,7 @@ from homeport.auth.factors import FactorService
 from homeport.auth.login import LoginService, Origin, SignIn
 from homeport.auth.passkey_ceremony import (
     ENROL,
+    PROOF,
     REGISTER,
     SECOND_STEP,
     SIGN_IN,
@@ -200,6 +201,37 @@ class PasskeyService:
             self._note_counter(exc, account, origin)
             raise
         return self._login.passwordless(user, origin, PASSKEY)
+
+    # --- proof of who is signed in, instead of typing the password again --------------------------------------
+
+    def begin_proof(self, user: User, session_id: str, rp: RelyingParty, client: str) -> dict[str, Any]:
+        """A challenge any of the account's passkeys on this name answers, with user verification required (a
+        passkey then proves as much as the password would)."""
+        mine = [p for p in self.list_for(user.id) if p.rp_id == rp.rp_id]
+        if not mine:
+            raise Conflict("You have no passkey for this address; enter your password instead.", code="no_passkey")
+        challenge = self.challenges.new(session_key(session_id), PROOF, rp, client, user.id)
+        return request_options(challenge, [(p.credential_id, list(p.transports)) for p in mine], "required")
+
+    def finish_proof(
+        self, user: User, session_id: str, rp: RelyingParty, credential: dict[str, Any], origin: Origin
+    ) -> None:
+        """The answer: counted like a password when it fails; on success the session may change its sign-in
+        methods for 5 minutes (LoginService.prove)."""
+        self._ready()
+        self._login.admit_passkey(user.name, origin)
+        try:
+            challenge = self.challenges.take(session_key(session_id), PROOF, rp, origin.address)
+            found = self._find(credential_id_of(credential))
+            if found is None or found.user.id != user.id:
+                raise PasskeyRefused("it is not one of your passkeys")
+            _check_handle(credential, found.user_handle, required=False)
+            self._use(found, challenge, credential, require_uv=True)
+        except PasskeyRefused as exc:
+            self._login.passkey_failed(user.name, origin, exc.reason)
+            self._note_counter(exc, user.name, origin)
+            raise
+        self._login.proved_by_passkey(user, origin, session_id)
 
     # --- the second step after a password, and the enrolment a policy asks for ----------------------------------
 

@@ -48,6 +48,10 @@ class PasskeyAnswerIn(Strict):
     )
 
 
+class PasskeyProofIn(Strict):
+    credential: CredentialIn
+
+
 class PasskeyNewIn(Strict):
     name: str = Field(min_length=1, max_length=PASSKEY_NAME_MAX, description="What you call it, e.g. 'Laptop'.")
     credential: CredentialIn

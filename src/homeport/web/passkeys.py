@@ -27,7 +27,7 @@ from homeport.core.ids import same_secret
 from homeport.http.cookies import clear_passkey_cookie, set_passkey_cookie, set_sign_in_cookies
 from homeport.http.errors import status_of
 from homeport.http.inputs import ProofIn
-from homeport.http.passkey_inputs import PasskeyAnswerIn, PasskeyNewIn, PasskeyRenameIn
+from homeport.http.passkey_inputs import PasskeyAnswerIn, PasskeyNewIn, PasskeyProofIn, PasskeyRenameIn
 from homeport.http.relying_party import passkey_address, passkey_host, relying_party, require_relying_party
 from homeport.http.requests import origin_of, services
 from homeport.web.forms import Submitted, handle, parse
@@ -250,6 +250,34 @@ async def add_finish(request: Request) -> Response:
             shown_once(request).put(who.session.id, codes)
             return {"next": "/account/recovery-codes"}
         return {"next": f"{PAGE}?done=passkey-added"}
+
+    return await _run(step)
+
+
+@router.post("/account/passkeys/proof/begin")
+async def proof_begin(request: Request) -> Response:
+    """ "Use my passkey instead" of typing the password again before changing sign-in methods."""
+
+    def step() -> dict[str, Any]:
+        who = _owner(request)
+        rp = require_relying_party(request, check_origin=False)
+        return {"options": services(request).passkeys.begin_proof(who.user, who.session.id, rp, who.actor.client)}
+
+    return await _run(step)
+
+
+@router.post("/account/passkeys/proof/finish")
+async def proof_finish(request: Request) -> Response:
+    raw = await _json(request)
+
+    def step() -> dict[str, Any]:
+        who = _owner(request)
+        rp = require_relying_party(request, check_origin=False)
+        body = parse(PasskeyProofIn, raw)
+        services(request).passkeys.finish_proof(
+            who.user, who.session.id, rp, body.credential.as_dict(), origin_of(request)
+        )
+        return {"next": f"{PAGE}?done=passkey-proved"}
 
     return await _run(step)
 

@@ -56,6 +56,7 @@ DONE_MESSAGES = {
     "passkey-renamed": "The passkey has been renamed.",
     "passkey-removed": "The passkey has been removed; it no longer signs in.",
     "factors-cleared": "Every second factor of the account has been removed.",
+    "passkey-proved": "Your passkey proved it is you: for 5 minutes, changes here need no password.",
     "advisor-ran": "Every check has run again; changes since the run before are marked.",
     "approval-approved": "Approved: the other browser is signed in now.",
     "approval-denied": "Denied: that sign-in was refused.",

@@ -25,7 +25,7 @@ from homeport.auth.pending import PREAUTH_COOKIE
 from homeport.core.errors import NotFound
 from homeport.http.cookies import clear_passkey_cookie, set_passkey_cookie
 from homeport.http.inputs import ProofIn
-from homeport.http.passkey_inputs import PasskeyAnswerIn, PasskeyNewIn, PasskeyRenameIn
+from homeport.http.passkey_inputs import PasskeyAnswerIn, PasskeyNewIn, PasskeyProofIn, PasskeyRenameIn
 from homeport.http.relying_party import passkey_host, require_relying_party
 from homeport.http.requests import origin_of
 from homeport.services import Services
@@ -142,6 +142,33 @@ def _mine(svc: Services, user: User, passkey_id: int) -> Passkey:
 @router.get("/me/passkeys", response_model=list[PasskeyOut], responses=documented(401, 403), summary="My passkeys")
 def get_passkeys(caller: Caller, svc: ServicesDep) -> list[PasskeyOut]:
     return [passkey_out(svc, p) for p in svc.passkeys.list_for(account_of(caller).id)]
+
+
+@router.post(
+    "/me/passkeys/proof/begin",
+    response_model=PasskeyOptionsOut,
+    responses=documented(401, 403, 409),
+    summary="Prove it is you with a passkey instead of the password: the options for navigator.credentials.get()",
+)
+def post_my_proof_begin(request: Request, caller: Caller, svc: ServicesDep) -> PasskeyOptionsOut:
+    rp = require_relying_party(request, check_origin=False)
+    user = account_of(caller)
+    assert caller.session is not None
+    return PasskeyOptionsOut(options=svc.passkeys.begin_proof(user, caller.session.id, rp, caller.actor.client))
+
+
+@router.post(
+    "/me/passkeys/proof/finish",
+    status_code=204,
+    responses=documented(401, 403, 409, 422, 429),
+    summary="The passkey's answer: for 5 minutes, changes of sign-in methods need no password",
+)
+def post_my_proof_finish(body: PasskeyProofIn, request: Request, caller: Caller, svc: ServicesDep) -> Response:
+    rp = require_relying_party(request, check_origin=False)
+    user = account_of(caller)
+    assert caller.session is not None
+    svc.passkeys.finish_proof(user, caller.session.id, rp, body.credential.as_dict(), origin_of(request))
+    return Response(status_code=204)
 
 
 @router.post(

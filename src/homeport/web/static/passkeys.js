@@ -191,7 +191,23 @@
     });
   }
 
+  // "Use my passkey instead" of typing the password again before a change of sign-in methods.
+  function proveWithPasskey() {
+    const box = document.querySelector("[data-passkey-proof]");
+    const button = box?.querySelector("[data-passkey-proof-begin]");
+    if (!box || !button || !supported()) {
+      return;
+    }
+    box.hidden = false;
+    ceremony(button, box, async () => {
+      const begun = await post("/account/passkeys/proof/begin", {}, csrfOf(box));
+      const credential = await navigator.credentials.get({ publicKey: requestOptions(begun.options) });
+      return post("/account/passkeys/proof/finish", { credential: answer(credential) }, csrfOf(box));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    proveWithPasskey();
     signIn();
     secondStep();
     enrol();
