@@ -76,7 +76,13 @@ def approve(
     if as_json:
         emit_json(decided)
     else:
-        say(f"{decided['state'].capitalize()}: {found['account']} from {found['client']}. {decided['message']}")
+        outcomes = {
+            "approved": "its browser signs in now",
+            "denied": "its browser is told so",
+        }  # the request's own message speaks to the waiting browser, not to root
+        outcome = outcomes.get(str(decided["state"]), str(decided["message"]))
+        state = str(decided["state"]).capitalize()
+        say(f"{state}: the sign-in of {found['account']} from {found['client']}; {outcome}.")
 
 
 def _list(pending: list[dict[str, Any]], as_json: bool) -> None:
