@@ -99,3 +99,12 @@ def test_a_required_setup_cannot_be_skipped(owner: TestClient, services: Service
         done = bob.post("/login/enrol", data={"code": pyotp.TOTP(secret.group(1)).at(clock.now())})
         assert done.headers["location"] == "/account/recovery-codes"
         assert len(re.findall(r"<li><code>", bob.get("/account/recovery-codes").text)) == 10
+
+
+def test_a_malformed_console_address_is_an_error_page_not_json(owner: TestClient) -> None:
+    token = form_token(owner.get("/account/sign-in-methods").text)
+    for path in ("/account/remembered/abc/forget", "/approve/" + "x" * 200):
+        answer = owner.post(path, data={"csrf_token": token})
+        assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html"), path
+        assert "There is no such page." in answer.text
+    assert owner.get("/api/v1/users", params={"limit": "abc"}).status_code == 422  # the API still answers JSON

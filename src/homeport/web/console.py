@@ -6,6 +6,7 @@ import inspect
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -74,3 +75,13 @@ def install(app: FastAPI) -> None:
         return error_page(request, exc.status_code, "There is no such page.")
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    validation_handler = app.exception_handlers[RequestValidationError]
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        # A console address whose number or name is malformed (`/account/remembered/abc/forget`) is no page.
+        if request.url.path.startswith(API_PATHS) or not isinstance(exc, RequestValidationError):
+            answer = validation_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        return error_page(request, 404, "There is no such page.")
+
+    app.add_exception_handler(RequestValidationError, on_validation_error)
