@@ -108,3 +108,14 @@ def test_a_malformed_console_address_is_an_error_page_not_json(owner: TestClient
         assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html"), path
         assert "There is no such page." in answer.text
     assert owner.get("/api/v1/users", params={"limit": "abc"}).status_code == 422  # the API still answers JSON
+
+
+def test_every_page_warns_when_two_recovery_codes_or_fewer_are_left(
+    owner: TestClient, services: Services, clock: FakeClock
+) -> None:
+    set_up_app(owner, clock)
+    assert 'data-testid="codes-low-banner"' not in owner.get("/").text
+    with services.db.write() as conn:
+        conn.execute("UPDATE recovery_codes SET used_at = 1 WHERE id IN (SELECT id FROM recovery_codes LIMIT 8)")
+    page = owner.get("/users").text
+    assert 'data-testid="codes-low-banner"' in page and "Only 2 recovery codes left" in page

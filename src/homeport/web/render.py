@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from homeport import __version__
 from homeport.audit.sentences import sentence
+from homeport.auth.recovery_codes import LOW as LOW_CODES
 from homeport.core.ids import new_token
 from homeport.core.text import neutralise_direction_controls
 from homeport.services import Services
@@ -165,6 +166,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         base["nav_current"] = current_page(request.url.path)
         # The page warns a minute or two before an idle sign-out (app.js), and offers to stay.
         base["session_expires_in"] = svc.settings.security().session_idle_minutes * 60
+        factors = svc.factors.summary(me.id)
+        if factors.active and factors.recovery_codes_left <= LOW_CODES:
+            base["codes_low"] = factors.recovery_codes_left  # every page says so, not only the account's
         if me.is_admin:
             base["reset_notice"] = svc.report.unacknowledged()
             base["approval_reports"] = svc.approvals.reports()
