@@ -88,7 +88,8 @@
       return; // already shown (this page is its approve page, or a reconnect sent it again)
     }
     const dialog = element("dialog", "", { class: "approval-dialog", "data-testid": "approval-dialog" });
-    const when = new Date(request.requested_at * 1000).toLocaleTimeString();
+    // 24-hour time, as every other time in the console is written.
+    const when = new Date(request.requested_at * 1000).toLocaleTimeString([], { hour12: false });
     dialog.append(
       element("h2", "Is this you signing in?"),
       element("p", `A sign-in to ${request.account} from ${request.client} (${request.browser}) at ${when} waits `
