@@ -119,3 +119,15 @@ def test_every_page_warns_when_two_recovery_codes_or_fewer_are_left(
         conn.execute("UPDATE recovery_codes SET used_at = 1 WHERE id IN (SELECT id FROM recovery_codes LIMIT 8)")
     page = owner.get("/users").text
     assert 'data-testid="codes-low-banner"' in page and "Only 2 recovery codes left" in page
+
+
+@pytest.mark.parametrize(
+    ("asked", "kept"),
+    [("/users?q=bob", "/users?q=bob"), ("/", "/"), ("//evil.example/", "/"), ("/\t/evil.example/", "/"),
+     ("/\n/evil.example", "/"), ("/\\evil.example", "/"), ("https://evil.example/", "/"), ("/ok\x7f", "/"),
+     ("/" + "a" * 3000, "/"), ("evil", "/")],
+)  # fmt: skip
+def test_where_to_go_after_sign_in_is_only_a_path_here(asked: str, kept: str) -> None:
+    from homeport.web.pages import safe_next
+
+    assert safe_next(asked) == kept

@@ -382,6 +382,10 @@ class LoginService:
         with self._proofs.lock:
             self._proofs.at[session_id] = self._clock.monotonic()
 
+    def attempt_ended(self, account: str, origin: Origin) -> None:
+        """An admitted attempt ended with an unexpected error: it is no longer in flight (nothing is counted)."""
+        self._throttle.abandoned(account, origin.address)
+
     def proved_by_passkey(self, user: User, origin: Origin, session_id: str) -> None:
         """A passkey with user verification answered for the signed-in session: as good as the password."""
         self._throttle.succeeded(user.name, origin.address)

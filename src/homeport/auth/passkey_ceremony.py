@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeport.core.clock import Clock
-from homeport.core.errors import Unauthenticated
+from homeport.core.errors import Busy, Unauthenticated
 
 CHALLENGE_BYTES = 32
 CHALLENGE_SECONDS = 120
 MAX_CHALLENGES = 10_000
+PER_CLIENT = 16  # challenges one address may have waiting: a stranger's flood only evicts its own
 TIMEOUT_MS = CHALLENGE_SECONDS * 1000
 RP_NAME = "Homeport"
 ES256, EDDSA, RS256 = -7, -8, -257  # COSE algorithms, the widely supported first
@@ -91,10 +92,13 @@ class Challenges:
         )
         with self._lock:
             self._waiting.pop(key, None)
-            while self._waiting and (
-                len(self._waiting) >= self._limit or next(iter(self._waiting.values())).expires <= now
-            ):
+            while self._waiting and next(iter(self._waiting.values())).expires <= now:
                 self._waiting.popitem(last=False)
+            mine = [k for k, c in self._waiting.items() if c.client == client]
+            for old in mine[: max(0, len(mine) - PER_CLIENT + 1)]:
+                del self._waiting[old]  # this address's oldest goes first, nobody else's
+            if len(self._waiting) >= self._limit:
+                raise Busy("Too many passkey requests are waiting right now; try again in a minute.", retry_after=60)
             self._waiting[key] = challenge
         return challenge
 
@@ -190,7 +194,7 @@ def verify_new(credential: dict[str, Any], challenge: Challenge) -> NewCredentia
     """A registration answer (navigator.credentials.create) for this challenge."""
     # Imported here: the package pulls in OpenSSL bindings (about 6 MB) that an idle device never needs.
     import webauthn
-    from webauthn.helpers.exceptions import InvalidRegistrationResponse
+    from webauthn.helpers.exceptions import WebAuthnException
 
     try:
         verified = webauthn.verify_registration_response(
@@ -198,8 +202,9 @@ def verify_new(credential: dict[str, Any], challenge: Challenge) -> NewCredentia
             expected_origin=challenge.rp.origin, require_user_verification=False,
             supported_pub_key_algs=_algorithms(),
         )  # fmt: skip
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:  # a malformed answer too (4xx, never 500)
         raise _refusal(exc) from None
+    _check_public_key(verified.credential_public_key)
     return NewCredential(
         credential_id=b64url(verified.credential_id), public_key=verified.credential_public_key,
         sign_count=verified.sign_count, user_verified=verified.user_verified,
@@ -211,7 +216,7 @@ def verify_assertion(
 ) -> Assertion:
     """An authentication answer (navigator.credentials.get) for this challenge, by this stored credential."""
     import webauthn
-    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+    from webauthn.helpers.exceptions import WebAuthnException
 
     try:
         verified = webauthn.verify_authentication_response(
@@ -219,9 +224,20 @@ def verify_assertion(
             expected_origin=challenge.rp.origin, credential_public_key=public_key,
             credential_current_sign_count=sign_count, require_user_verification=require_uv,
         )  # fmt: skip
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:  # a malformed answer too (4xx, never 500)
         raise _refusal(exc) from None
     return Assertion(sign_count=verified.new_sign_count, user_verified=verified.user_verified)
+
+
+def _check_public_key(public_key: bytes) -> None:
+    """The key a registration brings must load as a key (not the EC point (0, 0), an RSA modulus of 1, ...): it
+    is what every later sign-in is checked against."""
+    from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
+
+    try:
+        decoded_public_key_to_cryptography(decode_credential_public_key(public_key))
+    except Exception as exc:  # whatever the decoders raise for a key that is not one
+        raise PasskeyRefused("its public key is not a valid key") from exc
 
 
 def _algorithms() -> list[Any]:

@@ -195,10 +195,14 @@ class PasskeyService:
             if found is None or user is None:
                 raise PasskeyRefused("this device does not know it (it may have been removed)")
             _check_handle(credential, found.user_handle, required=True)
+            self._refuse_suspended(user.id)
             self._use(found, challenge, credential, require_uv=True)
         except PasskeyRefused as exc:
             self._login.passkey_failed(account, origin, exc.reason)
             self._note_counter(exc, account, origin)
+            raise
+        except Exception:
+            self._login.attempt_ended(account, origin)
             raise
         return self._login.passwordless(user, origin, PASSKEY)
 
@@ -226,10 +230,14 @@ class PasskeyService:
             if found is None or found.user.id != user.id:
                 raise PasskeyRefused("it is not one of your passkeys")
             _check_handle(credential, found.user_handle, required=False)
+            self._refuse_suspended(user.id)
             self._use(found, challenge, credential, require_uv=True)
         except PasskeyRefused as exc:
             self._login.passkey_failed(user.name, origin, exc.reason)
             self._note_counter(exc, user.name, origin)
+            raise
+        except Exception:
+            self._login.attempt_ended(user.name, origin)
             raise
         self._login.proved_by_passkey(user, origin, session_id)
 
@@ -266,6 +274,9 @@ class PasskeyService:
             self._login.second_step_failed(waiting, origin, PASSKEY)
             self._note_counter(exc, waiting.account, origin)
             raise
+        except Exception:
+            self._login.attempt_ended(waiting.account, origin)
+            raise
         return self._login.finish(waiting, origin, PASSKEY, remember=remember)
 
     def begin_enrolment(self, waiting: Waiting, rp: RelyingParty, client: str) -> dict[str, Any]:
@@ -285,9 +296,21 @@ class PasskeyService:
         except PasskeyRefused:
             self._login.second_step_failed(waiting, origin, PASSKEY)
             raise
+        except Exception:  # a passkey already registered (Conflict), or anything unexpected: nothing counted
+            self._login.attempt_ended(waiting.account, origin)
+            raise
         return self._login.enrolled(waiting, origin, PASSKEY, codes)
 
     # --- the parts --------------------------------------------------------------------------------------------
+
+    def _refuse_suspended(self, user_id: int) -> None:
+        """A reset suspended the account's factors: its passkeys do not sign in by themselves until they are
+        turned back on (the password does, meanwhile)."""
+        if self._factors.summary(user_id).suspended:
+            raise PasskeyRefused(
+                "a reset suspended this account's sign-in methods: sign in with the password, then turn them back "
+                "on under My account > Sign-in methods"
+            )
 
     def _ready(self) -> None:
         state = self._device.state()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -29,9 +29,18 @@ router = APIRouter(include_in_schema=False)
 CA_FILENAME = "homeport-ca.crt"
 
 
+NEXT_MAX = 2048
+
+
 def safe_next(target: str) -> str:
-    """Only local paths: never an open redirect."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    """Only a path on this device: never an open redirect. Browsers drop tabs and newlines from a URL and read a
+    backslash as a slash, so `/<tab>/evil.example` would become `//evil.example`: any such character (any control
+    character or white space) makes it "/"."""
+    if not target.startswith("/") or len(target) > NEXT_MAX:
+        return "/"
+    if target.startswith("//") or any(c == "\\" or c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    return target if not urlsplit(target).netloc else "/"
 
 
 def ca_certificate(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homeport.auth.passkey_ceremony import (
+    PER_CLIENT,
     SECOND_STEP,
     SIGN_IN,
     Challenges,
@@ -16,6 +17,7 @@ from homeport.auth.passkey_ceremony import (
     verify_assertion,
     verify_new,
 )
+from homeport.core.errors import Busy
 from tests.support.authenticator import SoftPasskey
 from tests.support.clock import FakeClock
 
@@ -62,14 +64,20 @@ def test_a_challenge_answers_only_what_it_was_made_for(purpose: str, client: str
         table.take("k", SIGN_IN, RP, CLIENT)
 
 
-def test_the_table_is_bounded() -> None:
+def test_the_table_is_bounded_and_one_address_evicts_only_its_own() -> None:
     table = Challenges(FakeClock(), limit=100)
+    table.new("victim", SIGN_IN, RP, "192.168.1.9")
     for n in range(1000):
         table.new(f"browser:{n}", SIGN_IN, RP, CLIENT)
-    assert len(table) == 100
+    assert len(table) == 1 + PER_CLIENT
     table.take("browser:999", SIGN_IN, RP, CLIENT)
     with pytest.raises(PasskeyRefused):
         table.take("browser:0", SIGN_IN, RP, CLIENT)
+    table.take("victim", SIGN_IN, RP, "192.168.1.9")  # still there
+    for n in range(100 - len(table)):  # many addresses fill the table: the next waits, nobody's is evicted
+        table.new(f"crowd:{n}", SIGN_IN, RP, f"10.0.{n // 200}.{n % 200}")
+    with pytest.raises(Busy):
+        table.new("late", SIGN_IN, RP, "10.9.9.9")
 
 
 def registered(clock: FakeClock) -> tuple[SoftPasskey, bytes, Challenges]:

@@ -103,6 +103,11 @@
     return `The passkey could not be used (${(error && error.message) || error}).`;
   }
 
+  // Only a path on this device (the server checks it too): nothing a URL parser could turn into another host.
+  function samePath(next) {
+    return typeof next === "string" && /^\/(?!\/)[^\\\s\x00-\x1f\x7f]*$/.test(next) ? next : "/";
+  }
+
   // One ceremony behind a button; a failure is shown in the box's [data-passkey-error], and the button works again.
   function ceremony(button, box, run) {
     const shown = box.querySelector("[data-passkey-error]");
@@ -117,7 +122,7 @@
       shown.hidden = true;
       try {
         const done = await run();
-        window.location.assign(done.next);
+        window.location.assign(samePath(done.next));
       } catch (error) {
         shown.textContent = explain(error);
         shown.hidden = false;
