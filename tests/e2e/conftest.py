@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -49,24 +50,26 @@ def trust_store(home: Path, ca_certificate: Path) -> None:
     )
 
 
-@pytest.fixture
-def browser(console: Daemon, short_tmp: Path) -> Iterator[Browser]:
+@contextlib.contextmanager
+def chromium(console: Daemon, browser_home: Path, extra_flags: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """Debian's Chromium with a home of its own that trusts the console's CA."""
     assert os.path.exists(CHROMIUM), "Debian's chromium is missing: run `make test` as root to install it"
-    browser_home = short_tmp / "browser-home"
     trust_store(browser_home, console.home / "tls" / "ca.crt")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=FLAGS, env={**os.environ, "HOME": str(browser_home)}, timeout=30_000
-        )
+            executable_path=CHROMIUM, args=[*FLAGS, *extra_flags], env={**os.environ, "HOME": str(browser_home)},
+            timeout=30_000,
+        )  # fmt: skip
         try:
             yield launched
         finally:
             launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
+@contextlib.contextmanager
+def opened_page(browser: Browser, request: pytest.FixtureRequest, height: int = 800) -> Iterator[Page]:
+    """A page in a fresh context; its last state is kept as a screenshot."""
+    context = browser.new_context(viewport={"width": 1200, "height": height})
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     try:
@@ -75,6 +78,18 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
         context.close()
+
+
+@pytest.fixture
+def browser(console: Daemon, short_tmp: Path) -> Iterator[Browser]:
+    with chromium(console, short_tmp / "browser-home") as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    with opened_page(browser, request) as opened:
+        yield opened
 
 
 def snap(page: Page, name: str) -> None:

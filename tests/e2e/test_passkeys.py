@@ -3,15 +3,14 @@ the device's name (`nas.local`, mapped to loopback), against a real daemon."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, CDPSession, Page, expect, sync_playwright
+from playwright.sync_api import Browser, CDPSession, Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, FLAGS, snap, trust_store
+from tests.e2e.conftest import chromium, opened_page, snap
 from tests.support.daemon import Daemon
 
 ADMIN, PASSWORD = "alice", "correct horse battery staple"
@@ -21,35 +20,19 @@ NAME = "nas"
 @pytest.fixture
 def named_browser(console: Daemon, short_tmp: Path) -> Iterator[Browser]:
     """Chromium that trusts the device's CA and finds `nas.local` on loopback, as a LAN browser finds it by mDNS."""
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: run `make test` as root to install it"
     status, body, _ = console.request(
         "POST", "/api/v1/setup", {"name": NAME, "admin": {"username": ADMIN, "password": PASSWORD}}
     )
     assert status == 201, body
-    browser_home = short_tmp / "browser-home"
-    trust_store(browser_home, console.home / "tls" / "ca.crt")
-    flags = [*FLAGS, f"--host-resolver-rules=MAP {NAME}.local 127.0.0.1"]  # Playwright gives a fresh profile
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=flags, env={**os.environ, "HOME": str(browser_home)}, timeout=30_000
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    rules = f"--host-resolver-rules=MAP {NAME}.local 127.0.0.1"
+    with chromium(console, short_tmp / "browser-home", (rules,)) as launched:
+        yield launched
 
 
 @pytest.fixture
 def tab(named_browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = named_browser.new_context(viewport={"width": 1200, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(15_000)
-    try:
+    with opened_page(named_browser, request, height=900) as opened:
         yield opened
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
-        context.close()
 
 
 def authenticator(page: Page, *, verified: bool = True) -> tuple[CDPSession, str]:

@@ -196,7 +196,8 @@ def user_reset_second_factors(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Remove every second factor of an account that lost them: the password alone signs in again."""
+    """Remove every second factor of an account that lost them: the password alone signs in again (under a
+    second-factor policy, the account sets one up right after it)."""
     with DaemonClient(home, as_json=as_json) as daemon:
         daemon.call("GET", f"/users/{name}/factors")  # a name that is no account: said now, not after the question
         question = f"Remove every second factor of {name} (app, passkeys, recovery codes, remembered browsers)?"
