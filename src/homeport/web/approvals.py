@@ -17,7 +17,7 @@ from homeport.http.requests import origin_of, services
 from homeport.web.forms import Submitted, handle, parse, run_form
 from homeport.web.guard import Viewer, redirect, viewer
 from homeport.web.render import render
-from homeport.web.signin import _expired, _signed_in, _waiting
+from homeport.web.signin import expired_sign_in, signed_in_page, waiting_of
 
 router = APIRouter(include_in_schema=False)
 RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -84,13 +84,13 @@ async def dismiss_reports(request: Request) -> Response:
 async def finish_submit(request: Request) -> Response:
     """The "Check again" button (and approvals.js once approved): signed in when approved; else back, saying why not."""
     svc = services(request)
-    waiting = _waiting(request)
+    waiting = waiting_of(request)
     if waiting is None:
-        return _expired()
+        return expired_sign_in()
 
     def step(_form: Submitted) -> Response:
         current = svc.login.waiting_for(request.cookies.get(PREAUTH_COOKIE), origin_of(request))
-        return _signed_in(request, svc.approvals.finish(current, origin_of(request)), waiting)
+        return signed_in_page(request, svc.approvals.finish(current, origin_of(request)), waiting)
 
     return await run_form(request, step, back=STEP, token_ok=lambda _: True)
 
@@ -99,9 +99,9 @@ async def finish_submit(request: Request) -> Response:
 async def again_submit(request: Request) -> Response:
     """A new request after a denial or an expiry (within the rate limits)."""
     svc = services(request)
-    waiting = _waiting(request)
+    waiting = waiting_of(request)
     if waiting is None:
-        return _expired()
+        return expired_sign_in()
 
     def step(_form: Submitted) -> str:
         svc.approvals.begin(waiting, origin_of(request))

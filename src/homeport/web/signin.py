@@ -36,20 +36,20 @@ def shown_once(request: Request) -> PerSession[list[str]]:
     return found
 
 
-def _waiting(request: Request) -> Waiting | None:
+def waiting_of(request: Request) -> Waiting | None:
     try:
         return services(request).login.waiting_for(request.cookies.get(PREAUTH_COOKIE), origin_of(request))
     except Unauthenticated:
         return None
 
 
-def _expired() -> Response:
+def expired_sign_in() -> Response:
     response = redirect("/login?done=second-step-expired")
     clear_preauth_cookie(response)
     return response
 
 
-def _signed_in(request: Request, result: SignIn, waiting: Waiting) -> Response:
+def signed_in_page(request: Request, result: SignIn, waiting: Waiting) -> Response:
     next_page = str(waiting.data.get("next", "/"))
     if result.recovery_codes:
         shown_once(request).put(result.session.id, result.recovery_codes)
@@ -68,9 +68,9 @@ def second_step_page(request: Request, method: str = "") -> Response:
     target = state_redirect(request)
     if target:
         return redirect(target)
-    waiting = _waiting(request)
+    waiting = waiting_of(request)
     if waiting is None:
-        return _expired()
+        return expired_sign_in()
     if waiting.must_enrol:
         return redirect("/login/enrol")
     chosen = method if method in waiting.methods else waiting.methods[0]
@@ -86,16 +86,16 @@ def second_step_page(request: Request, method: str = "") -> Response:
 @router.post("/login/second-step")
 async def second_step_submit(request: Request) -> Response:
     svc = services(request)
-    waiting = _waiting(request)
+    waiting = waiting_of(request)
     if waiting is None:
-        return _expired()
+        return expired_sign_in()
 
     def step(form: Submitted) -> Response:
         body = parse(SecondFactorIn, {**form.pick("method", "code"), "remember": form.checked("remember")})
         result = svc.login.second_factor(
             request.cookies.get(PREAUTH_COOKIE), body.method, body.code, origin_of(request), body.remember
         )
-        return _signed_in(request, result, waiting)
+        return signed_in_page(request, result, waiting)
 
     def back(form: Submitted) -> str:
         method = form.text("method")
@@ -109,9 +109,9 @@ def enrol_page(request: Request) -> Response:
     target = state_redirect(request)
     if target:
         return redirect(target)
-    waiting = _waiting(request)
+    waiting = waiting_of(request)
     if waiting is None:
-        return _expired()
+        return expired_sign_in()
     if not waiting.must_enrol:
         return redirect("/login/second-step")
     svc = services(request)
@@ -131,14 +131,14 @@ def enrol_page(request: Request) -> Response:
 @router.post("/login/enrol")
 async def enrol_submit(request: Request) -> Response:
     svc = services(request)
-    waiting = _waiting(request)
+    waiting = waiting_of(request)
     if waiting is None:
-        return _expired()
+        return expired_sign_in()
 
     def step(form: Submitted) -> Response:
         body = parse(CodeIn, form.pick("code"))
         result = svc.login.confirm_enrolment(request.cookies.get(PREAUTH_COOKIE), body.code, origin_of(request))
-        return _signed_in(request, result, waiting)
+        return signed_in_page(request, result, waiting)
 
     return await run_form(request, step, back="/login/enrol", token_ok=lambda _: True)
 
