@@ -43,6 +43,7 @@ from homeport.core.live import LiveHub
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
 from homeport.discovery.interfaces import Announcement
+from homeport.files.service import ShareService
 from homeport.hardware.setup import SpecError, button_from, feedback_from
 from homeport.home import Home
 from homeport.network.backends import NetworkBackend
@@ -67,6 +68,8 @@ from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
 from homeport.services import Services
+from homeport.smb.layout import SambaLayout
+from homeport.smb.service import DEFAULT_SMB_PORT, FileService, SmbMode
 from homeport.store.db import Database
 from homeport.store.migrations import MIGRATIONS, Migration
 from homeport.store.opening import Damage, open_store
@@ -110,6 +113,9 @@ class BuildOptions:
     buzzer: str = "virtual"
     led: str = "virtual"
     time_sync: TimeSync = system_time_sync  # the Security Advisor's question to the system's time service
+    smb: SmbMode = "off"  # `homeport serve` defaults to embedded; in-process tests run without Samba
+    smb_port: int = DEFAULT_SMB_PORT
+    smb_binds: tuple[str, ...] = ()
 
 
 class StartupError(Exception):
@@ -188,7 +194,8 @@ def build_services(
     local = LocalNetworks(interfaces, managed)
     bus.subscribe(AddressesChanged, local.invalidate)
     throttle = LoginThrottle(clock, BlockList(db, clock), local.attached)
-    factors = FactorService(db, clock, Sealer.in_home(home.root), audit)
+    sealer = Sealer.in_home(home.root)
+    factors = FactorService(db, clock, sealer, audit)
     login = LoginService(
         db, clock, hasher, throttle, sessions, settings, device, audit, DeviceTokens(db, clock), factors,
         WaitingSignIns(clock),
@@ -196,7 +203,7 @@ def build_services(
     approvals = ApprovalService(db, clock, login, sessions, throttle, audit, LiveHub())
     login.approval_possible = approvals.possible
     factors.on_change = lambda user, actor, action: approvals.method_changed(user.id, user.name, action, actor)
-    accounts = AccountService(db, clock, hasher, settings, sessions, audit)
+    accounts = AccountService(db, clock, hasher, settings, sessions, audit, sealer)
     setup = SetupService(db, device, accounts, audit)
     tls = TlsManager(home.tls, f"Homeport {identity.serial} local CA", options.tls_issuer)
     if damage is not None:
@@ -210,16 +217,17 @@ def build_services(
     bus.subscribe(DhcpEvent, network.record_lease)
     _keep_certificate_current(tls, device, network, interfaces, bus)
     advertiser = neighbours = None
+    volume_service, shares, files = _file_services(home, options, db, clock, audit, sealer, device, throttle)
     if options.discovery:
-        advertiser, neighbours = _discovery(device, network, listeners, bus)
+        advertiser, neighbours = _discovery(device, network, listeners, bus, files)
+        files.on_change = advertiser.poke
     try:
         button = button_from(options.button)
         feedback = feedback_from(options.buzzer, options.led)
     except SpecError as exc:
         raise StartupError(str(exc)) from exc
-    volumes = list(options.volumes)
     parts = RecoveryParts(
-        db, clock, device, network, settings, sessions, throttle, audit, volumes, feedback.play, factors
+        db, clock, device, network, settings, sessions, throttle, audit, volume_service.paths, feedback.play, factors
     )
     executor = RecoveryExecutor(parts)
     access = RecoveryAccess(
@@ -230,9 +238,7 @@ def build_services(
     facts = FactGatherer(db, clock, accounts, settings, device, network, tls.expires_at, options.time_sync)
     advisor = Advisor(db, clock, facts)
     _advise_when_back_in_service(advisor, settings, bus)
-    audit.prune()
-    throttle.blocklist.purge_expired()
-    sessions.purge_expired()
+    _tidy(audit, throttle, sessions)
     return Services(
         clock=clock,
         db=db,
@@ -250,7 +256,9 @@ def build_services(
         accounts=accounts,
         credentials=CredentialService(accounts, login, settings),
         setup=setup,
-        volumes=VolumeService(volumes),
+        volumes=volume_service,
+        shares=shares,
+        files=files,
         tls=tls,
         network=network,
         advertiser=advertiser,
@@ -259,7 +267,7 @@ def build_services(
         recovery_access=access,
         report=RecoveryReport(db, settings, network, accounts, factors, audit, advisor),
         advisor=advisor,
-        restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volumes),
+        restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volume_service.paths),
         button=ButtonDriver(
             button,
             executor,
@@ -270,6 +278,26 @@ def build_services(
         feedback=feedback,
         started_at=clock.monotonic(),
     )
+
+
+def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) -> None:
+    """At start: old audit records, ended blocks and expired sessions go."""
+    audit.prune()
+    throttle.blocklist.purge_expired()
+    sessions.purge_expired()
+
+
+def _file_services(
+    home: Home, options: BuildOptions, db: Database, clock: Clock, audit: AuditLog, sealer: Sealer,
+    device: DeviceService, throttle: LoginThrottle,
+) -> tuple[VolumeService, ShareService, FileService]:  # fmt: skip
+    volumes = VolumeService(list(options.volumes))
+    shares = ShareService(db, clock, audit, volumes)
+    files = FileService(
+        db, clock, audit, sealer, shares, device, SambaLayout.in_home(home.root), mode=options.smb,
+        port=options.smb_port, binds=options.smb_binds, blocked=throttle.blocklist,
+    )  # fmt: skip
+    return volumes, shares, files
 
 
 def _keep_certificate_current(
@@ -337,7 +365,7 @@ def _advise_when_back_in_service(advisor: Advisor, settings: SettingsService, bu
 
 
 def _discovery(
-    device: DeviceService, network: NetworkService, listeners: WebListeners, bus: EventBus
+    device: DeviceService, network: NetworkService, listeners: WebListeners, bus: EventBus, files: FileService
 ) -> tuple[Advertiser, Browser]:
     async def describe() -> Announcement:
         live = await network.live()
@@ -356,6 +384,8 @@ def _discovery(
             https_port=ports.https,
             http_port=ports.http,
             addresses=tuple(addresses),
+            smb_port=files.port if files.announced() else None,
+            time_machine_shares=files.time_machine_shares() if files.announced() else (),
         )
 
     advertiser = Advertiser(describe)
@@ -394,6 +424,7 @@ async def start_services(services: Services) -> None:
     services.recovery_access.bind(asyncio.get_running_loop())
     await services.network.start()
     await services.recovery.resume()
+    await asyncio.to_thread(services.files.start)
     if services.advertiser is not None:
         await services.advertiser.start()
     services.button.start()
@@ -402,6 +433,7 @@ async def start_services(services: Services) -> None:
 
 async def stop_services(services: Services) -> None:
     services.approvals.close()
+    await asyncio.to_thread(services.files.stop)
     await services.button.close()
     services.recovery.close()
     if services.neighbours is not None:

@@ -21,12 +21,14 @@ from homeport.core.events import EventBus
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
 from homeport.discovery.records import Sighting
+from homeport.files.service import ShareService
 from homeport.hardware.setup import FeedbackPanel
 from homeport.network.service import NetworkService
 from homeport.recovery.access import RecoveryAccess
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor
 from homeport.recovery.restore import ConfigurationRestore
+from homeport.smb.service import FileService
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
 from homeport.system.settings import SettingsService
@@ -54,6 +56,8 @@ class Services:
     credentials: CredentialService
     setup: SetupService
     volumes: VolumeService
+    shares: ShareService
+    files: FileService
     tls: TlsManager
     network: NetworkService
     advertiser: Advertiser | None

@@ -5,17 +5,21 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from homeport.accounts.credentials import NewPassword
 from homeport.accounts.service import NewUser
 from homeport.audit.log import Actor
 from homeport.services import Services
 from tests.support.api import ADMIN, setup_device, sign_in
 
 
+UNUSABLE = NewPassword("x", None)
+
+
 def add_users(services: Services, count: int) -> None:
     """Many accounts at once, straight into the store (hashing each password would take minutes)."""
     with services.db.write() as conn:
         for n in range(count):
-            new = NewUser(f"user{n:04d}", f"Person {count - n:04d}", f"u{n}@example.org", ("users",), "x", False)
+            new = NewUser(f"user{n:04d}", f"Person {count - n:04d}", f"u{n}@example.org", ("users",), UNUSABLE, False)
             services.accounts.insert_user(conn, new, Actor("root@local"))
 
 

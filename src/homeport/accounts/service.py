@@ -9,11 +9,13 @@ import sqlite3
 from dataclasses import dataclass, replace
 
 from homeport.accounts import credentials, guardrails, repository
+from homeport.accounts.credentials import NewPassword
 from homeport.accounts.models import ADMINISTRATORS, BUILTIN_ADMIN, USERS, Group, User, UserChanges
 from homeport.accounts.names import check_account_name, check_email, check_full_name, check_group_description
 from homeport.accounts.passwords import PasswordHasher
 from homeport.accounts.policy import PasswordPolicy
 from homeport.audit.log import Actor, AuditLog
+from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
 from homeport.core.clock import Clock
 from homeport.core.errors import Conflict, InvalidInput, NotFound, Problems
@@ -30,7 +32,7 @@ class NewUser:
     full_name: str
     email: str
     groups: tuple[str, ...]
-    password_hash: str
+    password: NewPassword
     must_change_password: bool
 
 
@@ -43,8 +45,10 @@ class AccountService:
         settings: SettingsService,
         sessions: SessionService,
         audit: AuditLog,
+        sealer: Sealer,
     ) -> None:
         self._db = db
+        self.sealer = sealer
         self._clock = clock
         self._hasher = hasher
         self._settings = settings
@@ -116,7 +120,7 @@ class AccountService:
             full_name=checked["full_name"],
             email=checked["email"],
             groups=tuple(sorted({*groups, USERS})),
-            password_hash=self._hasher.hash(normalised),
+            password=NewPassword.derive(self._hasher.hash(normalised), password),
             must_change_password=must_change_password,
         )
 
@@ -127,7 +131,9 @@ class AccountService:
         self._check_groups_exist(conn, new.groups)
         now = self._clock.now()
         user_id = repository.insert_user(conn, name=new.name, full_name=new.full_name, email=new.email, now=now)
-        credentials.write_password(conn, user_id, new.password_hash, must_change=new.must_change_password, now=now)
+        credentials.write_password(
+            conn, self.sealer, user_id, new.password, must_change=new.must_change_password, now=now
+        )
         repository.set_groups(conn, user_id, new.groups)
         self._audit.record(conn, "user.created", actor, target=new.name, groups=list(new.groups))
         user = repository.find_user_by_id(conn, user_id)
@@ -200,17 +206,19 @@ class AccountService:
         with self._db.write() as conn:
             return self.save_password(conn, actor, name, new_hash, must_change=must_change, keep_session=keep_session)
 
-    def hash_new_password(self, name: str, new_password: str, field: str = "password") -> str:
+    def hash_new_password(self, name: str, new_password: str, field: str = "password") -> NewPassword:
         """Check the policy for `name`'s new password and hash it (outside any transaction: Argon2 is slow)."""
-        return self._hasher.hash(self.policy().check(new_password, name, field=field))
+        return NewPassword.derive(self._hasher.hash(self.policy().check(new_password, name, field=field)), new_password)
 
     def save_password(
-        self, conn: sqlite3.Connection, actor: Actor, name: str, new_hash: str, *, must_change: bool,
+        self, conn: sqlite3.Connection, actor: Actor, name: str, new_hash: NewPassword, *, must_change: bool,
         keep_session: str | None = None,
     ) -> User:  # fmt: skip
         """Within the caller's transaction: store a hash made by `hash_new_password`; end the other sessions."""
         current = self._find(conn, name)
-        credentials.write_password(conn, current.id, new_hash, must_change=must_change, now=self._clock.now())
+        credentials.write_password(
+            conn, self.sealer, current.id, new_hash, must_change=must_change, now=self._clock.now()
+        )
         ended = self._sessions.end_for_user(conn, current.id, keep=keep_session)
         action = "user.password_changed" if actor.name == current.name else "user.password_reset"
         self._audit.record(conn, action, actor, target=current.name, sessions_ended=ended)

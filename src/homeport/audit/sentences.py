@@ -65,6 +65,15 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "recovery.report_read": "{who} read the reset report",
     "recovery.backup_restored": "{who} restored the configuration backup {target}",
     "recovery.console": "{who} used first aid on the device itself ({target})",
+    "share.created": "{who} created the shared folder {target}",
+    "share.attached": "{who} shared the existing folder {target}",
+    "share.changed": "{who} changed the shared folder {target}",
+    "share.deleted": "{who} removed the shared folder {target}",
+    "smb.settings_changed": "{who} changed the file service (SMB) settings",
+    "smb.password_derived": "{target}'s password now works for shared folders (SMB) too",
+    "smb.drift_repaired": "Samba's accounts had been changed outside Homeport; they were set back ({target})",
+    ("smb.config_refused", "failure"): "Samba refused a new configuration; the one before stays in use",
+    ("smb.sign_in", "failure"): "An SMB sign-in as {target_or_tried} failed",
 }
 
 

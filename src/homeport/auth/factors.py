@@ -60,6 +60,7 @@ def policy_applies(user: User, settings: SecuritySettings) -> bool:
 
 class FactorService:
     def __init__(self, db: Database, clock: Clock, sealer: Sealer, audit: AuditLog) -> None:
+        self.sealer = sealer
         self._db = db
         self._clock = clock
         self._audit = audit

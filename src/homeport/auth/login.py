@@ -540,9 +540,20 @@ class LoginService:
         )
 
     def _upgrade_hash(self, user: User, password: str) -> None:
-        """Rehash with the current parameters when they have changed since the hash was made."""
-        if user.password_hash and self._hasher.needs_rehash(user.password_hash):
+        """Rehash with the current parameters when they have changed since the hash was made; give the file
+        service its copy of the password when the account has none yet (made before it, or restored)."""
+        if not user.password_hash:
+            return
+        if self._hasher.needs_rehash(user.password_hash):
             new_hash = self._hasher.hash(password)
             with self._db.write() as conn:
                 credentials.upgrade_password(conn, user.id, user.password_hash, new_hash)
             _log.info("password hash upgraded", user=user.name)
+            return  # the file service's copy, if missing, comes at the next sign-in
+        with self._db.read() as conn:
+            missing = not credentials.has_nt_hash(conn, user.id)
+        if missing:
+            with self._db.write() as conn:
+                now, sealer = self._clock.now(), self.factors.sealer
+                if credentials.add_missing_nt_hash(conn, sealer, user.id, user.password_hash, password, now):
+                    self._audit.record(conn, "smb.password_derived", Actor(user.name, ""), target=user.name)

@@ -11,6 +11,7 @@ from homeport.cli.options import DEFAULT, HomeOption
 from homeport.cli.output import FAILED, INVALID, fail
 from homeport.daemon import BuildOptions, NetworkKind
 from homeport.serve import ServeOptions, StartupFailed, run
+from homeport.smb.service import SmbMode
 
 
 def serve(
@@ -80,6 +81,18 @@ def serve(
         str, typer.Option("--buzzer", envvar="HOMEPORT_BUZZER", help="virtual | none | evdev:PATH | gpio:CHIP:LINE")
     ] = "virtual",
     led: Annotated[str, typer.Option("--led", envvar="HOMEPORT_LED", help="virtual | none | sysfs:NAME")] = "virtual",
+    smb: Annotated[
+        str,
+        typer.Option(
+            "--smb",
+            envvar="HOMEPORT_SMB",
+            help="SMB file service: embedded (Homeport's own smbd), system (the host's Samba) or off.",
+        ),
+    ] = "embedded",
+    smb_port: Annotated[
+        int,
+        typer.Option("--smb-port", envvar="HOMEPORT_SMB_PORT", min=1, max=65535, help="SMB port (default 445)."),
+    ] = 445,
     button_time_scale: Annotated[
         float,
         typer.Option(
@@ -98,6 +111,11 @@ def serve(
     if network not in ("virtual", "netlink", "networkd"):
         fail(f"Unknown network backend '{network}': choose virtual, netlink or networkd.", INVALID)
     kind: NetworkKind = network  # type: ignore[assignment]
+    if smb not in ("embedded", "system", "off"):
+        fail(f"Unknown SMB mode '{smb}': choose embedded, system or off.", INVALID)
+    if smb_port in (http_port, https_port):
+        fail("The SMB port must differ from the console's ports.", INVALID)
+    smb_mode: SmbMode = smb  # type: ignore[assignment]
     options = ServeOptions(
         home=home,
         binds=tuple(bind or ()),
@@ -115,6 +133,9 @@ def serve(
             buzzer=buzzer,
             led=led,
             button_time_scale=button_time_scale,
+            smb=smb_mode,
+            smb_port=smb_port,
+            smb_binds=tuple(bind or ()),
         ),
     )
     try:

@@ -17,6 +17,8 @@ class Announcement:
     https_port: int
     http_port: int
     addresses: tuple[str, ...]
+    smb_port: int | None = None  # when the SMB service answers
+    time_machine_shares: tuple[str, ...] = ()  # shares Macs may back up to (announced as `_adisk._tcp`)
 
 
 class Announcer(Protocol):

@@ -1,7 +1,8 @@
 """The DNS-SD records a Homeport publishes, and how a finder reads them back.
 
 Service types: `_homeport._tcp` (with every TXT key), `_https._tcp` and `_http._tcp` (the console) and
-`_device-info._tcp` (model, as other browsers expect). TXT keys: vendor, model, serial, mac, version, state,
+`_device-info._tcp` (model, as other browsers expect); `_smb._tcp` while the file service answers, and `_adisk._tcp`
+for Time Machine shares (the TXT layout macOS looks for). TXT keys: vendor, model, serial, mac, version, state,
 https_port. None of it is secret; nothing received over mDNS changes anything on the device.
 """
 
@@ -19,6 +20,8 @@ HOMEPORT_TYPE = "_homeport._tcp.local."
 HTTPS_TYPE = "_https._tcp.local."
 HTTP_TYPE = "_http._tcp.local."
 DEVICE_INFO_TYPE = "_device-info._tcp.local."
+SMB_TYPE = "_smb._tcp.local."
+ADISK_TYPE = "_adisk._tcp.local."
 VENDOR = "homeport"
 
 NEXT_STEP = {
@@ -53,12 +56,18 @@ def service_infos(announcement: Announcement, host_label: str | None = None) -> 
     def info(kind: str, port: int, properties: dict[str, str]) -> ServiceInfo:
         return ServiceInfo(kind, f"{name}.{kind}", port=port, properties=properties, server=host, addresses=addresses)
 
-    return [
+    infos = [
         info(HOMEPORT_TYPE, announcement.https_port, txt(announcement)),
         info(HTTPS_TYPE, announcement.https_port, {"path": "/"}),
         info(HTTP_TYPE, announcement.http_port, {"path": "/"}),
         info(DEVICE_INFO_TYPE, 0, {"model": announcement.model, "vendor": VENDOR}),
     ]
+    if announcement.smb_port:
+        infos.append(info(SMB_TYPE, announcement.smb_port, {}))
+        if announcement.time_machine_shares:
+            disks = {f"dk{n}": f"adVN={share},adVF=0x82" for n, share in enumerate(announcement.time_machine_shares)}
+            infos.append(info(ADISK_TYPE, 9, {"sys": "waMa=0,adVF=0x100", **disks}))
+    return infos
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,13 @@ class ResetPassword:
         normalised = PasswordPolicy(settings.password_min_length).check(self.password, user.name)
         hasher = PasswordHasher(Argon2Parameters(**params) if params else Argon2Parameters(), workers=1)
         try:
-            new_hash = hasher.hash(normalised)
+            new = credentials.NewPassword.derive(hasher.hash(normalised), self.password)
         finally:
             hasher.close()
         now = time.time()
+        sealer = Sealer.in_home(store.home.root)
         with store.db.write() as conn:
-            credentials.write_password(conn, user.id, new_hash, must_change=False, now=now)
+            credentials.write_password(conn, sealer, user.id, new, must_change=False, now=now)
             repository.update_profile(conn, user.id, full_name=user.full_name, email=user.email, enabled=True, now=now)
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
             store.audit.record(conn, "recovery.console", ROOT, target=user.name, aid=self.name)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from homeport.accounts import credentials, repository
+from homeport.accounts.credentials import NewPassword
 from homeport.accounts.models import BUILTIN_ADMIN, Group, User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
@@ -121,7 +122,9 @@ class ConfigurationRestore:
         self._settings.invalidate()
         return self._accounts.get_user(administrator)
 
-    def _restore_accounts(self, conn: sqlite3.Connection, content: BackupContent, chosen: str, new_hash: str) -> None:
+    def _restore_accounts(
+        self, conn: sqlite3.Connection, content: BackupContent, chosen: str, new_hash: NewPassword
+    ) -> None:
         now = self._clock.now()
         for group in content.groups:
             if not group.builtin and group.name not in repository.existing_group_names(conn):
@@ -133,10 +136,15 @@ class ConfigurationRestore:
             if repository.find_user(conn, user.name) is not None:
                 continue
             # Administrators come back without a password: each must set a new one (the chosen one now).
-            password_hash = new_hash if user.name == chosen else (None if user.is_admin else user.password_hash)
+            # The others keep their Argon2id hash; SMB's copy waits for their next sign-in (no plaintext here).
+            kept = NewPassword(user.password_hash, None) if user.password_hash and not user.is_admin else None
+            password = new_hash if user.name == chosen else kept
             user_id = repository.insert_user(conn, name=user.name, full_name=user.full_name, email=user.email, now=now)
-            if password_hash:
-                credentials.write_password(conn, user_id, password_hash, must_change=user.must_change_password, now=now)
+            if password:
+                must_change = user.must_change_password
+                credentials.write_password(
+                    conn, self._accounts.sealer, user_id, password, must_change=must_change, now=now
+                )
             else:
                 credentials.clear_password(conn, user_id)
             conn.execute(

@@ -47,6 +47,7 @@ class Database:
         self._lock = threading.RLock()
         self._after_commit: list[Callable[[], None]] = []
         self._after_end: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -75,7 +76,7 @@ class Database:
             self._conn.execute("COMMIT")
             self._run_after_end()
             callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
+        for callback in (*callbacks, *self._commit_listeners):
             callback()
 
     def _run_after_end(self) -> None:
@@ -96,6 +97,10 @@ class Database:
             if not self._conn.in_transaction:
                 raise RuntimeError("after_commit() outside a write transaction")
             self._after_commit.append(callback)
+
+    def listen_to_commits(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every commit, outside the lock; it must be quick (e.g. wake a worker)."""
+        self._commit_listeners.append(listener)
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,157 @@
+"""Homeport's own smbd (`--smb embedded`): started in the foreground, restarted with back-off when it stops, and
+gone with the daemon (it gets SIGKILL when the thread that started it ends, even if the daemon is killed).
+
+smbd makes itself a session leader unless told not to; it runs in a new session of its own with
+`--no-process-group`, so stopping it can never signal the daemon's process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from homeport.smb.tools import SambaTools, SambaUnavailable
+
+_log = structlog.get_logger("homeport.smb")
+
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 60.0
+STABLE_SECONDS = 60.0  # a run this long resets the back-off
+STOP_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class ServerState:
+    running: bool
+    pid: int | None
+    restarts: int
+    last_exit: str  # why the last run ended, "" if none did
+
+
+class EmbeddedSmbd:
+    def __init__(self, tools: SambaTools, port: int, host: str = "127.0.0.1") -> None:
+        self._tools = tools
+        self.port = port
+        self._host = host
+        self._stopping = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._restarts = 0
+        self._last_exit = ""
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._supervise, name="homeport-smbd", daemon=True)
+        self._thread.start()
+
+    def state(self) -> ServerState:
+        with self._lock:
+            process = self._process
+            alive = process is not None and process.poll() is None
+            return ServerState(alive, process.pid if alive and process else None, self._restarts, self._last_exit)
+
+    def answers(self, timeout: float = 0.5) -> bool:
+        """Whether smbd accepts connections on its port now."""
+        try:
+            with socket.create_connection((self._host, self.port), timeout=timeout):
+                return True
+        except OSError:
+            return False
+
+    def wait_until_answering(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.answers():
+                return True
+            if self._stopping.wait(0.05):
+                return False
+        return False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            process = self._process
+        if process is not None:
+            _stop(process)
+        if self._thread is not None:
+            self._thread.join(STOP_GRACE + 2)
+
+    def _supervise(self) -> None:
+        backoff = FIRST_BACKOFF
+        while not self._stopping.is_set():
+            stop_stale(self._tools.layout.folder("pid"), self._tools.layout.conf)
+            started = time.monotonic()
+            try:
+                process = self._spawn()
+            except (SambaUnavailable, OSError) as exc:
+                self._last_exit = f"smbd could not start: {exc}"
+                _log.error("smbd could not start", reason=str(exc))
+            else:
+                with self._lock:
+                    self._process = process
+                code = process.wait()
+                if self._stopping.is_set():
+                    break
+                self._last_exit = f"smbd exited with status {code}" + _log_tail(self._tools.layout.log_file)
+                _log.warning("smbd stopped; restarting", status=code, after_seconds=round(backoff, 1))
+            if time.monotonic() - started > STABLE_SECONDS:
+                backoff = FIRST_BACKOFF
+            if self._stopping.wait(backoff):
+                break
+            backoff = min(backoff * 2, MAX_BACKOFF)
+            self._restarts += 1
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        command = [
+            self._tools.binary("setpriv"), "--pdeathsig", "KILL", "--",
+            self._tools.binary("smbd"), "--foreground", "--no-process-group", "-s", str(self._tools.layout.conf),
+        ]  # fmt: skip
+        with open(os.devnull, "wb") as null:
+            return subprocess.Popen(  # noqa: S603 - fixed binaries, our own configuration
+                command, env=self._tools.environment(), stdin=subprocess.DEVNULL, stdout=null, stderr=null,
+                start_new_session=True,
+            )  # fmt: skip
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(STOP_GRACE)
+
+
+def stop_stale(pid_folder: Path, conf: Path) -> None:
+    """An smbd of this home left from a daemon that was killed: stopped before a new one starts."""
+    for pid_file in pid_folder.glob("*.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if str(conf).encode() in cmdline and any(part.endswith(b"smbd") for part in cmdline):
+                os.killpg(pid, signal.SIGKILL)
+                for _ in range(50):
+                    if not Path(f"/proc/{pid}").exists():
+                        break
+                    time.sleep(0.05)
+
+
+def _log_tail(log_file: Path, lines: int = 3) -> str:
+    try:
+        text = log_file.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    wanted = [line.strip() for line in text[-12:] if line.strip() and not line.startswith("[")]
+    return (": " + " / ".join(wanted[-lines:])) if wanted else ""

@@ -1,0 +1,408 @@
+"""The SMB file service: keeps Samba equal to the store, and reports how it is doing.
+
+One worker thread does every Samba call, woken after each commit that touched accounts, groups, shares, blocked
+addresses or the SMB settings (a counter bumped by triggers, m0006), and every few minutes for the drift check. It
+renders smb.conf and applies it, makes the Unix accounts Samba needs, writes passdb, reads it back and only then
+marks passwords in sync. Nothing in the console's sign-in path waits for it: a broken Samba shows here, in the
+status, and never locks anyone out of the console.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+
+from homeport.audit.log import SYSTEM, Actor, AuditLog
+from homeport.auth.sealing import Sealer
+from homeport.core.clock import Clock
+from homeport.core.errors import Conflict
+from homeport.files import repository as shares_repository
+from homeport.files.access import effective_access, readers_and_writers
+from homeport.files.service import ShareService
+from homeport.smb import accounts
+from homeport.smb.accounts import Confirmed, Drift
+from homeport.smb.apply import ConfigRefused, apply_config
+from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
+from homeport.smb.layout import SambaLayout
+from homeport.smb.passdb import Passdb, PassdbEntry
+from homeport.smb.server import EmbeddedSmbd
+from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
+from homeport.smb.tools import SambaTools, SambaUnavailable
+from homeport.smb.unix_accounts import HostAccounts, UnixAccounts, WrappedAccounts, systemd_drop_in
+from homeport.store.db import Database
+from homeport.system.device import DeviceService
+from homeport.system.settings import read_value, write_value
+
+_log = structlog.get_logger("homeport.smb")
+
+SmbMode = Literal["embedded", "system", "off"]
+DEFAULT_SMB_PORT = 445
+DRIFT_INTERVAL = 180.0
+DROP_IN = Path("/etc/systemd/system/smbd.service.d/homeport.conf")
+
+
+@dataclass
+class Health:
+    """What the worker last saw (read by status; written only by the worker)."""
+
+    config_error: str = ""
+    passdb_error: str = ""
+    unix_problems: list[str] = field(default_factory=list)
+    last_sync_at: float | None = None
+    last_check_at: float | None = None
+    last_drift: dict[str, Any] = field(default_factory=dict)  # what the last repair found, and when
+    needs_password: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    drift: Drift
+    repaired: bool
+    needs_password: tuple[str, ...]
+    error: str = ""
+
+
+class FileService:
+    def __init__(
+        self, db: Database, clock: Clock, audit: AuditLog, sealer: Sealer, shares: ShareService,
+        device: DeviceService, layout: SambaLayout, *, mode: SmbMode, port: int = DEFAULT_SMB_PORT,
+        binds: tuple[str, ...] = (), blocked: Any = None,
+    ) -> None:  # fmt: skip
+        self._db = db
+        self._clock = clock
+        self._audit = audit
+        self._sealer = sealer
+        self._shares = shares
+        self._device = device
+        self.layout = layout
+        self.mode = mode
+        self.port = port
+        self._binds = tuple(b for b in binds if b not in ("0.0.0.0", "::"))  # noqa: S104
+        self._blocked = blocked  # BlockList, for `hosts deny`
+        self.tools = SambaTools(layout, wrapped_accounts=mode == "embedded")
+        self._passdb = Passdb(self.tools)
+        self._unix: UnixAccounts = WrappedAccounts(layout) if mode == "embedded" else HostAccounts()
+        host = self._binds[0] if self._binds else "127.0.0.1"
+        self.server = EmbeddedSmbd(self.tools, port, host) if mode == "embedded" else None
+        self.health = Health()
+        self._confirmed = Confirmed()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._work = threading.Lock()  # one Samba change at a time (worker, on-demand checks)
+        self._thread: threading.Thread | None = None
+        self._generation = -1
+        self._synced = threading.Condition()
+        self._passes = 0
+        self.version = ""
+        self.on_change: Callable[[], None] | None = None  # what is announced may have changed (the advertiser)
+        self._announced: tuple[bool, tuple[str, ...]] = (False, ())
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.mode == "off":
+            return
+        self.layout.prepare()
+        with contextlib.suppress(SambaUnavailable):
+            self.version = self.tools.version()
+        self._pass(full=True)  # the configuration and passdb first, so smbd starts on the current ones
+        if self.mode == "system":
+            self._write_drop_in()
+        if self.server is not None:
+            if os.geteuid() != 0:
+                self.health.config_error = "The embedded SMB server needs root: run Homeport as root, or --smb off."
+            elif self.layout.conf.exists():
+                self.server.start()
+        self._db.listen_to_commits(self._wake.set)
+        self._thread = threading.Thread(target=self._run, name="homeport-files", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        if self.server is not None:
+            self.server.stop()
+
+    def wait_synced(self, timeout: float) -> bool:
+        """Block until the worker has finished a pass that began after this call (tests, the CLI)."""
+        with self._synced:
+            target = self._passes + 2
+            self._wake.set()
+            return self._synced.wait_for(lambda: self._passes >= target or self._stopping.is_set(), timeout)
+
+    def _run(self) -> None:
+        last_full = time.monotonic()
+        if self.server is not None and self.server.wait_until_answering(10.0):
+            self._wake.set()
+        while not self._stopping.is_set():
+            self._wake.wait(DRIFT_INTERVAL)
+            self._wake.clear()
+            if self._stopping.is_set():
+                break
+            full = time.monotonic() - last_full >= DRIFT_INTERVAL
+            if full:
+                last_full = time.monotonic()
+            try:
+                self._pass(full=full)
+            except Exception:  # never let one bad pass end the worker
+                _log.exception("the file service could not bring Samba up to date")
+
+    # --- one pass ---------------------------------------------------------------------------------------
+
+    def _generation_now(self) -> int:
+        with self._db.read() as conn:
+            row = conn.execute("SELECT value FROM files_generation WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def _pass(self, *, full: bool) -> None:
+        with self._work:
+            generation = self._generation_now()
+            if full or generation != self._generation:
+                self._apply_configuration()
+                self._sync_passdb(reason="check" if full else "change")
+                self._generation = generation
+        self._tell_if_announcement_changed()
+        with self._synced:
+            self._passes += 1
+            self._synced.notify_all()
+
+    def _tell_if_announcement_changed(self) -> None:
+        answering = self.running()
+        shares = tuple(sorted(s.share.name for s in self._shares.list() if s.share.time_machine and s.available))
+        now = (answering, shares if answering else ())
+        if now != self._announced:
+            self._announced = now
+            if self.on_change is not None:
+                self.on_change()
+
+    def announced(self) -> bool:
+        """Whether `_smb._tcp` is announced: the service answers (as of the worker's last pass)."""
+        return self._announced[0]
+
+    def time_machine_shares(self) -> tuple[str, ...]:
+        return self._announced[1]
+
+    def render_now(self) -> tuple[str, list[ShareSection]]:
+        settings = self.settings()
+        sections = self._sections()
+        denied = self._denied()
+        server = ServerSection(
+            netbios_name=netbios_name(self._device.name()),
+            server_string=f"Homeport {self._device.name()}",
+            port=self.port,
+            binds=self._binds,
+            denied=denied,
+        )
+        return render(self.layout, settings, server, sections), sections
+
+    def _sections(self) -> list[ShareSection]:
+        states = self._shares.list()
+        with self._db.read() as conn:
+            members = shares_repository.memberships(conn)
+        sections = []
+        for state in states:
+            share = state.share
+            readers, writers = readers_and_writers(effective_access(share.users, share.groups, members))
+            sections.append(
+                ShareSection(
+                    name=share.name, path=state.path, comment=share.description, browseable=not share.hidden,
+                    readers=tuple(readers), writers=tuple(writers), recycle_bin=share.recycle_bin,
+                    time_machine=share.time_machine, time_machine_limit_gb=share.time_machine_limit_gb,
+                    available=state.available,
+                )
+            )  # fmt: skip
+        return sections
+
+    def _denied(self) -> tuple[str, ...]:
+        if self._blocked is None:
+            return ()
+        denied = []
+        for block in self._blocked.active():
+            with contextlib.suppress(ValueError):
+                network = ipaddress.ip_network(block.address, strict=False)
+                denied.append(str(network.network_address) if network.num_addresses == 1 else str(network))
+        return tuple(sorted(set(denied)))
+
+    def _apply_configuration(self) -> None:
+        text, sections = self.render_now()
+        try:
+            running = self.server.answers() if self.server is not None else self.mode == "system"
+            applied = apply_config(self.tools, text, sections, running=running)
+        except (ConfigRefused, SambaUnavailable, OSError) as exc:
+            if str(exc) != self.health.config_error:
+                _log.error("smb.conf not applied", reason=str(exc))
+                self._audit.record_now("smb.config_refused", SYSTEM, outcome="failure", reason=str(exc)[:300])
+            self.health.config_error = str(exc)
+            return
+        self.health.config_error = ""
+        if applied.changed:
+            _log.info("smb.conf applied", reloaded=applied.reloaded, shares=len(sections))
+
+    def _sync_passdb(self, reason: str) -> CheckResult:
+        """Make passdb equal to the store; differences nobody in Homeport asked for are audited as drift."""
+        with self._db.read() as conn:
+            want = accounts.wanted(conn, self._sealer)
+        try:
+            self.health.unix_problems = self._unix.ensure({e.name: e.uid for e in want.entries.values()})
+            have = self._passdb.entries()
+            drift = accounts.compare(want.entries, have)
+            behind_back = self._behind_back(drift, want, have)
+            if drift.any:
+                self._passdb.write(want.entries[n] for n in (*drift.missing, *drift.wrong_hash, *drift.wrong_flags))
+                for name in drift.unexpected:
+                    self._passdb.remove(name)
+                have = self._passdb.entries()
+            left = accounts.compare(want.entries, have)
+            in_sync = {n for n in want.entries if n not in left.names()}
+            with self._db.write() as conn:
+                accounts.mark_synced(conn, want.sealed, in_sync - set(want.synced), self._clock.now())
+                if behind_back.any:
+                    self._audit.record(conn, "smb.drift_repaired", SYSTEM, target=reason, detail=behind_back.as_dict())
+            self._confirmed.entries = dict(have)
+            self._close_sessions([*drift.unexpected, *(n for n in drift.wrong_flags if want.entries[n].disabled)])
+        except (SambaUnavailable, OSError, sqlite3.Error) as exc:
+            self.health.passdb_error = str(exc)
+            self.health.pending = tuple(n for n in want.entries if n not in want.synced)
+            self.health.needs_password = want.needs_password
+            return CheckResult(Drift(), False, want.needs_password, str(exc))
+        now = self._clock.now()
+        self.health.passdb_error = "" if not left.any else "Samba did not take: " + "; ".join(left.sentences())
+        self.health.last_sync_at = now
+        self.health.needs_password = want.needs_password
+        self.health.pending = tuple(sorted(left.names()))
+        if reason == "check":
+            self.health.last_check_at = now
+        if behind_back.any:
+            _log.warning("smb passdb drift repaired", **behind_back.as_dict())
+            self.health.last_drift = {"at": now, **behind_back.as_dict()}
+        return CheckResult(behind_back, drift.any, want.needs_password)
+
+    def _behind_back(self, drift: Drift, want: accounts.Wanted, have: dict[str, PassdbEntry]) -> Drift:
+        """The differences the store did not cause: passdb changed since this process (or, before its first
+        pass, a confirmed sync) last saw it equal to the store."""
+        seen = self._confirmed.entries
+        if seen is None:
+            return Drift(
+                missing=tuple(n for n in drift.missing if n in want.synced),
+                unexpected=drift.unexpected,
+                wrong_hash=tuple(n for n in drift.wrong_hash if n in want.synced),
+                wrong_flags=(),
+            )
+        return Drift(
+            missing=tuple(n for n in drift.missing if n in seen),
+            unexpected=tuple(n for n in drift.unexpected if n not in seen or seen[n] != have[n]),
+            wrong_hash=tuple(n for n in drift.wrong_hash if n in seen and seen[n].nt_hash != have[n].nt_hash),
+            wrong_flags=tuple(n for n in drift.wrong_flags if n in seen and seen[n].disabled != have[n].disabled),
+        )
+
+    def _close_sessions(self, names: list[str]) -> None:
+        """End the open SMB sessions of accounts just disabled or removed (each client has its own smbd)."""
+        if not names:
+            return
+        for pid in self.session_pids(set(names)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+                _log.info("smb session closed", pid=pid)
+
+    def session_pids(self, names: set[str]) -> list[int]:
+        try:
+            status = self.tools.status()
+        except SambaUnavailable:
+            return []
+        pids = set()
+        for session in (status.get("sessions") or {}).values():
+            if session.get("username") in names:
+                with contextlib.suppress(TypeError, ValueError):
+                    pids.add(int(session["server_id"]["pid"]))
+        return sorted(pids)
+
+    # --- asked for --------------------------------------------------------------------------------------
+
+    def check(self, *, repair: bool) -> CheckResult:
+        """The drift check on demand: compare passdb with the store; with `repair`, make it match."""
+        if self.mode == "off":
+            raise Conflict("The SMB service is off (homeport serve --smb off).", code="smb_off")
+        self.layout.prepare()
+        if repair:
+            with self._work:
+                self._apply_configuration()
+                return self._sync_passdb(reason="check")
+        try:
+            with self._db.read() as conn:
+                want = accounts.wanted(conn, self._sealer)
+            have = self._passdb.entries()
+        except SambaUnavailable as exc:
+            return CheckResult(Drift(), False, (), str(exc))
+        return CheckResult(accounts.compare(want.entries, have), False, want.needs_password)
+
+    def settings(self) -> SmbSettings:
+        with self._db.read() as conn:
+            return from_stored(read_value(conn, SMB_KEY))
+
+    def change_settings(self, actor: Actor, changes: dict[str, Any]) -> SmbSettings:
+        with self._db.write() as conn:
+            before = from_stored(read_value(conn, SMB_KEY))
+            updated = validate_smb(changes, before)
+            write_value(conn, SMB_KEY, updated.as_dict())
+            changed = sorted(k for k, v in updated.as_dict().items() if before.as_dict()[k] != v)
+            if changed:
+                self._audit.record(conn, "smb.settings_changed", actor, fields=changed, **updated.as_dict())
+        return updated
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Connected clients: who, from where, which protocol, signed or encrypted, which shares."""
+        if self.mode == "off":
+            return []
+        try:
+            status = self.tools.status()
+        except SambaUnavailable:
+            return []
+        shares_by_session: dict[str, list[str]] = {}
+        for tcon in (status.get("tcons") or {}).values():
+            shares_by_session.setdefault(str(tcon.get("session_id")), []).append(str(tcon.get("service")))
+        found = []
+        for session_id, session in (status.get("sessions") or {}).items():
+            found.append(
+                {
+                    "user": session.get("username", ""),
+                    "client": session.get("remote_machine") or session.get("hostname", ""),
+                    "protocol": session.get("session_dialect", ""),
+                    "encrypted": bool((session.get("encryption") or {}).get("cipher")),
+                    "signed": bool((session.get("signing") or {}).get("cipher")),
+                    "shares": sorted(shares_by_session.get(str(session_id), [])),
+                }
+            )
+        return sorted(found, key=lambda s: (s["user"], s["client"]))
+
+    def running(self) -> bool:
+        if self.mode == "off":
+            return False
+        if self.server is not None:
+            return self.server.answers()
+        try:
+            return self.tools.ping()
+        except SambaUnavailable:
+            return False
+
+    def _write_drop_in(self) -> None:
+        if not DROP_IN.parent.parent.is_dir():
+            return  # no systemd here: the owner starts smbd with -s themselves
+        with contextlib.suppress(OSError):
+            DROP_IN.parent.mkdir(exist_ok=True)
+            text = systemd_drop_in(self.layout.conf)
+            if not DROP_IN.exists() or DROP_IN.read_text() != text:
+                DROP_IN.write_text(text)

@@ -1,0 +1,103 @@
+"""The Unix accounts Samba needs behind each SMB account, in a range reserved for Homeport.
+
+Embedded: written to nss_wrapper files in the home (only Homeport's smbd and pdbedit see them). System: real
+accounts on the host (no home, no shell, no password), created and removed with the Homeport accounts; a host
+account of the same name outside the range is never touched, and that account gets no SMB access (said in status).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from homeport.core.atomic import write_atomic
+from homeport.files.folders import SHARE_GROUP_GID
+from homeport.smb.layout import SambaLayout
+
+UID_BASE = 70000  # account id N is uid UID_BASE + N; the range ends below UID_LIMIT
+UID_LIMIT = 79999
+GROUP_NAME = "homeport-smb"
+
+
+def uid_for(user_id: int) -> int:
+    return UID_BASE + user_id
+
+
+class UnixAccounts(Protocol):
+    def ensure(self, accounts: Mapping[str, int]) -> list[str]:
+        """Make exactly these (name -> uid) exist; returns names that could not be made, with why."""
+
+
+class WrappedAccounts:
+    """nss_wrapper's passwd and group files: rewritten whole (atomically) when the accounts change."""
+
+    def __init__(self, layout: SambaLayout) -> None:
+        self._layout = layout
+
+    def ensure(self, accounts: Mapping[str, int]) -> list[str]:
+        passwd = ["root:x:0:0:root:/root:/bin/false", "nobody:x:65534:65534:nobody:/nonexistent:/bin/false"]
+        passwd += [
+            f"{name}:x:{uid}:{SHARE_GROUP_GID}::/nonexistent:/bin/false" for name, uid in sorted(accounts.items())
+        ]
+        members = ",".join(sorted(accounts))
+        group = ["root:x:0:", "nogroup:x:65534:", f"{GROUP_NAME}:x:{SHARE_GROUP_GID}:{members}"]
+        for path, lines in ((self._layout.nss_passwd, passwd), (self._layout.nss_group, group)):
+            text = "\n".join(lines) + "\n"
+            if not path.exists() or path.read_text() != text:
+                write_atomic(path, text.encode(), mode=0o644)
+        return []
+
+
+class HostAccounts:
+    """Real accounts for a Samba installed on the host (`--smb system`)."""
+
+    def __init__(self, useradd: str = "useradd", userdel: str = "userdel", groupadd: str = "groupadd") -> None:
+        self._useradd, self._userdel, self._groupadd = useradd, userdel, groupadd
+
+    def ensure(self, accounts: Mapping[str, int]) -> list[str]:
+        problems: list[str] = []
+        self._ensure_group()
+        present = {p.pw_name: p.pw_uid for p in pwd.getpwall()}
+        for name, uid in sorted(accounts.items()):
+            if name in present:
+                if present[name] != uid:
+                    problems.append(f"{name}: a host account of that name exists outside Homeport's range")
+                continue
+            done = self._run(self._useradd, "--uid", str(uid), "--gid", str(SHARE_GROUP_GID), "--no-create-home",
+                             "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
+                             "Homeport SMB account", name)  # fmt: skip
+            if done.returncode != 0:
+                problems.append(f"{name}: useradd failed ({done.stderr.strip()[:120]})")
+        for name, uid in present.items():
+            if UID_BASE <= uid <= UID_LIMIT and name not in accounts:
+                self._run(self._userdel, name)
+        return problems
+
+    def _ensure_group(self) -> None:
+        try:
+            import grp
+
+            grp.getgrgid(SHARE_GROUP_GID)
+        except KeyError:
+            self._run(self._groupadd, "--gid", str(SHARE_GROUP_GID), GROUP_NAME)
+
+    @staticmethod
+    def _run(*command: str) -> subprocess.CompletedProcess[str]:
+        path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+        return subprocess.run(  # noqa: S603 - fixed tools, checked names
+            list(command), capture_output=True, text=True, check=False, timeout=20, env={**os.environ, "PATH": path}
+        )
+
+
+def systemd_drop_in(conf: Path) -> str:
+    """Points the host's smbd at Homeport's smb.conf (written to /etc/systemd/system/smbd.service.d/)."""
+    return (
+        "# Written by Homeport: smbd reads Homeport's configuration, not /etc/samba/smb.conf.\n"
+        "[Service]\n"
+        "ExecStart=\n"
+        f"ExecStart=/usr/sbin/smbd --foreground --no-process-group -s {conf}\n"
+    )
