@@ -11,6 +11,7 @@ from homeport.cli import (
     advisor_cmd,
     approve_cmd,
     button_cmd,
+    files_cmd,
     find_cmd,
     log_cmd,
     network_cmd,
@@ -39,6 +40,8 @@ app.add_typer(status_cmd.store_app, name="store")
 app.add_typer(network_cmd.network_app, name="network")
 app.add_typer(button_cmd.button_app, name="button")
 app.add_typer(recover_cmd.recover_app, name="recover")
+app.add_typer(files_cmd.share_app, name="share")
+app.add_typer(files_cmd.smb_app, name="smb")
 
 
 def run() -> None:

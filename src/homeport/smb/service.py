@@ -67,6 +67,23 @@ class Health:
 
 
 @dataclass(frozen=True)
+class SmbStatus:
+    mode: SmbMode
+    running: bool
+    port: int
+    version: str
+    restarts: int
+    last_exit: str
+    problems: tuple[str, ...]  # what is wrong now, in words (empty when all is well)
+    pending: tuple[str, ...]  # accounts whose password Samba does not hold yet
+    needs_password: tuple[str, ...]  # accounts that must sign in (or get a new password) before SMB works
+    last_sync_at: float | None
+    last_check_at: float | None
+    last_drift: dict[str, Any]
+    settings: SmbSettings
+
+
+@dataclass(frozen=True)
 class CheckResult:
     drift: Drift
     repaired: bool
@@ -387,6 +404,32 @@ class FileService:
                 }
             )
         return sorted(found, key=lambda s: (s["user"], s["client"]))
+
+    def accounts_needing_password(self) -> list[str]:
+        """Accounts with a console password but no SMB copy of it ("SMB needs a new password"): made before the
+        file service, or restored without the key. Their next console sign-in or password change fixes it."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT u.name FROM users u LEFT JOIN smb_passwords p ON p.user_id = u.id"
+                " WHERE u.password_hash IS NOT NULL AND p.user_id IS NULL ORDER BY u.name"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def status(self) -> SmbStatus:
+        health = self.health
+        state = self.server.state() if self.server is not None else None
+        running = self.running()
+        problems = [p for p in (health.config_error, health.passdb_error) if p]
+        problems += [f"Unix account {p}" for p in health.unix_problems]
+        if self.mode != "off" and not running and not problems:
+            problems.append(state.last_exit if state is not None and state.last_exit else "smbd is not running.")
+        return SmbStatus(
+            mode=self.mode, running=running, port=self.port, version=self.version,
+            restarts=state.restarts if state else 0, last_exit=state.last_exit if state else "",
+            problems=tuple(problems), pending=health.pending, needs_password=health.needs_password,
+            last_sync_at=health.last_sync_at, last_check_at=health.last_check_at, last_drift=dict(health.last_drift),
+            settings=self.settings(),
+        )  # fmt: skip
 
     def running(self) -> bool:
         if self.mode == "off":

@@ -15,7 +15,20 @@ from homeport.auth.totp import Enrolment
 from homeport.core.errors import Forbidden, HomeportError
 from homeport.http.errors import status_of
 from homeport.http.requests import resolve_session
-from homeport.web import advisor, approvals, factors, manage, network, pages, passkeys, recovery, security, signin
+from homeport.web import (
+    advisor,
+    approvals,
+    factors,
+    file_services,
+    manage,
+    network,
+    pages,
+    passkeys,
+    recovery,
+    security,
+    shares,
+    signin,
+)
 from homeport.web.flash import Kept
 from homeport.web.forms import Submissions
 from homeport.web.guard import Redirect, redirect
@@ -55,6 +68,8 @@ def install(app: FastAPI) -> None:
     app.include_router(passkeys.router)
     app.include_router(approvals.router)
     app.include_router(advisor.router)
+    app.include_router(shares.router)
+    app.include_router(file_services.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -24,7 +24,7 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("Overview", (Page("/", "Overview", admin=False),)),
     Section("Users and groups", (Page("/users", "Users"), Page("/groups", "Groups"))),
-    Section("Files", ()),
+    Section("Files", (Page("/shares", "Shared folders"), Page("/file-services", "File services"))),
     Section("Network", (Page("/network", "Network settings"),)),
     Section(
         "Security",

@@ -18,8 +18,11 @@ from homeport.api.routes import (
     recovery,
     sessions,
     settings,
+    shares,
+    smb,
     system,
     users,
+    volumes,
 )
 
 API_PREFIX = "/api/v1"
@@ -35,7 +38,7 @@ def api_router(local: bool) -> APIRouter:
     api.include_router(me.router)
     api.include_router(factors.router, dependencies=[Depends(installed)])
     for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router,
-                   advisor.router):  # fmt: skip
+                   advisor.router, volumes.router, shares.router, smb.router):  # fmt: skip
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).
     api.include_router(network.router)

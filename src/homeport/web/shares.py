@@ -1,0 +1,7 @@
+"""Console: shared folders (filled in by the Files issue)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
