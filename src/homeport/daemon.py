@@ -217,7 +217,7 @@ def build_services(
     bus.subscribe(DhcpEvent, network.record_lease)
     _keep_certificate_current(tls, device, network, interfaces, bus)
     advertiser = neighbours = None
-    volume_service, shares, files = _file_services(home, options, db, clock, audit, sealer, device, throttle)
+    volume_service, shares, files = _file_services(home, options, db, clock, audit, sealer, device, throttle, settings)
     if options.discovery:
         advertiser, neighbours = _discovery(device, network, listeners, bus, files)
         files.on_change = advertiser.poke
@@ -289,15 +289,21 @@ def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) ->
 
 def _file_services(
     home: Home, options: BuildOptions, db: Database, clock: Clock, audit: AuditLog, sealer: Sealer,
-    device: DeviceService, throttle: LoginThrottle,
+    device: DeviceService, throttle: LoginThrottle, settings: SettingsService,
 ) -> tuple[VolumeService, ShareService, FileService]:  # fmt: skip
     volumes = VolumeService(list(options.volumes))
     shares = ShareService(db, clock, audit, volumes)
     files = FileService(
         db, clock, audit, sealer, shares, device, SambaLayout.in_home(home.root), mode=options.smb,
         port=options.smb_port, binds=options.smb_binds, blocked=throttle.blocklist,
+        count_failure=lambda address: _count_smb_failure(throttle, settings, address),
     )  # fmt: skip
     return volumes, shares, files
+
+
+def _count_smb_failure(throttle: LoginThrottle, settings: SettingsService, address: str) -> None:
+    """A failed SMB sign-in counts toward the address's auto block, as a failed console sign-in does."""
+    throttle.refused(address, settings.security())
 
 
 def _keep_certificate_current(

@@ -33,6 +33,7 @@ from homeport.files.service import ShareService
 from homeport.smb import accounts
 from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
+from homeport.smb.auth_audit import SmbSignIns, StaleClient
 from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
 from homeport.smb.layout import SambaLayout
 from homeport.smb.passdb import Passdb, PassdbEntry
@@ -81,6 +82,7 @@ class SmbStatus:
     last_check_at: float | None
     last_drift: dict[str, Any]
     settings: SmbSettings
+    stale_clients: tuple[StaleClient, ...] = ()  # devices retrying an old saved password
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class FileService:
     def __init__(
         self, db: Database, clock: Clock, audit: AuditLog, sealer: Sealer, shares: ShareService,
         device: DeviceService, layout: SambaLayout, *, mode: SmbMode, port: int = DEFAULT_SMB_PORT,
-        binds: tuple[str, ...] = (), blocked: Any = None,
+        binds: tuple[str, ...] = (), blocked: Any = None, count_failure: Callable[[str], None] | None = None,
     ) -> None:  # fmt: skip
         self._db = db
         self._clock = clock
@@ -125,6 +127,8 @@ class FileService:
         self.version = ""
         self.on_change: Callable[[], None] | None = None  # what is announced may have changed (the advertiser)
         self._announced: tuple[bool, tuple[str, ...]] = (False, ())
+        self._count_failure = count_failure or (lambda _address: None)
+        self.sign_ins: SmbSignIns | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -142,11 +146,24 @@ class FileService:
                 self.health.config_error = "The embedded SMB server needs root: run Homeport as root, or --smb off."
             elif self.layout.conf.exists():
                 self.server.start()
+        self.sign_ins = SmbSignIns(
+            self.layout.auth_log, self.layout.log_file, self._audit, self._password_changed_at,
+            self._count_failure, self._clock.now,
+        )  # fmt: skip
+        self.sign_ins.start()
         self._db.listen_to_commits(self._wake.set)
         self._thread = threading.Thread(target=self._run, name="homeport-files", daemon=True)
         self._thread.start()
 
+    def _password_changed_at(self, name: str) -> float | None:
+        """When the account's password last changed (0 if never recorded); None if there is no such account."""
+        with self._db.read() as conn:
+            row = conn.execute("SELECT password_changed_at FROM users WHERE name = ?", (name,)).fetchone()
+        return None if row is None else float(row[0] or 0)
+
     def stop(self) -> None:
+        if self.sign_ins is not None:
+            self.sign_ins.stop()
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -429,6 +446,7 @@ class FileService:
             problems=tuple(problems), pending=health.pending, needs_password=health.needs_password,
             last_sync_at=health.last_sync_at, last_check_at=health.last_check_at, last_drift=dict(health.last_drift),
             settings=self.settings(),
+            stale_clients=tuple(self.sign_ins.stale_clients()) if self.sign_ins is not None else (),
         )  # fmt: skip
 
     def running(self) -> bool:
