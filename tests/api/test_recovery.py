@@ -11,6 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from homeport.application import create_app
+from homeport.audit.log import Actor
+from homeport.files.models import ShareDraft
 from homeport.recovery.button import Decision
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, error_code, sign_in
@@ -163,9 +165,16 @@ def test_mode_2_backs_up_to_the_volume_resets_and_restores_through_the_wizard(
     (volume / "photos").mkdir()
     (volume / "photos" / "holiday.jpg").write_bytes(b"\xff\xd8" + bytes(range(256)) * 40)
     (volume / "notes.txt").write_text("keep me")
-    data_before = checksums(volume)
     create_user(installed, "carol", password="a secret long enough", groups=["administrators"])
+    draft = ShareDraft(
+        name="Photos", volume=volume.name, folder="photos", description="Family pictures", recycle_bin=True,
+        users={"bob": "ro", "carol": "none"}, groups={"users": "rw"},
+    )  # fmt: skip
+    services.shares.create(Actor(ADMIN), draft, attach=True)
+    services.files.change_settings(Actor(ADMIN), {"encryption": "required"})
+    data_before = checksums(volume)
     mode(installed, services, Decision.MODE_2)
+    assert services.shares.list() == [] and services.files.settings().encryption == "desired"
     [backup] = sorted((volume / "@homeport" / "config").iterdir())
     assert {p.name for p in backup.iterdir()} == {"config.sqlite", "audit.jsonl", "manifest.json"}
     manifest = json.loads((backup / "manifest.json").read_text())
@@ -207,6 +216,14 @@ def test_mode_2_backs_up_to_the_volume_resets_and_restores_through_the_wizard(
         assert 'data-testid="mode2-facts"' in page and 'href="/users/carol#set-password"' in page
         lan.headers.pop("X-CSRF-Token", None)
         sign_in(lan, "bob", "a long one for b")  # other accounts come back as they were
+    # The shared folder comes back as it was, with who may use it, on its files that never moved.
+    [restored] = services.shares.list()
+    assert restored.available and restored.share.description == "Family pictures" and restored.share.recycle_bin
+    assert (restored.share.users, restored.share.groups) == ({"bob": "ro", "carol": "none"}, {"users": "rw"})
+    assert services.files.settings().encryption == "required"
+    # SMB passwords never travel in a backup: each account's next console sign-in makes it again.
+    assert "bob" not in services.files.accounts_needing_password()  # signed in just now
+    assert "carol" not in services.files.accounts_needing_password()  # no password at all yet
     assert checksums(volume) == data_before
 
 

@@ -23,6 +23,8 @@ FORBIDDEN = {
     "network": OUTER | {"accounts", "auth", "recovery"},
     "hardware": OUTER | {"accounts", "auth", "store", "recovery"},
     "discovery": OUTER | {"recovery"},
+    "files": OUTER | {"recovery", "discovery", "smb", "network"},
+    "smb": OUTER | {"recovery", "network"},
     "recovery": OUTER,
     "advisor": OUTER,
     # The HTTP floor serves both surfaces; the API and the console share it, never each other.

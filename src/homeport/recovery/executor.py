@@ -270,4 +270,7 @@ def _factory_reset(conn: Any) -> None:
     )
     placeholders = ",".join("?" * len(KEPT_SETTINGS))
     conn.execute(f"DELETE FROM settings WHERE key NOT IN ({placeholders})", KEPT_SETTINGS)  # noqa: S608
+    # Shared folders go from the configuration; their folders and files stay on the volumes (to attach again, or
+    # to come back with the backup's restore).
+    conn.execute("DELETE FROM shares")
     conn.execute("DELETE FROM blocked_addresses")

@@ -1,9 +1,10 @@
 """Mode 2's way back: restore a configuration backup found on a volume, in the setup wizard.
 
-Users, groups and settings come back; every administrator must set a new password (their hashes are not
-restored: the owner restoring the backup chooses one administrator's new password now, and sets the others'
-from the console). The backup's network settings come back as a snapshot to restore from the console, not
-applied: the device stays where the owner found it.
+Users, groups, settings and shared folders (with who may use them) come back; every administrator must set a new
+password (their hashes are not restored: the owner restoring the backup chooses one administrator's new password
+now, and sets the others' from the console). SMB passwords never come back (their key stays in the home): each
+account's next console sign-in makes its SMB password again. The backup's network settings come back as a snapshot
+to restore from the console, not applied: the device stays where the owner found it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,13 @@ from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
 from homeport.core.clock import Clock
 from homeport.core.errors import Conflict, InvalidInput, NotFound
+from homeport.files import repository as shares_repository
+from homeport.files.models import Share
+from homeport.files.service import draft_of
 from homeport.network import snapshots
 from homeport.network.model import NetworkConfig
 from homeport.recovery.backups import STORE_FILE, FoundBackup, find_backups
+from homeport.smb.settings import SMB_KEY
 from homeport.store.db import connect
 from homeport.store.migrate import migrate
 from homeport.store.migrations import MIGRATIONS, Migration
@@ -41,6 +46,8 @@ class BackupContent:
     security: dict[str, Any] | None
     name: str | None
     network: NetworkConfig | None
+    shares: list[Share] = field(default_factory=list)
+    smb: dict[str, Any] | None = None
 
     @property
     def administrators(self) -> list[str]:
@@ -67,6 +74,8 @@ def read_backup(found: FoundBackup, migrations: Sequence[Migration] = MIGRATIONS
                 security=read_value(conn, "security"),
                 name=read_value(conn, "system.name"),
                 network=network,
+                shares=shares_repository.list_shares(conn),
+                smb=read_value(conn, SMB_KEY),
             )
         finally:
             conn.close()
@@ -113,6 +122,9 @@ class ConfigurationRestore:
             self._restore_accounts(conn, content, administrator, new_hash)
             if content.security is not None:
                 write_value(conn, "security", content.security)
+            if content.smb is not None:
+                write_value(conn, SMB_KEY, content.smb)
+            self._restore_shares(conn, content)
             if content.name:
                 self._device.set_name(conn, content.name)
             if content.network is not None:
@@ -121,6 +133,15 @@ class ConfigurationRestore:
             self._audit.record(conn, "recovery.backup_restored", actor, target=backup_id, administrator=administrator)
         self._settings.invalidate()
         return self._accounts.get_user(administrator)
+
+    def _restore_shares(self, conn: sqlite3.Connection, content: BackupContent) -> None:
+        """The shared folders as they were (their files never left the volumes); a volume not connected now
+        leaves its shares unavailable until it is. Entries for accounts or groups that did not come back go."""
+        now = self._clock.now()
+        existing = {s.name.casefold() for s in shares_repository.list_shares(conn)}
+        for share in content.shares:
+            if share.name.casefold() not in existing:
+                shares_repository.insert_share(conn, draft_of(share), now)
 
     def _restore_accounts(
         self, conn: sqlite3.Connection, content: BackupContent, chosen: str, new_hash: NewPassword
