@@ -25,11 +25,21 @@ def hashes(services: Services) -> dict[str, str | None]:
         return {str(r[0]): r[1] for r in conn.execute("SELECT name, password_hash FROM users")}
 
 
+def smb_passwords(services: Services) -> dict[int, bytes]:
+    with services.db.read() as conn:
+        return {int(r[0]): bytes(r[1]) for r in conn.execute("SELECT user_id, sealed_nt_hash FROM smb_passwords")}
+
+
 def test_mode_1_resets_what_it_promises_and_keeps_the_rest(
     installed: TestClient, services: Services, clock: FakeClock
 ) -> None:
     before = hashes(services)
+    volume = services.volumes.paths[0].name
+    services.shares.create(Actor(ADMIN), ShareDraft(name="Docs", volume=volume, folder="Docs", users={"bob": "rw"}))
+    shares_before, smb_before = services.shares.list(), smb_passwords(services)
+    assert len(smb_before) == 2  # alice and bob: their SMB passwords were made with their passwords
     mode(installed, services, Decision.MODE_1)
+    assert services.shares.list() == shares_before and smb_passwords(services) == smb_before  # files untouched
     system = installed.get("/api/v1/system").json()
     assert system["state"] == "recovery"
     assert system["recovery_window_closes_at"] == pytest.approx(clock.now() + 30 * 60)
