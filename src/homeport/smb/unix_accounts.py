@@ -7,8 +7,8 @@ account of the same name outside the range is never touched, and that account ge
 
 from __future__ import annotations
 
+import contextlib
 import os
-import pwd
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,44 +53,51 @@ class WrappedAccounts:
 
 
 class HostAccounts:
-    """Real accounts for a Samba installed on the host (`--smb system`)."""
+    """Real accounts for a Samba installed on the host (`--smb system`), made with shadow's tools. `prefix` is a
+    root whose etc/passwd and etc/group are used instead of the host's (tests; shadow's `--prefix`)."""
 
-    def __init__(self, useradd: str = "useradd", userdel: str = "userdel", groupadd: str = "groupadd") -> None:
-        self._useradd, self._userdel, self._groupadd = useradd, userdel, groupadd
+    def __init__(self, prefix: Path | None = None) -> None:
+        self._prefix = prefix
+
+    def _etc(self, name: str) -> Path:
+        return (self._prefix or Path("/")) / "etc" / name
+
+    def _entries(self, name: str) -> dict[str, int]:
+        found = {}
+        with contextlib.suppress(FileNotFoundError):
+            for line in self._etc(name).read_text().splitlines():
+                fields = line.split(":")
+                if len(fields) >= 3 and fields[2].isdigit():
+                    found[fields[0]] = int(fields[2])
+        return found
 
     def ensure(self, accounts: Mapping[str, int]) -> list[str]:
         problems: list[str] = []
-        self._ensure_group()
-        present = {p.pw_name: p.pw_uid for p in pwd.getpwall()}
+        if SHARE_GROUP_GID not in self._entries("group").values():
+            self._run("groupadd", "--gid", str(SHARE_GROUP_GID), GROUP_NAME)
+        present = self._entries("passwd")
         for name, uid in sorted(accounts.items()):
             if name in present:
                 if present[name] != uid:
                     problems.append(f"{name}: a host account of that name exists outside Homeport's range")
                 continue
-            done = self._run(self._useradd, "--uid", str(uid), "--gid", str(SHARE_GROUP_GID), "--no-create-home",
+            done = self._run("useradd", "--uid", str(uid), "--gid", str(SHARE_GROUP_GID), "--no-create-home",
                              "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
                              "Homeport SMB account", name)  # fmt: skip
             if done.returncode != 0:
                 problems.append(f"{name}: useradd failed ({done.stderr.strip()[:120]})")
         for name, uid in present.items():
             if UID_BASE <= uid <= UID_LIMIT and name not in accounts:
-                self._run(self._userdel, name)
+                self._run("userdel", name)
         return problems
 
-    def _ensure_group(self) -> None:
-        try:
-            import grp
-
-            grp.getgrgid(SHARE_GROUP_GID)
-        except KeyError:
-            self._run(self._groupadd, "--gid", str(SHARE_GROUP_GID), GROUP_NAME)
-
-    @staticmethod
-    def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        prefix = ("--prefix", str(self._prefix)) if self._prefix is not None else ()
         path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
         return subprocess.run(  # noqa: S603 - fixed tools, checked names
-            list(command), capture_output=True, text=True, check=False, timeout=20, env={**os.environ, "PATH": path}
-        )
+            [tool, *prefix, *args], capture_output=True, text=True, check=False, timeout=20,
+            env={**os.environ, "PATH": path},
+        )  # fmt: skip
 
 
 def systemd_drop_in(conf: Path) -> str:
