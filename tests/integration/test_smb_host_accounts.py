@@ -3,17 +3,13 @@ their own (`--prefix`) so the host's /etc/passwd is never touched."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from homeport.smb.unix_accounts import GROUP_NAME, UID_BASE, HostAccounts
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("useradd") is None and not Path("/usr/sbin/useradd").exists(), reason="shadow"),
-]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
