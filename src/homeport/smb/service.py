@@ -118,6 +118,7 @@ class FileService:
         self.health = Health()
         self._confirmed = Confirmed()
         self._wake = threading.Event()
+        self._started = threading.Event()
         self._stopping = threading.Event()
         self._work = threading.Lock()  # one Samba change at a time (worker, on-demand checks)
         self._thread: threading.Thread | None = None
@@ -136,16 +137,6 @@ class FileService:
         if self.mode == "off":
             return
         self.layout.prepare()
-        with contextlib.suppress(SambaUnavailable):
-            self.version = self.tools.version()
-        self._pass(full=True)  # the configuration and passdb first, so smbd starts on the current ones
-        if self.mode == "system":
-            self._write_drop_in()
-        if self.server is not None:
-            if os.geteuid() != 0:
-                self.health.config_error = "The embedded SMB server needs root: run Homeport as root, or --smb off."
-            elif self.layout.conf.exists():
-                self.server.start()
         self.sign_ins = SmbSignIns(
             self.layout.auth_log, self.layout.log_file, self._audit, self._password_changed_at,
             self._count_failure, self._clock.now,
@@ -178,10 +169,35 @@ class FileService:
             self._wake.set()
             return self._synced.wait_for(lambda: self._passes >= target or self._stopping.is_set(), timeout)
 
+    def wait_started(self, timeout: float) -> bool:
+        """Block until the first pass is done and smbd (embedded) answers or gave up (tests, benchmarks)."""
+        return self._started.wait(timeout)
+
+    def _first_pass(self) -> None:
+        """In the worker, never in the daemon's start: a Samba that hangs must not keep the console from
+        listening. The configuration and passdb first, so smbd starts on the current ones."""
+        with contextlib.suppress(SambaUnavailable):
+            self.version = self.tools.version()
+        try:
+            self._pass(full=True)
+        except Exception:
+            _log.exception("the file service could not bring Samba up to date")
+        if self.mode == "system":
+            self._write_drop_in()
+        if self.server is not None:
+            if os.geteuid() != 0:
+                self.health.config_error = "The embedded SMB server needs root: run Homeport as root, or --smb off."
+            elif self.layout.conf.exists():
+                self.server.start()
+                if self.server.wait_until_answering(10.0):
+                    self._tell_if_announcement_changed()
+
     def _run(self) -> None:
+        try:
+            self._first_pass()
+        finally:
+            self._started.set()
         last_full = time.monotonic()
-        if self.server is not None and self.server.wait_until_answering(10.0):
-            self._wake.set()
         while not self._stopping.is_set():
             self._wake.wait(DRIFT_INTERVAL)
             self._wake.clear()
