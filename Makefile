@@ -17,7 +17,7 @@ TEST_DEBS := chromium fonts-dejavu-core libnss3-tools iproute2 dnsmasq-base udhc
 # Samba for the SMB file service (`make run` too): smbd and its tools, the VFS modules (recycle bin, Time Machine),
 # smbclient, and nss_wrapper (the embedded smbd's accounts never touch /etc/passwd). Tests add smbtorture.
 SMB_DEBS := samba samba-vfs-modules smbclient libnss-wrapper
-SMB_TEST_DEBS := $(SMB_DEBS) samba-testsuite
+SMB_TEST_DEBS := $(SMB_DEBS) samba-testsuite wsdd
 # A package's init script must not start the host's own smbd on port 445 (no systemd here to stop it):
 # policy-rc.d answers "not now" while the packages install.
 define install_debs

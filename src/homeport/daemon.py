@@ -217,7 +217,9 @@ def build_services(
     bus.subscribe(DhcpEvent, network.record_lease)
     _keep_certificate_current(tls, device, network, interfaces, bus)
     advertiser = neighbours = None
-    volume_service, shares, files = _file_services(home, options, db, clock, audit, sealer, device, throttle, settings)
+    volume_service, shares, files = _file_services(
+        home, options, db, clock, audit, sealer, device, throttle, settings, managed
+    )
     if options.discovery:
         advertiser, neighbours = _discovery(device, network, listeners, bus, files)
         files.on_change = advertiser.poke
@@ -289,7 +291,7 @@ def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) ->
 
 def _file_services(
     home: Home, options: BuildOptions, db: Database, clock: Clock, audit: AuditLog, sealer: Sealer,
-    device: DeviceService, throttle: LoginThrottle, settings: SettingsService,
+    device: DeviceService, throttle: LoginThrottle, settings: SettingsService, managed: dict[str, str],
 ) -> tuple[VolumeService, ShareService, FileService]:  # fmt: skip
     volumes = VolumeService(list(options.volumes))
     shares = ShareService(db, clock, audit, volumes)
@@ -297,6 +299,7 @@ def _file_services(
         db, clock, audit, sealer, shares, device, SambaLayout.in_home(home.root), mode=options.smb,
         port=options.smb_port, binds=options.smb_binds, blocked=throttle.blocklist,
         count_failure=lambda address: _count_smb_failure(throttle, settings, address),
+        discovery_interfaces=tuple(managed) if options.discovery else (),
     )  # fmt: skip
     return volumes, shares, files
 

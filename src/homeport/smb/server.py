@@ -1,5 +1,4 @@
-"""Homeport's own smbd (`--smb embedded`): started in the foreground, restarted with back-off when it stops, and
-gone with the daemon (it gets SIGKILL when the thread that started it ends, even if the daemon is killed).
+"""Homeport's own smbd (`--smb embedded`), kept running by smb/process.py.
 
 smbd makes itself a session leader unless told not to; it runs in a new session of its own with
 `--no-process-group`, so stopping it can never signal the daemon's process group.
@@ -11,22 +10,13 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import structlog
-
-from homeport.smb.tools import SambaTools, SambaUnavailable
-
-_log = structlog.get_logger("homeport.smb")
-
-FIRST_BACKOFF = 1.0
-MAX_BACKOFF = 60.0
-STABLE_SECONDS = 60.0  # a run this long resets the back-off
-STOP_GRACE = 5.0
+from homeport.smb.process import Supervised
+from homeport.smb.tools import SambaTools
 
 
 @dataclass(frozen=True)
@@ -43,22 +33,22 @@ class EmbeddedSmbd:
         self.port = port
         self._host = host
         self._stopping = threading.Event()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._thread: threading.Thread | None = None
-        self._restarts = 0
-        self._last_exit = ""
-        self._lock = threading.Lock()
+        layout = tools.layout
+        self._process = Supervised(
+            "smbd",
+            lambda: [tools.binary("smbd"), "--foreground", "--no-process-group", "-s", str(layout.conf)],
+            tools.environment,
+            before_start=lambda: stop_stale(layout.folder("pid"), layout.conf),
+            why_stopped=lambda _code: _log_tail(layout.log_file),
+        )
 
     def start(self) -> None:
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._supervise, name="homeport-smbd", daemon=True)
-        self._thread.start()
+        self._process.start()
 
     def state(self) -> ServerState:
-        with self._lock:
-            process = self._process
-            alive = process is not None and process.poll() is None
-            return ServerState(alive, process.pid if alive and process else None, self._restarts, self._last_exit)
+        pid = self._process.pid
+        return ServerState(pid is not None, pid, self._process.restarts, self._process.last_exit)
 
     def answers(self, timeout: float = 0.5) -> bool:
         """Whether smbd accepts connections on its port now."""
@@ -79,59 +69,7 @@ class EmbeddedSmbd:
 
     def stop(self) -> None:
         self._stopping.set()
-        with self._lock:
-            process = self._process
-        if process is not None:
-            _stop(process)
-        if self._thread is not None:
-            self._thread.join(STOP_GRACE + 2)
-
-    def _supervise(self) -> None:
-        backoff = FIRST_BACKOFF
-        while not self._stopping.is_set():
-            stop_stale(self._tools.layout.folder("pid"), self._tools.layout.conf)
-            started = time.monotonic()
-            try:
-                process = self._spawn()
-            except (SambaUnavailable, OSError) as exc:
-                self._last_exit = f"smbd could not start: {exc}"
-                _log.error("smbd could not start", reason=str(exc))
-            else:
-                with self._lock:
-                    self._process = process
-                code = process.wait()
-                if self._stopping.is_set():
-                    break
-                self._last_exit = f"smbd exited with status {code}" + _log_tail(self._tools.layout.log_file)
-                _log.warning("smbd stopped; restarting", status=code, after_seconds=round(backoff, 1))
-            if time.monotonic() - started > STABLE_SECONDS:
-                backoff = FIRST_BACKOFF
-            if self._stopping.wait(backoff):
-                break
-            backoff = min(backoff * 2, MAX_BACKOFF)
-            self._restarts += 1
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        command = [
-            self._tools.binary("setpriv"), "--pdeathsig", "KILL", "--",
-            self._tools.binary("smbd"), "--foreground", "--no-process-group", "-s", str(self._tools.layout.conf),
-        ]  # fmt: skip
-        with open(os.devnull, "wb") as null:
-            return subprocess.Popen(  # noqa: S603 - fixed binaries, our own configuration
-                command, env=self._tools.environment(), stdin=subprocess.DEVNULL, stdout=null, stderr=null,
-                start_new_session=True,
-            )  # fmt: skip
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(STOP_GRACE)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_GRACE)
+        self._process.stop()
 
 
 def stop_stale(pid_folder: Path, conf: Path) -> None:

@@ -41,6 +41,7 @@ from homeport.smb.server import EmbeddedSmbd
 from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
 from homeport.smb.tools import SambaTools, SambaUnavailable
 from homeport.smb.unix_accounts import HostAccounts, UnixAccounts, WrappedAccounts, systemd_drop_in
+from homeport.smb.wsdd import windows_discovery
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
 from homeport.system.settings import read_value, write_value
@@ -98,6 +99,7 @@ class FileService:
         self, db: Database, clock: Clock, audit: AuditLog, sealer: Sealer, shares: ShareService,
         device: DeviceService, layout: SambaLayout, *, mode: SmbMode, port: int = DEFAULT_SMB_PORT,
         binds: tuple[str, ...] = (), blocked: Any = None, count_failure: Callable[[str], None] | None = None,
+        discovery_interfaces: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         self._db = db
         self._clock = clock
@@ -130,6 +132,9 @@ class FileService:
         self._announced: tuple[bool, tuple[str, ...]] = (False, ())
         self._count_failure = count_failure or (lambda _address: None)
         self.sign_ins: SmbSignIns | None = None
+        self.wsdd = windows_discovery(
+            discovery_interfaces, lambda: netbios_name(device.name()), lambda: self.settings().workgroup
+        )
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -155,6 +160,8 @@ class FileService:
     def stop(self) -> None:
         if self.sign_ins is not None:
             self.sign_ins.stop()
+        if self.wsdd is not None:
+            self.wsdd.stop()
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -191,6 +198,8 @@ class FileService:
                 self.server.start()
                 if self.server.wait_until_answering(10.0):
                     self._tell_if_announcement_changed()
+        if self.wsdd is not None and not self._stopping.is_set():
+            self.wsdd.start()
 
     def _run(self) -> None:
         try:
