@@ -64,11 +64,12 @@ def test_the_program_dies_with_a_killed_daemon(tmp_path: Path) -> None:
     daemon_code = textwrap.dedent(f"""
         import os, time
         from homeport.smb.process import Supervised
-        program = Supervised("sleeper", lambda: ["sh", "-c", "echo $$ > {marker}; exec sleep 300"], lambda: dict(os.environ))
+        command = ["sh", "-c", "echo $$ > {marker}; exec sleep 300"]
+        program = Supervised("sleeper", lambda: command, lambda: dict(os.environ))
         program.start()
         time.sleep(300)
     """)  # fmt: skip
-    daemon = subprocess.Popen([sys.executable, "-c", daemon_code], env={**os.environ})  # noqa: S603
+    daemon = subprocess.Popen([sys.executable, "-c", daemon_code], env={**os.environ})
     try:
         deadline = time.monotonic() + 10
         while not marker.exists() and time.monotonic() < deadline:
