@@ -146,8 +146,18 @@ def _announce_next_step(services: Services, urls: list[str], home: Path) -> None
     }
     print(f"Homeport console: {urls[0]}", file=sys.stderr, flush=True)
     print(f"CA certificate:   {services.tls.ca_cert_path}", file=sys.stderr, flush=True)
+    print(f"File service:     {smb_line(services)}", file=sys.stderr, flush=True)
     print(f"Next:             {steps.get(state, 'sign in')}", file=sys.stderr, flush=True)
     print(f"Command line:     {cli_command()} status --home {home}", file=sys.stderr, flush=True)
+
+
+def smb_line(services: Services) -> str:
+    files = services.files
+    if files.mode == "off":
+        return "SMB off (homeport serve --smb embedded to serve shared folders)"
+    port = "" if files.port == 445 else f", port {files.port}"
+    where = "Homeport's own smbd" if files.mode == "embedded" else "the host's Samba"
+    return f"SMB at \\\\{services.device.name()}.local{port} ({where}; homeport smb status)"
 
 
 def cli_command() -> str:
