@@ -13,7 +13,7 @@ from homeport.accounts.models import UserChanges
 from homeport.audit.log import Actor
 from homeport.core.errors import Conflict
 from homeport.services import Services
-from homeport.web import factors, manage, network, pages, recovery, security, signin
+from homeport.web import factors, file_services, manage, network, pages, recovery, security, shares, signin
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, setup_device, sign_in
 from tests.support.console import form_token, shown
 
@@ -48,7 +48,7 @@ def test_every_console_post_answers_with_a_redirect(owner: TestClient, services:
     token = form_token(owner.get("/users").text)
     posts = [
         route.path
-        for module in (pages, manage, security, network, recovery, signin, factors)
+        for module in (pages, manage, security, network, recovery, signin, factors, shares, file_services)
         for route in module.router.routes
         if isinstance(route, Route) and "POST" in (route.methods or ())
     ]

@@ -102,7 +102,8 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
         "overview": "/", "users": "/users", "user": f"/users/{ADMIN}", "groups": "/groups", "network": "/network",
         "snapshot": f"/network/snapshots/{snapshot}", "security": "/security", "sessions": "/sessions",
         "log": "/log", "report": "/recovery/report", "advisor": "/advisor", "account": "/account",
-        "password": "/password", "sign-in-methods": "/account/sign-in-methods",
+        "password": "/password", "sign-in-methods": "/account/sign-in-methods", "shares": "/shares",
+        "file-services": "/file-services",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

@@ -58,7 +58,8 @@ router.add_api_route("/ca.crt", ca_certificate, methods=["GET"])
 def overview(request: Request) -> Response:
     who = viewer(request)
     svc = services(request)
-    events = svc.audit.query(limit=10) if who.user.is_admin else []
+    admin = who.user.is_admin
+    events = svc.audit.query(limit=10) if admin else []
     return render(
         request,
         "overview.html",
@@ -68,7 +69,9 @@ def overview(request: Request) -> Response:
         me=who.user,
         csrf=who.csrf,
         info=svc.device.info(),
-        volumes=svc.volumes.list(),
+        volumes=svc.volumes.list() if admin else [],
+        smb=svc.files.status() if admin else None,
+        shares=svc.shares.list() if admin else [],
         events=events,
         health=read_health(),
     )

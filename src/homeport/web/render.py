@@ -66,6 +66,16 @@ DONE_MESSAGES = {
     "approval-wrong-number": "That was not the number the signing-in browser showed, so the request is denied.",
     "approval-gone": "That sign-in request is no longer waiting (it was answered, withdrawn, or it expired).",
     "approval-reports-read": "The reports are dismissed (the log keeps them).",
+    "share-created": "The shared folder has been created.",
+    "share-attached": "The folder is shared now. Choose who may use it below: nobody may until you do.",
+    "share-saved": "The shared folder has been saved.",
+    "share-permissions": "The permissions have been saved.",
+    "share-deleted": "The shared folder has been removed; its files are still on the volume.",
+    "share-deleted-files": "The shared folder and its files have been deleted.",
+    "share-deleted-no-files": "The shared folder has been removed; its folder was not on the volume, so no file "
+    "was deleted.",
+    "smb-settings-saved": "The file service settings have been saved.",
+    "smb-checked": "Samba's accounts have been checked; what was found is under Check now.",
 }
 
 
