@@ -289,6 +289,9 @@ def test_accounts_whose_password_smb_lacks_are_named(owner: TestClient, services
     assert "Signing in to the console once fixes it" in page
     with TestClient(owner.app, base_url="https://testserver") as bob:
         sign_in(bob, "bob", "a long enough password")
+        # The console says so, once.
+        assert 'data-testid="smb-password-made"' in bob.get("/").text
+        assert 'data-testid="smb-password-made"' not in bob.get("/").text
     assert "SMB needs a new password" not in owner.get("/users").text
 
 

@@ -162,6 +162,7 @@ class LoginService:
         self._audit = audit
         self.recovery: RecoveryGate = recovery or NoRecoveryWindow()
         self._blocked_logged: dict[str, float] = {}
+        self._smb_password_made: set[int] = set()  # accounts to tell, once, that SMB now takes their password
         throttle.listener = self
 
     def sign_in(self, username: str, password: str, origin: Origin) -> SignIn | SecondStep:
@@ -557,3 +558,11 @@ class LoginService:
                 now, sealer = self._clock.now(), self.factors.sealer
                 if credentials.add_missing_nt_hash(conn, sealer, user.id, user.password_hash, password, now):
                     self._audit.record(conn, "smb.password_derived", Actor(user.name, ""), target=user.name)
+                    self._smb_password_made.add(user.id)
+
+    def smb_password_made(self, user_id: int) -> bool:
+        """True once after this sign-in gave the account its SMB password (the console then says so)."""
+        if user_id in self._smb_password_made:
+            self._smb_password_made.discard(user_id)
+            return True
+        return False

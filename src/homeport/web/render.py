@@ -179,6 +179,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         factors = svc.factors.summary(me.id)
         if factors.active and factors.recovery_codes_left <= LOW_CODES:
             base["codes_low"] = factors.recovery_codes_left  # every page says so, not only the account's
+        base["smb_password_made"] = svc.login.smb_password_made(me.id)
         if me.is_admin:
             base["reset_notice"] = svc.report.unacknowledged()
             base["approval_reports"] = svc.approvals.reports()
