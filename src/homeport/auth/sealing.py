@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 from homeport.core.errors import Conflict
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from Crypto.Cipher._mode_gcm import GcmMode
 
 KEY_FILE = "secrets.key"
 KEY_BYTES = 32
 NONCE_BYTES = 12
+TAG_BYTES = 16
 
 
 class SealedSecretUnreadable(Conflict):
@@ -58,23 +59,20 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
+def _gcm(key: bytes, nonce: bytes) -> GcmMode:
+    # pycryptodome (also the file service's MD4): loaded when a secret is first sealed or opened, and ~10 MB
+    # lighter in the daemon than cryptography's native module.
+    from Crypto.Cipher import AES
+
+    return AES.new(key, AES.MODE_GCM, nonce=nonce, mac_len=TAG_BYTES)
+
+
 class Sealer:
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._aead_made: AESGCM | None = None
         # A subkey for digests (HMAC as the PRF of a one-block HKDF-Expand, RFC 5869 section 2.3): digests and
         # sealed values never share a key.
         self._digest_key = hmac.new(key, b"homeport digest\x01", hashlib.sha256).digest()
-
-    @property
-    def _aead(self) -> AESGCM:
-        # cryptography's native module costs the daemon ~8 MB resident: loaded when a secret is first sealed or
-        # opened (a sign-in with a one-time code), not at every start.
-        if self._aead_made is None:
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-            self._aead_made = AESGCM(self._key)
-        return self._aead_made
 
     @classmethod
     def in_home(cls, home_root: Path) -> Sealer:
@@ -85,13 +83,22 @@ class Sealer:
         return f"homeport:{purpose}:{user_id}".encode()
 
     def seal(self, plaintext: bytes, *, user_id: int, purpose: str) -> bytes:
+        """nonce (12 bytes) + ciphertext + tag (16 bytes): AES-256-GCM's usual layout."""
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, plaintext, self._context(user_id, purpose))
+        cipher = _gcm(self._key, nonce)
+        cipher.update(self._context(user_id, purpose))
+        ciphertext, tag = cipher.encrypt_and_digest(plaintext)
+        return nonce + ciphertext + tag
 
     def open(self, sealed: bytes, *, user_id: int, purpose: str) -> bytes:
         try:
-            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], self._context(user_id, purpose))
-        except Exception as exc:  # InvalidTag, or a value too short to hold a nonce
+            if len(sealed) < NONCE_BYTES + TAG_BYTES:
+                raise ValueError("too short")
+            cipher = _gcm(self._key, sealed[:NONCE_BYTES])
+            cipher.update(self._context(user_id, purpose))
+            body, tag = sealed[NONCE_BYTES:-TAG_BYTES], sealed[-TAG_BYTES:]
+            return bytes(cipher.decrypt_and_verify(body, tag))
+        except Exception as exc:  # a wrong tag (another key, tampered with), or a value too short
             raise SealedSecretUnreadable(
                 f"A stored {purpose} secret does not open with this device's key (secrets.key in the home was "
                 "replaced?). Use another sign-in method or a recovery code, or ask an administrator to remove your "
