@@ -12,8 +12,10 @@ Then bench/signin_flood.py (a sign-in while 200 addresses flood: goal p99 <= 3x 
 accounts: the users API and page under 50 ms p95), and the LAN lab's
 network and recovery benchmarks, bench/second_factor.py (password + one-time code vs password alone: the
 second step adds <= 2 ms at p99), bench/passkeys.py (passwordless passkey sign-ins beside password ones: goal
-10x the rate, p99 <= 10 ms) and bench/approvals.py (approve click to the waiting browser's session: goal
-p99 <= 100 ms). `python -m bench --only signin-flood` runs one part.
+10x the rate, p99 <= 10 ms), bench/approvals.py (approve click to the waiting browser's session: goal
+p99 <= 100 ms), and bench/files.py (the SMB file service: big files over SMB3 beside Samba's defaults, a
+password or share change until SMB sees it, the drift check with 1,000 accounts, the daemon's RSS with SMB
+embedded vs off). `python -m bench --only signin-flood` runs one part.
 """
 
 from __future__ import annotations
@@ -191,7 +193,7 @@ def main() -> None:
 if __name__ == "__main__":
     import argparse
 
-    from bench import approvals, lists, network, passkeys, recovery, second_factor, signin_flood
+    from bench import approvals, files, lists, network, passkeys, recovery, second_factor, signin_flood
 
     parts = {
         "foundation": main,
@@ -202,6 +204,7 @@ if __name__ == "__main__":
         "network": network.main,
         "recovery": recovery.main,
         "approvals": approvals.main,
+        "files": files.main,
     }
     parser = argparse.ArgumentParser(prog="python -m bench", description="Homeport's benchmarks (all by default).")
     parser.add_argument("--only", nargs="+", choices=list(parts), default=list(parts), help="run only these")

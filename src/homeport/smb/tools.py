@@ -45,6 +45,7 @@ class SambaTools:
         self.layout = layout
         self.wrapped_accounts = wrapped_accounts
         self._binaries = binaries or {}
+        self._modules_folder: Path | None = None
 
     def binary(self, name: str) -> str:
         """The tool's path; SambaUnavailable names the Debian package that has it."""
@@ -110,13 +111,18 @@ class SambaTools:
         return parsed
 
     def modules_folder(self) -> Path:
+        """Where smbd loads its VFS modules from: built into the binary, so asked once (every configuration
+        applied checks it, and starting smbd costs more than the rest of the check)."""
+        if self._modules_folder is not None:
+            return self._modules_folder
         result = subprocess.run(  # noqa: S603
             [self.binary("smbd"), "-b"], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
         )
         for line in result.stdout.splitlines():
             key, _, value = line.strip().partition(":")
             if key == "MODULESDIR":
-                return Path(value.strip())
+                self._modules_folder = Path(value.strip())
+                return self._modules_folder
         return Path("/usr/lib/x86_64-linux-gnu/samba")
 
     def version(self) -> str:
