@@ -49,6 +49,8 @@ def test_accounts_without_an_smb_copy_of_their_password_are_named(admin: TestCli
     with services.db.write() as conn:  # as if made before the file service existed
         conn.execute("DELETE FROM smb_passwords WHERE user_id = (SELECT id FROM users WHERE name = 'bob')")
     assert admin.get("/api/v1/services/smb").json()["needs_password"] == ["bob"]
+    services.files.health.needs_password = (ADMIN,)  # what the worker saw: a copy this key cannot open
+    assert admin.get("/api/v1/services/smb").json()["needs_password"] == [ADMIN, "bob"]
 
 
 def test_settings_are_changed_and_recorded(admin: TestClient) -> None:

@@ -21,7 +21,10 @@ router = APIRouter(prefix="/services/smb", tags=["files"])
 )
 def get_smb(_: Admin, svc: ServicesDep) -> SmbStatusOut:
     files = svc.files
-    return SmbStatusOut.of(files.status(), files.sessions(), files.accounts_needing_password())
+    status = files.status()
+    # No SMB copy of the password in the store (asked now), or one this key cannot open (the worker's last pass).
+    needs_password = sorted({*files.accounts_needing_password(), *status.needs_password})
+    return SmbStatusOut.of(status, files.sessions(), needs_password)
 
 
 @router.patch(
