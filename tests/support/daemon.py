@@ -45,8 +45,9 @@ class Daemon:
         return [
             sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--bind", "127.0.0.1",
             "--https-port", str(self.https_port), "--http-port", str(self.http_port), "--volume", str(self.volume),
-            # In the root namespace nothing may go out on the host's real network: no mDNS here.
-            "--no-discovery", *self.extra, *extra,
+            # In the root namespace nothing may go out on the host's real network: no mDNS here, and no Samba on
+            # the host's port 445 (a test that wants it passes `--smb embedded --smb-port N`: the last one counts).
+            "--no-discovery", "--smb", "off", *self.extra, *extra,
         ]  # fmt: skip
 
     def start(self, wait: bool = True) -> Daemon:

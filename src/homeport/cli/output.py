@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 1 failed inside Homeport; 2 invalid input or usage; 3 the daemon is not reachable;
 4 not found; 5 refused in the current state (a guardrail); 6 not allowed; 7 throttled or busy, retry later;
-8 a Security Advisor check failed (`homeport advisor`).
+8 a check failed (a Security Advisor check, `homeport advisor`; Samba's accounts differ, `homeport smb check`).
 """
 
 from __future__ import annotations

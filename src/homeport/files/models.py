@@ -71,7 +71,9 @@ def check_folder(folder: str, problems: Problems, fld: str = "folder") -> str:
     if not parts or len(folder) > FOLDER_MAX:
         problems.add(fld, "Give a folder inside the volume, such as 'Photos' or 'Family/Photos'.")
         return folder
-    if ".." in parts:
+    if folder.startswith(("/", "\\")):
+        problems.add(fld, "Give the folder relative to the volume, such as 'Photos', not an absolute path.")
+    elif ".." in parts:
         problems.add(fld, "A shared folder stays inside its volume: '..' is not allowed.")
     elif any(not p.isprintable() or has_direction_controls(p) or len(p.encode()) > 255 for p in parts):
         problems.add(fld, "Folder names must be printable, at most 255 bytes each, without hidden control characters.")

@@ -118,6 +118,8 @@ class ShareService:
                 "confirm", f"To delete the files too, type the shared folder's name ({share.name}) exactly."
             )
         volume = self._volumes.find(share.volume)
+        if delete_files and volume is not None and volume.available:
+            folders.inside(volume.path, share.folder)  # a folder swapped for a link: refused before anything changes
         with self._db.write() as conn:
             repository.delete_share(conn, share.id)
             self._audit.record(
