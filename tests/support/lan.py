@@ -193,6 +193,7 @@ class LanDevice:
         command = [
             sys.executable, "-m", "homeport", "serve", "--home", str(self.home), "--network", "netlink",
             "--interface", "eth0", "--volume", str(self.volume), "--confirm-seconds", str(self.confirm_seconds),
+            "--smb", "off",  # a test that wants the file service passes --smb embedded (the last one counts)
             *self.extra_args,
         ]  # fmt: skip
         self.process = self.lan.popen(self.namespace or self.lan.device, command, self.log_path)
