@@ -85,17 +85,20 @@ class Follower:
 
     def __init__(self, path: Path, *, from_end: bool = True) -> None:
         self.path = path
-        self._offset = path.stat().st_size if from_end and path.exists() else 0
+        stat = path.stat() if path.exists() else None
+        self._offset = stat.st_size if from_end and stat is not None else 0
+        self._inode = stat.st_ino if stat is not None else None
         self._partial = b""
 
     def lines(self) -> list[str]:
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
         except FileNotFoundError:
-            self._offset, self._partial = 0, b""
+            self._offset, self._partial, self._inode = 0, b"", None
             return []
-        if size < self._offset:  # rotated: a new file
-            self._offset, self._partial = 0, b""
+        size = stat.st_size
+        if stat.st_ino != self._inode or size < self._offset:  # rotated (a new file), or cut short
+            self._offset, self._partial, self._inode = 0, b"", stat.st_ino
         if size == self._offset:
             return []
         with self.path.open("rb") as handle:
