@@ -121,7 +121,8 @@ class FileService:
         self._thread: threading.Thread | None = None
         self._generation = -1
         self._synced = threading.Condition()
-        self._passes = 0
+        self._passes = 0  # passes finished
+        self._begun = 0  # passes begun (each reads the store after it begins)
         self.version = ""
         self.on_change: Callable[[], None] | None = None  # what is announced may have changed (the advertiser)
         self._announced: tuple[bool, tuple[str, ...]] = (False, ())
@@ -157,7 +158,7 @@ class FileService:
     def wait_synced(self, timeout: float) -> bool:
         """Block until the worker has finished a pass that began after this call (tests, the CLI)."""
         with self._synced:
-            target = self._passes + 2
+            target = self._begun + 1  # the next pass to begin: it reads the store after this call
             self._wake.set()
             return self._synced.wait_for(lambda: self._passes >= target or self._stopping.is_set(), timeout)
 
@@ -187,6 +188,8 @@ class FileService:
 
     def _pass(self, *, full: bool) -> None:
         with self._work:
+            with self._synced:
+                self._begun += 1
             generation = self._generation_now()
             if full or generation != self._generation:
                 self._apply_configuration()
