@@ -110,9 +110,7 @@ class SambaTools:
         return parsed
 
     def modules_folder(self) -> Path:
-        result = subprocess.run(  # noqa: S603
-            [self.binary("smbd"), "-b"], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
-        )
+        result = self._smbd("-b")
         for line in result.stdout.splitlines():
             key, _, value = line.strip().partition(":")
             if key == "MODULESDIR":
@@ -120,7 +118,15 @@ class SambaTools:
         return Path("/usr/lib/x86_64-linux-gnu/samba")
 
     def version(self) -> str:
-        result = subprocess.run(  # noqa: S603
-            [self.binary("smbd"), "--version"], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
-        )
-        return result.stdout.strip().removeprefix("Version ").strip()
+        return self._smbd("--version").stdout.strip().removeprefix("Version ").strip()
+
+    def _smbd(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """smbd asked about itself (no configuration): a missing or broken binary is SambaUnavailable too."""
+        try:
+            return subprocess.run(  # noqa: S603 - a fixed tool, fixed arguments
+                [self.binary("smbd"), *args], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SambaUnavailable(f"smbd did not answer within {TOOL_TIMEOUT:.0f} s.") from exc
+        except OSError as exc:
+            raise SambaUnavailable(f"smbd could not run: {exc.strerror}.") from exc
