@@ -69,7 +69,11 @@ class SambaTools:
         return env
 
     def run(self, tool: str, *args: str, stdin: str | None = None, conf: Path | None = None) -> ToolResult:
-        command = [self.binary(tool), "-s", str(conf or self.layout.conf), *args]
+        conf = conf or self.layout.conf
+        if not conf.exists():
+            # Samba's tools read a missing -s file as "use the defaults": the host's own passdb and state.
+            raise SambaUnavailable(f"{tool} was not run: Homeport's smb.conf has not been written yet.")
+        command = [self.binary(tool), "-s", str(conf), *args]
         try:
             done = subprocess.run(  # noqa: S603 - fixed tools, checked arguments
                 command, input=stdin, capture_output=True, text=True, env=self.environment(),
