@@ -60,6 +60,10 @@ class EmbeddedSmbd:
             alive = process is not None and process.poll() is None
             return ServerState(alive, process.pid if alive and process else None, self._restarts, self._last_exit)
 
+    def running(self) -> bool:
+        """This smbd is alive and accepts connections (not merely something else listening on its port)."""
+        return self.state().running and self.answers()
+
     def answers(self, timeout: float = 0.5) -> bool:
         """Whether smbd accepts connections on its port now."""
         try:
@@ -102,7 +106,7 @@ class EmbeddedSmbd:
                 code = process.wait()
                 if self._stopping.is_set():
                     break
-                self._last_exit = f"smbd exited with status {code}" + _log_tail(self._tools.layout.log_file)
+                self._last_exit = self._why_it_ended(code)
                 _log.warning("smbd stopped; restarting", status=code, after_seconds=round(backoff, 1))
             if time.monotonic() - started > STABLE_SECONDS:
                 backoff = FIRST_BACKOFF
@@ -110,6 +114,11 @@ class EmbeddedSmbd:
                 break
             backoff = min(backoff * 2, MAX_BACKOFF)
             self._restarts += 1
+
+    def _why_it_ended(self, code: int) -> str:
+        if self.answers():  # ours is gone, yet something answers on its port
+            return f"smbd could not listen on port {self.port}: another program is using that port."
+        return f"smbd exited with status {code}" + _log_tail(self._tools.layout.log_file)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         command = [
@@ -148,10 +157,15 @@ def stop_stale(pid_folder: Path, conf: Path) -> None:
                     time.sleep(0.05)
 
 
+# A panic's banner, backtrace and core note say nothing an owner can act on.
+_LOG_NOISE = ("#", "=", "BACKTRACE", "If you are running", "dumping core", "smbd version", "Copyright")
+
+
 def _log_tail(log_file: Path, lines: int = 3) -> str:
     try:
         text = log_file.read_text(errors="replace").strip().splitlines()
     except OSError:
         return ""
-    wanted = [line.strip() for line in text[-12:] if line.strip() and not line.startswith("[")]
+    wanted = [line.strip() for line in text[-40:] if line.strip() and not line.startswith("[")
+              and not line.strip().startswith(_LOG_NOISE)]  # fmt: skip
     return (": " + " / ".join(wanted[-lines:])) if wanted else ""

@@ -438,7 +438,7 @@ class FileService:
         if self.mode == "off":
             return False
         if self.server is not None:
-            return self.server.answers()
+            return self.server.running()
         try:
             return self.tools.ping()
         except SambaUnavailable:
