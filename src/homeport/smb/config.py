@@ -74,8 +74,9 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
     lines += [
         # Secure defaults, set explicitly.
         f"server min protocol = {MIN_PROTOCOL[settings.min_protocol]}",
+        # NTLMv2 only: this refuses NTLMv1 and LM too. ("lanman auth" is deprecated: once Samba drops it, testparm
+        # would refuse the whole file.)
         "ntlm auth = ntlmv2-only",
-        "lanman auth = no",
         "map to guest = Never",
         "restrict anonymous = 2",
         f"server signing = {SIGNING[settings.signing]}",
