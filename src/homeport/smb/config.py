@@ -95,6 +95,8 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
         "pam password change = no",
         "obey pam restrictions = no",
         "guest ok = no",
+        # A crashing smbd holds NT hashes (password-equivalent) in memory: no core file on the disk.
+        "enable core files = no",
         "create mask = 0660",
         "directory mask = 2770",
         # For Time Machine shares (vfs_fruit); harmless for the others.
