@@ -48,6 +48,8 @@ class EmbeddedSmbd:
         self._restarts = 0
         self._last_exit = ""
         self._lock = threading.Lock()
+        self._restart_why = ""  # set by restart(): the next start comes at once
+        self._passdb_file: tuple[int, int] | None = None  # passdb's (device, inode) as this smbd found it
 
     def start(self) -> None:
         self._stopping.clear()
@@ -90,6 +92,27 @@ class EmbeddedSmbd:
         if self._thread is not None:
             self._thread.join(STOP_GRACE + 2)
 
+    def restart(self, why: str) -> None:
+        """Stop the running smbd; the supervisor starts it again at once (clients reconnect)."""
+        with self._lock:
+            process = self._process
+            if process is None or process.poll() is not None:
+                return
+            self._restart_why = why
+        _log.warning("restarting smbd", reason=why)
+        _stop(process)
+
+    def holds_old_passdb(self) -> bool:
+        """Whether passdb.tdb is another file than the one smbd opened: Samba's tools write a new file over a
+        damaged or old-format one, and a running smbd keeps reading the file it opened (the old one)."""
+        now = _file_id(self._tools.layout.passdb)
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                return False
+            if self._passdb_file is None:  # smbd started before there was one: it opens the first one made
+                self._passdb_file = now
+            return now is not None and now != self._passdb_file
+
     def _supervise(self) -> None:
         backoff = FIRST_BACKOFF
         while not self._stopping.is_set():
@@ -106,6 +129,11 @@ class EmbeddedSmbd:
                 code = process.wait()
                 if self._stopping.is_set():
                     break
+                with self._lock:
+                    why, self._restart_why = self._restart_why, ""
+                if why:
+                    self._last_exit = f"smbd was restarted: {why}"
+                    continue
                 self._last_exit = self._why_it_ended(code)
                 _log.warning("smbd stopped; restarting", status=code, after_seconds=round(backoff, 1))
             if time.monotonic() - started > STABLE_SECONDS:
@@ -125,6 +153,7 @@ class EmbeddedSmbd:
             self._tools.binary("setpriv"), "--pdeathsig", "KILL", "--",
             self._tools.binary("smbd"), "--foreground", "--no-process-group", "-s", str(self._tools.layout.conf),
         ]  # fmt: skip
+        self._passdb_file = _file_id(self._tools.layout.passdb)
         with open(os.devnull, "wb") as null:
             return subprocess.Popen(  # noqa: S603 - fixed binaries, our own configuration
                 command, env=self._tools.environment(), stdin=subprocess.DEVNULL, stdout=null, stderr=null,
@@ -141,6 +170,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(STOP_GRACE)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def stop_stale(pid_folder: Path, conf: Path) -> None:

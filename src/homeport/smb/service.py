@@ -286,6 +286,8 @@ class FileService:
                 for name in drift.unexpected:
                     self._passdb.remove(name)
                 have = self._passdb.entries()
+            if self.server is not None and self.server.holds_old_passdb():
+                self.server.restart("its password database had been replaced by a new file")
             left = accounts.compare(want.entries, have)
             in_sync = {n for n in want.entries if n not in left.names()}
             with self._db.write() as conn:
