@@ -18,6 +18,10 @@ NO_LM_HASH = "X" * 32
 TMPFS_CANDIDATES = (Path("/dev/shm"), Path("/run"))  # noqa: S108
 
 
+class PassdbUnreadable(SambaUnavailable):
+    """Samba cannot read its passdb file (damaged): the store has everything to make it again."""
+
+
 @dataclass(frozen=True, repr=False)
 class PassdbEntry:
     name: str
@@ -61,8 +65,16 @@ class Passdb:
     def entries(self) -> dict[str, PassdbEntry]:
         result = self._tools.run("pdbedit", "-L", "-w")
         if result.code != 0:
+            if f"{self._tools.layout.passdb}" in result.err:  # tdb names the file it cannot read
+                raise PassdbUnreadable(f"Samba could not read its password database: {_reason(result.err)}")
             raise SambaUnavailable(f"pdbedit could not list the SMB accounts: {_reason(result.err)}")
         return parse_listing(result.out)
+
+    def set_aside(self) -> Path:
+        """Move an unreadable passdb out of the way (kept for a look, replacing an older one set aside)."""
+        kept = self._tools.layout.passdb.with_name("passdb.tdb.unreadable")
+        os.replace(self._tools.layout.passdb, kept)
+        return kept
 
     def write(self, entries: Iterable[PassdbEntry]) -> None:
         """Add or replace these accounts (hash and flags) in one import."""

@@ -35,7 +35,7 @@ from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
 from homeport.smb.layout import SambaLayout
-from homeport.smb.passdb import Passdb, PassdbEntry
+from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable
 from homeport.smb.server import EmbeddedSmbd
 from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
 from homeport.smb.tools import SambaTools, SambaUnavailable
@@ -278,7 +278,10 @@ class FileService:
             want = accounts.wanted(conn, self._sealer)
         try:
             self.health.unix_problems = self._unix.ensure({e.name: e.uid for e in want.entries.values()})
-            have = self._passdb.entries()
+            try:
+                have = self._passdb.entries()
+            except PassdbUnreadable as exc:
+                have = self._rebuild_passdb(str(exc))
             drift = accounts.compare(want.entries, have)
             behind_back = self._behind_back(drift, want, have)
             if drift.any:
@@ -312,6 +315,13 @@ class FileService:
             _log.warning("smb passdb drift repaired", **behind_back.as_dict())
             self.health.last_drift = {"at": now, **behind_back.as_dict()}
         return CheckResult(behind_back, drift.any, want.needs_password)
+
+    def _rebuild_passdb(self, reason: str) -> dict[str, PassdbEntry]:
+        """The store holds every account and hash: an unreadable passdb is set aside and made again."""
+        kept = self._passdb.set_aside()
+        _log.error("smb passdb unreadable; set aside and made again from the store", reason=reason, kept=str(kept))
+        self._audit.record_now("smb.passdb_rebuilt", SYSTEM, outcome="failure", reason=reason[:300], kept=str(kept))
+        return self._passdb.entries()
 
     def _behind_back(self, drift: Drift, want: accounts.Wanted, have: dict[str, PassdbEntry]) -> Drift:
         """The differences the store did not cause: passdb changed since this process (or, before its first
