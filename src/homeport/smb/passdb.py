@@ -14,6 +14,7 @@ from pathlib import Path
 from homeport.smb.tools import SambaTools, SambaUnavailable
 
 NO_LM_HASH = "X" * 32
+IMPORT_PREFIX = "homeport-smb-"  # then the writing process's id: homeport-smb-<pid>-<random>
 # Memory-backed folders: an import file with hashes must never reach a disk.
 TMPFS_CANDIDATES = (Path("/dev/shm"), Path("/run"))  # noqa: S108
 
@@ -81,7 +82,7 @@ class Passdb:
         lines = [smbpasswd_line(e, time.time()) for e in entries]
         if not lines:
             return
-        fd, name = tempfile.mkstemp(prefix="homeport-smb-", dir=_tmpfs())  # 0600 from the start
+        fd, name = tempfile.mkstemp(prefix=f"{IMPORT_PREFIX}{os.getpid()}-", dir=_tmpfs())  # 0600 from the start
         try:
             with os.fdopen(fd, "w") as handle:
                 handle.writelines(lines)
@@ -96,6 +97,21 @@ class Passdb:
         result = self._tools.run("pdbedit", "-x", "-u", name)
         if result.code != 0 and name in self.entries():
             raise SambaUnavailable(f"pdbedit could not remove the SMB account {name}: {_reason(result.err)}")
+
+
+def remove_leftover_imports() -> list[Path]:
+    """Import files of a Homeport killed while pdbedit read them (SIGKILL runs no `finally`): hashes stay on a
+    tmpfs only while the process that wrote them lives."""
+    removed = []
+    for folder in TMPFS_CANDIDATES:
+        with contextlib.suppress(OSError):
+            for path in folder.glob(f"{IMPORT_PREFIX}*"):
+                pid = path.name.removeprefix(IMPORT_PREFIX).split("-")[0]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed.append(path)
+    return removed
 
 
 def _reason(text: str) -> str:

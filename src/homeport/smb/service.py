@@ -35,7 +35,7 @@ from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
 from homeport.smb.layout import SambaLayout
-from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable
+from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable, remove_leftover_imports
 from homeport.smb.server import EmbeddedSmbd
 from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
 from homeport.smb.tools import SambaTools, SambaUnavailable
@@ -133,6 +133,7 @@ class FileService:
         if self.mode == "off":
             return
         self.layout.prepare()
+        remove_leftover_imports()
         with contextlib.suppress(SambaUnavailable):
             self.version = self.tools.version()
         self._pass(full=True)  # the configuration and passdb first, so smbd starts on the current ones
