@@ -155,6 +155,7 @@ class FileService:
             self._thread.join(30)
         if self.server is not None:
             self.server.stop()
+            self.layout.remove_runtime()
 
     def wait_synced(self, timeout: float) -> bool:
         """Block until the worker has finished a pass that began after this call (tests, the CLI)."""
