@@ -97,7 +97,9 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
         "guest ok = no",
         # A crashing smbd holds NT hashes (password-equivalent) in memory: no core file on the disk.
         "enable core files = no",
-        "create mask = 0660",
+        # The owner keeps the x bit Samba maps the archive attribute to: only then does the owner get full control
+        # (a client asking for all rights, GENERIC_ALL, on its own new file is otherwise refused).
+        "create mask = 0760",
         "directory mask = 2770",
         # For Time Machine shares (vfs_fruit); harmless for the others.
         "fruit:metadata = stream",
