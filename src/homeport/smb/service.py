@@ -338,7 +338,8 @@ class FileService:
             )
         return Drift(
             missing=tuple(n for n in drift.missing if n in seen),
-            unexpected=tuple(n for n in drift.unexpected if n not in seen or seen[n] != have[n]),
+            # (Not the uid: once an account is deleted, its Unix account goes first and pdbedit lists no uid.)
+            unexpected=tuple(n for n in drift.unexpected if n not in seen or _changed(seen[n], have[n])),
             wrong_hash=tuple(n for n in drift.wrong_hash if n in seen and seen[n].nt_hash != have[n].nt_hash),
             wrong_flags=tuple(n for n in drift.wrong_flags if n in seen and seen[n].disabled != have[n].disabled),
         )
@@ -466,3 +467,7 @@ class FileService:
             text = systemd_drop_in(self.layout.conf)
             if not DROP_IN.exists() or DROP_IN.read_text() != text:
                 DROP_IN.write_text(text)
+
+
+def _changed(before: PassdbEntry, now: PassdbEntry) -> bool:
+    return (before.nt_hash, before.disabled) != (now.nt_hash, now.disabled)
