@@ -151,10 +151,11 @@ class FileService:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        if self.server is not None:
+            self.server.stop()  # first: the worker may be waiting for it to answer
         if self._thread is not None:
             self._thread.join(30)
         if self.server is not None:
-            self.server.stop()
             self.layout.remove_runtime()
 
     def wait_synced(self, timeout: float) -> bool:
