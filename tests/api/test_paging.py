@@ -11,7 +11,6 @@ from homeport.audit.log import Actor
 from homeport.services import Services
 from tests.support.api import ADMIN, setup_device, sign_in
 
-
 UNUSABLE = NewPassword("x", None)
 
 
