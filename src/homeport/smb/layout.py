@@ -63,7 +63,10 @@ class SambaLayout:
     def prepare(self) -> None:
         self.root.mkdir(mode=0o700, exist_ok=True)
         if self.runtime is not None:
-            self.runtime.mkdir(mode=0o755, parents=True, exist_ok=True)
+            self.runtime.mkdir(parents=True, exist_ok=True)
+            # Whatever the umask (the daemon's is 077): the SMB accounts walk through these.
+            for folder in (self.runtime, *([RUNTIME_ROOT] if self.runtime.parent == RUNTIME_ROOT else [])):
+                folder.chmod(0o755)
         for name in (*FOLDERS, "nss"):
             self.folder(name).mkdir(mode=0o700, exist_ok=True)
         # smbd wants its ncalrpc and lock folders reachable by the accounts it switches to.
