@@ -17,6 +17,7 @@ PRIVATE_FOLDERS = ("private",)
 FOLDERS = ("private", "lock", "state", "cache", "pid", "ncalrpc", "log")
 RUNTIME_FOLDERS = ("lock", "ncalrpc")  # reachable by the SMB accounts
 RUNTIME_ROOT = Path("/run/homeport")
+HOME_MARKER = "home"  # in each runtime folder: the Samba folder of the home it belongs to
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class SambaLayout:
             # Whatever the umask (the daemon's is 077): the SMB accounts walk through these.
             for folder in (self.runtime, *([RUNTIME_ROOT] if self.runtime.parent == RUNTIME_ROOT else [])):
                 folder.chmod(0o755)
+            (self.runtime / HOME_MARKER).write_text(f"{self.root}\n")
         for name in (*FOLDERS, "nss"):
             self.folder(name).mkdir(mode=0o700, exist_ok=True)
         # smbd wants its ncalrpc and lock folders reachable by the accounts it switches to.
@@ -78,3 +80,18 @@ class SambaLayout:
         """The volatile folders, once no smbd uses them any more."""
         if self.runtime is not None:
             shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+def remove_stale_runtimes(root: Path = RUNTIME_ROOT) -> list[Path]:
+    """Runtime folders whose home is gone (its daemon was killed, then the home deleted): nothing else removes
+    them. A folder without its marker yet (a home being prepared) is left alone."""
+    removed = []
+    for folder in sorted(root.glob("smb-*")):
+        try:
+            samba_folder = Path((folder / HOME_MARKER).read_text().strip())
+        except OSError:
+            continue
+        if not samba_folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

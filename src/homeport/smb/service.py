@@ -34,7 +34,7 @@ from homeport.smb import accounts
 from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
-from homeport.smb.layout import SambaLayout
+from homeport.smb.layout import SambaLayout, remove_stale_runtimes
 from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable, remove_leftover_imports
 from homeport.smb.server import EmbeddedSmbd
 from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
@@ -134,6 +134,8 @@ class FileService:
             return
         self.layout.prepare()
         remove_leftover_imports()
+        if self.layout.runtime is not None:
+            remove_stale_runtimes(self.layout.runtime.parent)
         with contextlib.suppress(SambaUnavailable):
             self.version = self.tools.version()
         self._pass(full=True)  # the configuration and passdb first, so smbd starts on the current ones

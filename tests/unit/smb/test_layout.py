@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from homeport.smb import layout as layout_module
-from homeport.smb.layout import SambaLayout
+from homeport.smb.layout import SambaLayout, remove_stale_runtimes
 
 
 @pytest.fixture
@@ -52,3 +53,16 @@ def test_one_runtime_folder_per_home_and_none_without_root(monkeypatch: pytest.M
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert SambaLayout.in_home(Path("/srv/a/home")).runtime is None
     assert SambaLayout.in_home(Path("/srv/a/home")).folder("lock") == Path("/srv/a/home/smb/lock")
+
+
+def test_runtime_folders_of_homes_that_are_gone_are_removed(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    kept = SambaLayout(tmp_path / "kept" / "smb", run / "smb-kept")
+    gone = SambaLayout(tmp_path / "gone" / "smb", run / "smb-gone")
+    for made in (kept, gone):
+        made.root.parent.mkdir()
+        made.prepare()
+    (run / "smb-preparing").mkdir()  # no marker yet
+    shutil.rmtree(tmp_path / "gone")
+    assert remove_stale_runtimes(run) == [run / "smb-gone"]
+    assert sorted(p.name for p in run.iterdir()) == ["smb-kept", "smb-preparing"]
