@@ -91,6 +91,7 @@ class EmbeddedSmbd:
             _stop(process)
         if self._thread is not None:
             self._thread.join(STOP_GRACE + 2)
+        stop_stale(self._tools.layout.folder("pid"), self._tools.layout.conf)  # samba-dcerpcd outlives smbd
 
     def restart(self, why: str) -> None:
         """Stop the running smbd; the supervisor starts it again at once (clients reconnect)."""
@@ -180,14 +181,21 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+SAMBA_DAEMONS = (b"/smbd", b"/samba-dcerpcd")
+
+
 def stop_stale(pid_folder: Path, conf: Path) -> None:
-    """An smbd of this home left from a daemon that was killed: stopped before a new one starts."""
+    """This home's Samba daemons left running, stopped with their process groups: an smbd of a daemon that was
+    killed, and samba-dcerpcd, which smbd starts on demand in a session of its own and which outlives it."""
     for pid_file in pid_folder.glob("*.pid"):
         with contextlib.suppress(OSError, ValueError):
             pid = int(pid_file.read_text().strip())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if str(conf).encode() in cmdline and any(part.endswith(b"smbd") for part in cmdline):
-                os.killpg(pid, signal.SIGKILL)
+            if cmdline[0].endswith(SAMBA_DAEMONS) and any(str(conf).encode() in part for part in cmdline):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:  # not a group leader
+                    os.kill(pid, signal.SIGKILL)
                 for _ in range(50):
                     if not Path(f"/proc/{pid}").exists():
                         break
