@@ -34,7 +34,9 @@ from tests.support.samba import (
     SmbClients,
     SmbResult,
     have_samba,
+    kill_processes_of,
     private_folder,
+    processes_of,
     samba_homeport,
     traversable_root,
 )
@@ -473,6 +475,16 @@ def test_console_sign_in_and_status_words_when_smbd_cannot_listen() -> None:
             assert "dumping core" not in log and "core file administratively disabled" in log
 
 
+def test_stopping_the_file_service_stops_every_samba_process_it_started() -> None:
+    with samba_homeport(FLOOR) as short_lived:
+        assert short_lived.smb(OWNER, None).ok  # a share listing: smbd starts samba-dcerpcd for it
+        conf = short_lived.files.layout.conf
+        assert eventually(lambda: any(b"samba-dcerpcd" in Path(f"/proc/{p}/cmdline").read_bytes()
+                                      for p in processes_of(conf)))  # fmt: skip
+        short_lived.files.stop()
+        assert processes_of(conf) == []
+
+
 # --- a real daemon process -------------------------------------------------------------------------------
 
 NEW_BOB = "amber falcon tide 99"
@@ -517,6 +529,7 @@ def smb_daemon() -> Iterator[tuple[Daemon, SmbClients, Path]]:
         yield daemon, SmbClients(port, clients_folder), root
     finally:
         daemon.kill()
+        kill_processes_of(SambaLayout.in_home(daemon.home).conf)
         SambaLayout.in_home(daemon.home).remove_runtime()  # a killed daemon leaves it
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(clients_folder, ignore_errors=True)
@@ -576,8 +589,11 @@ def test_a_password_samba_never_got_reaches_it_when_the_daemon_starts_again(
     daemon.start()
     assert wait_smb(clients, OWNER, "first aid sets this one").ok
     assert clients.run(OWNER, OWNER_PASSWORD, "IPC$").refused("LOGON_FAILURE")
+    conf = SambaLayout.in_home(daemon.home).conf
+    assert processes_of(conf)  # smbd, and samba-dcerpcd (the share listings started it)
     assert daemon.stop() == 0
     assert not lock.exists()  # removed with the embedded smbd
+    assert processes_of(conf) == []  # samba-dcerpcd, in a session of its own, went too
 
 
 def test_console_sign_in_works_while_smbd_cannot_start(short_tmp: Path) -> None:
@@ -598,4 +614,5 @@ def test_console_sign_in_works_while_smbd_cannot_start(short_tmp: Path) -> None:
             assert daemon.stop(signal.SIGTERM) == 0
         finally:
             daemon.kill()
+            kill_processes_of(SambaLayout.in_home(daemon.home).conf)
             SambaLayout.in_home(daemon.home).remove_runtime()

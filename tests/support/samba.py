@@ -201,6 +201,26 @@ def _run(args: list[str], stdin: str | None, timeout: float = CLIENT_TIMEOUT) ->
     return SmbResult(process.returncode, out.decode(errors="replace"))
 
 
+def processes_of(conf: Path) -> list[int]:
+    """The processes whose command line names this smb.conf (smbd, samba-dcerpcd and their helpers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            with contextlib.suppress(OSError):
+                if str(conf).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+def kill_processes_of(conf: Path) -> list[int]:
+    """A test's safety net: whatever Samba process of this home is left gets SIGKILL, by PID."""
+    left = processes_of(conf)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
 # --- a Homeport with Samba ---------------------------------------------------------------------------------
 
 
@@ -303,6 +323,7 @@ def samba_homeport(argon2: Argon2Parameters, *, port: int | None = None, start: 
     finally:
         if services is not None:
             services.files.stop()
+            kill_processes_of(services.files.layout.conf)
             close_services(services)
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(clients_folder, ignore_errors=True)
