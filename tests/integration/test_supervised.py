@@ -42,6 +42,24 @@ def test_a_program_that_stops_is_started_again_with_back_off(monkeypatch: pytest
     assert program.last_exit == "quitter exited with status 3"
 
 
+def test_a_restart_asked_for_comes_at_once_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervised, "FIRST_BACKOFF", 30.0)  # a stop on its own would wait that long
+    program = Supervised("sleeper", lambda: ["sleep", "300"], lambda: dict(os.environ))
+    program.start()
+    try:
+        deadline = time.monotonic() + 5
+        while program.pid is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first = program.pid
+        program.restart("its database was replaced")
+        while program.pid in (None, first) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert program.pid not in (None, first)
+        assert program.last_exit == "sleeper was restarted: its database was replaced"
+    finally:
+        program.stop()
+
+
 def test_stop_ends_it_and_its_children(tmp_path: Path) -> None:
     marker = tmp_path / "child.pid"
     script = f"sleep 300 & echo $! > {marker}; wait"

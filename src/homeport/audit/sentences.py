@@ -72,6 +72,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "smb.settings_changed": "{who} changed the file service (SMB) settings",
     "smb.password_derived": "{target}'s password now works for shared folders (SMB) too",
     "smb.drift_repaired": "Samba's accounts had been changed outside Homeport; they were set back ({target})",
+    "smb.passdb_rebuilt": "Samba's password database could not be read; it was set aside and made again",
     ("smb.config_refused", "failure"): "Samba refused a new configuration; the one before stays in use",
     ("smb.sign_in", "failure"): "An SMB sign-in as {target_or_tried} failed",
 }

@@ -36,9 +36,14 @@ def make(volume: Path, folder: str) -> Path:
             code="folder_exists",
             fields={"folder": "This folder already exists."},
         )
+    root = volume.resolve()
+    new_parents = [p for p in target.parents if root in p.parents and not p.exists()]
     try:
         target.mkdir(parents=True, mode=0o755)
         inside(volume, folder)  # made through no link that appeared meanwhile
+        for parent in new_parents:
+            # Whatever the umask (the daemon's is 077): the SMB accounts walk through them (nobody else writes).
+            os.chmod(parent, 0o755)  # noqa: S103
         prepare(target)
     except OSError as exc:
         raise OperationFailed(f"Could not create {target}: {exc.strerror}. Check that the volume is writable.") from exc

@@ -74,8 +74,9 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
     lines += [
         # Secure defaults, set explicitly.
         f"server min protocol = {MIN_PROTOCOL[settings.min_protocol]}",
+        # NTLMv2 only: this refuses NTLMv1 and LM too. ("lanman auth" is deprecated: once Samba drops it, testparm
+        # would refuse the whole file.)
         "ntlm auth = ntlmv2-only",
-        "lanman auth = no",
         "map to guest = Never",
         "restrict anonymous = 2",
         f"server signing = {SIGNING[settings.signing]}",
@@ -94,7 +95,11 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
         "pam password change = no",
         "obey pam restrictions = no",
         "guest ok = no",
-        "create mask = 0660",
+        # A crashing smbd holds NT hashes (password-equivalent) in memory: no core file on the disk.
+        "enable core files = no",
+        # The owner keeps the x bit Samba maps the archive attribute to: only then does the owner get full control
+        # (a client asking for all rights, GENERIC_ALL, on its own new file is otherwise refused).
+        "create mask = 0760",
         "directory mask = 2770",
         # For Time Machine shares (vfs_fruit); harmless for the others.
         "fruit:metadata = stream",

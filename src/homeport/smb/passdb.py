@@ -14,8 +14,13 @@ from pathlib import Path
 from homeport.smb.tools import SambaTools, SambaUnavailable
 
 NO_LM_HASH = "X" * 32
+IMPORT_PREFIX = "homeport-smb-"  # then the writing process's id: homeport-smb-<pid>-<random>
 # Memory-backed folders: an import file with hashes must never reach a disk.
 TMPFS_CANDIDATES = (Path("/dev/shm"), Path("/run"))  # noqa: S108
+
+
+class PassdbUnreadable(SambaUnavailable):
+    """Samba cannot read its passdb file (damaged): the store has everything to make it again."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,15 +66,23 @@ class Passdb:
     def entries(self) -> dict[str, PassdbEntry]:
         result = self._tools.run("pdbedit", "-L", "-w")
         if result.code != 0:
+            if f"{self._tools.layout.passdb}" in result.err:  # tdb names the file it cannot read
+                raise PassdbUnreadable(f"Samba could not read its password database: {_reason(result.err)}")
             raise SambaUnavailable(f"pdbedit could not list the SMB accounts: {_reason(result.err)}")
         return parse_listing(result.out)
+
+    def set_aside(self) -> Path:
+        """Move an unreadable passdb out of the way (kept for a look, replacing an older one set aside)."""
+        kept = self._tools.layout.passdb.with_name("passdb.tdb.unreadable")
+        os.replace(self._tools.layout.passdb, kept)
+        return kept
 
     def write(self, entries: Iterable[PassdbEntry]) -> None:
         """Add or replace these accounts (hash and flags) in one import."""
         lines = [smbpasswd_line(e, time.time()) for e in entries]
         if not lines:
             return
-        fd, name = tempfile.mkstemp(prefix="homeport-smb-", dir=_tmpfs())  # 0600 from the start
+        fd, name = tempfile.mkstemp(prefix=f"{IMPORT_PREFIX}{os.getpid()}-", dir=_tmpfs())  # 0600 from the start
         try:
             with os.fdopen(fd, "w") as handle:
                 handle.writelines(lines)
@@ -84,6 +97,21 @@ class Passdb:
         result = self._tools.run("pdbedit", "-x", "-u", name)
         if result.code != 0 and name in self.entries():
             raise SambaUnavailable(f"pdbedit could not remove the SMB account {name}: {_reason(result.err)}")
+
+
+def remove_leftover_imports() -> list[Path]:
+    """Import files of a Homeport killed while pdbedit read them (SIGKILL runs no `finally`): hashes stay on a
+    tmpfs only while the process that wrote them lives."""
+    removed = []
+    for folder in TMPFS_CANDIDATES:
+        with contextlib.suppress(OSError):
+            for path in folder.glob(f"{IMPORT_PREFIX}*"):
+                pid = path.name.removeprefix(IMPORT_PREFIX).split("-")[0]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed.append(path)
+    return removed
 
 
 def _reason(text: str) -> str:

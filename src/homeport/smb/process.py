@@ -24,13 +24,14 @@ STOP_GRACE = 5.0
 class Supervised:
     def __init__(
         self, name: str, command: Callable[[], list[str]], env: Callable[[], dict[str, str]],
-        before_start: Callable[[], None] = lambda: None, why_stopped: Callable[[int], str] = lambda _code: "",
+        before_start: Callable[[], None] = lambda: None, why_stopped: Callable[[int], str] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
         self._command = command
         self._env = env
         self._before_start = before_start
-        self._why_stopped = why_stopped
+        self._why_stopped = why_stopped or (lambda code: f"{name} exited with status {code}")
+        self._restart_why = ""  # set by restart(): the next start comes at once
         self._stopping = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
         self._thread: threading.Thread | None = None
@@ -48,6 +49,16 @@ class Supervised:
         with self._lock:
             process = self._process
         return process.pid if process is not None and process.poll() is None else None
+
+    def restart(self, why: str) -> None:
+        """Stop the running program; the supervisor starts it again at once."""
+        with self._lock:
+            process = self._process
+            if process is None or process.poll() is not None:
+                return
+            self._restart_why = why
+        _log.warning("restarting a helper program", program=self.name, reason=why)
+        stop_process(process)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -74,7 +85,12 @@ class Supervised:
                 code = process.wait()
                 if self._stopping.is_set():
                     break
-                self.last_exit = f"{self.name} exited with status {code}{self._why_stopped(code)}"
+                with self._lock:
+                    why, self._restart_why = self._restart_why, ""
+                if why:
+                    self.last_exit = f"{self.name} was restarted: {why}"
+                    continue
+                self.last_exit = self._why_stopped(code)
                 _log.warning("a helper program stopped; restarting", program=self.name, status=code,
                              after_seconds=round(backoff, 1))  # fmt: skip
             if time.monotonic() - started > STABLE_SECONDS:

@@ -35,8 +35,8 @@ from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.auth_audit import SmbSignIns, StaleClient
 from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
-from homeport.smb.layout import SambaLayout
-from homeport.smb.passdb import Passdb, PassdbEntry
+from homeport.smb.layout import SambaLayout, remove_stale_runtimes
+from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable, remove_leftover_imports
 from homeport.smb.server import EmbeddedSmbd
 from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
 from homeport.smb.tools import SambaTools, SambaUnavailable
@@ -126,7 +126,8 @@ class FileService:
         self._thread: threading.Thread | None = None
         self._generation = -1
         self._synced = threading.Condition()
-        self._passes = 0
+        self._passes = 0  # passes finished
+        self._begun = 0  # passes begun (each reads the store after it begins)
         self.version = ""
         self.on_change: Callable[[], None] | None = None  # what is announced may have changed (the advertiser)
         self._announced: tuple[bool, tuple[str, ...]] = (False, ())
@@ -142,6 +143,9 @@ class FileService:
         if self.mode == "off":
             return
         self.layout.prepare()
+        remove_leftover_imports()
+        if self.layout.runtime is not None:
+            remove_stale_runtimes(self.layout.runtime.parent)
         self.sign_ins = SmbSignIns(
             self.layout.auth_log, self.layout.log_file, self._audit, self._password_changed_at,
             self._count_failure, self._clock.now,
@@ -164,15 +168,18 @@ class FileService:
             self.wsdd.stop()
         self._stopping.set()
         self._wake.set()
+        if self.server is not None:
+            self.server.stop()  # first: the worker may be waiting for it to answer
         if self._thread is not None:
             self._thread.join(30)
         if self.server is not None:
-            self.server.stop()
+            self.server.stop()  # again: a first pass under way may have started it meanwhile
+            self.layout.remove_runtime()
 
     def wait_synced(self, timeout: float) -> bool:
         """Block until the worker has finished a pass that began after this call (tests, the CLI)."""
         with self._synced:
-            target = self._passes + 2
+            target = self._begun + 1  # the next pass to begin: it reads the store after this call
             self._wake.set()
             return self._synced.wait_for(lambda: self._passes >= target or self._stopping.is_set(), timeout)
 
@@ -194,7 +201,7 @@ class FileService:
         if self.server is not None:
             if os.geteuid() != 0:
                 self.health.config_error = "The embedded SMB server needs root: run Homeport as root, or --smb off."
-            elif self.layout.conf.exists():
+            elif self.layout.conf.exists() and not self._stopping.is_set():
                 self.server.start()
                 if self.server.wait_until_answering(10.0):
                     self._tell_if_announcement_changed()
@@ -229,6 +236,8 @@ class FileService:
 
     def _pass(self, *, full: bool) -> None:
         with self._work:
+            with self._synced:
+                self._begun += 1
             generation = self._generation_now()
             if full or generation != self._generation:
                 self._apply_configuration()
@@ -317,7 +326,10 @@ class FileService:
             want = accounts.wanted(conn, self._sealer)
         try:
             self.health.unix_problems = self._unix.ensure({e.name: e.uid for e in want.entries.values()})
-            have = self._passdb.entries()
+            try:
+                have = self._passdb.entries()
+            except PassdbUnreadable as exc:
+                have = self._rebuild_passdb(str(exc))
             drift = accounts.compare(want.entries, have)
             behind_back = self._behind_back(drift, want, have)
             if drift.any:
@@ -325,6 +337,8 @@ class FileService:
                 for name in drift.unexpected:
                     self._passdb.remove(name)
                 have = self._passdb.entries()
+            if self.server is not None and self.server.holds_old_passdb():
+                self.server.restart("its password database had been replaced by a new file")
             left = accounts.compare(want.entries, have)
             in_sync = {n for n in want.entries if n not in left.names()}
             with self._db.write() as conn:
@@ -350,6 +364,13 @@ class FileService:
             self.health.last_drift = {"at": now, **behind_back.as_dict()}
         return CheckResult(behind_back, drift.any, want.needs_password)
 
+    def _rebuild_passdb(self, reason: str) -> dict[str, PassdbEntry]:
+        """The store holds every account and hash: an unreadable passdb is set aside and made again."""
+        kept = self._passdb.set_aside()
+        _log.error("smb passdb unreadable; set aside and made again from the store", reason=reason, kept=str(kept))
+        self._audit.record_now("smb.passdb_rebuilt", SYSTEM, outcome="failure", reason=reason[:300], kept=str(kept))
+        return self._passdb.entries()
+
     def _behind_back(self, drift: Drift, want: accounts.Wanted, have: dict[str, PassdbEntry]) -> Drift:
         """The differences the store did not cause: passdb changed since this process (or, before its first
         pass, a confirmed sync) last saw it equal to the store."""
@@ -363,7 +384,8 @@ class FileService:
             )
         return Drift(
             missing=tuple(n for n in drift.missing if n in seen),
-            unexpected=tuple(n for n in drift.unexpected if n not in seen or seen[n] != have[n]),
+            # (Not the uid: once an account is deleted, its Unix account goes first and pdbedit lists no uid.)
+            unexpected=tuple(n for n in drift.unexpected if n not in seen or _changed(seen[n], have[n])),
             wrong_hash=tuple(n for n in drift.wrong_hash if n in seen and seen[n].nt_hash != have[n].nt_hash),
             wrong_flags=tuple(n for n in drift.wrong_flags if n in seen and seen[n].disabled != have[n].disabled),
         )
@@ -478,7 +500,7 @@ class FileService:
         if self.mode == "off":
             return False
         if self.server is not None:
-            return self.server.answers()
+            return self.server.running()
         try:
             return self.tools.ping()
         except SambaUnavailable:
@@ -492,3 +514,7 @@ class FileService:
             text = systemd_drop_in(self.layout.conf)
             if not DROP_IN.exists() or DROP_IN.read_text() != text:
                 DROP_IN.write_text(text)
+
+
+def _changed(before: PassdbEntry, now: PassdbEntry) -> bool:
+    return (before.nt_hash, before.disabled) != (now.nt_hash, now.disabled)

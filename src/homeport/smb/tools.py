@@ -70,7 +70,11 @@ class SambaTools:
         return env
 
     def run(self, tool: str, *args: str, stdin: str | None = None, conf: Path | None = None) -> ToolResult:
-        command = [self.binary(tool), "-s", str(conf or self.layout.conf), *args]
+        conf = conf or self.layout.conf
+        if not conf.exists():
+            # Samba's tools read a missing -s file as "use the defaults": the host's own passdb and state.
+            raise SambaUnavailable(f"{tool} was not run: Homeport's smb.conf has not been written yet.")
+        command = [self.binary(tool), "-s", str(conf), *args]
         try:
             done = subprocess.run(  # noqa: S603 - fixed tools, checked arguments
                 command, input=stdin, capture_output=True, text=True, env=self.environment(),
@@ -115,9 +119,7 @@ class SambaTools:
         applied checks it, and starting smbd costs more than the rest of the check)."""
         if self._modules_folder is not None:
             return self._modules_folder
-        result = subprocess.run(  # noqa: S603
-            [self.binary("smbd"), "-b"], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
-        )
+        result = self._smbd("-b")
         for line in result.stdout.splitlines():
             key, _, value = line.strip().partition(":")
             if key == "MODULESDIR":
@@ -126,7 +128,15 @@ class SambaTools:
         return Path("/usr/lib/x86_64-linux-gnu/samba")
 
     def version(self) -> str:
-        result = subprocess.run(  # noqa: S603
-            [self.binary("smbd"), "--version"], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
-        )
-        return result.stdout.strip().removeprefix("Version ").strip()
+        return self._smbd("--version").stdout.strip().removeprefix("Version ").strip()
+
+    def _smbd(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """smbd asked about itself (no configuration): a missing or broken binary is SambaUnavailable too."""
+        try:
+            return subprocess.run(  # noqa: S603 - a fixed tool, fixed arguments
+                [self.binary("smbd"), *args], capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SambaUnavailable(f"smbd did not answer within {TOOL_TIMEOUT:.0f} s.") from exc
+        except OSError as exc:
+            raise SambaUnavailable(f"smbd could not run: {exc.strerror}.") from exc
