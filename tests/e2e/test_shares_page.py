@@ -1,20 +1,26 @@
 """Shared folders in Chromium against a real daemon: create one with permissions through the form, see it listed,
 see what each account ends up with, and the pages fit a desktop and a phone (screenshots in
-test-artifacts/e2e/shares/ for a person to look at)."""
+test-artifacts/e2e/shares/ for a person to look at); and a folder shared in the console used over SMB with
+smbclient against the daemon's own smbd."""
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from homeport.smb.layout import SambaLayout
 from tests.e2e.conftest import ARTIFACTS, chromium, opened_page
 from tests.e2e.test_console_walk import CHECKS
-from tests.support.daemon import Daemon
+from tests.support.daemon import Daemon, free_port
+from tests.support.samba import SmbClients, kill_processes_of, private_folder, traversable_root
 
 ADMIN, PASSWORD = "alice", "correct horse battery staple"
+SEED_PASSWORD = "a long enough password"  # bob's and carol's, as SEED makes them
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 # Run in the signed-in page: bob and carol, carol in the group family.
@@ -22,7 +28,7 @@ SEED = """async ([name, password]) => {
   const json = (body, csrf) => ({method: "POST", body: JSON.stringify(body),
     headers: {"content-type": "application/json", ...(csrf ? {"X-CSRF-Token": csrf} : {})}});
   const csrf = (await (await fetch("/api/v1/auth/login", json({username: name, password}))).json()).csrf_token;
-  const password2 = "a long enough password";
+  const password2 = "a long enough password";  // SEED_PASSWORD
   const answers = [
     await fetch("/api/v1/users", json({name: "bob", full_name: "Bob Builder", password: password2}, csrf)),
     await fetch("/api/v1/groups", json({name: "family", description: "Us"}, csrf)),
@@ -133,3 +139,69 @@ def test_create_a_shared_folder_with_permissions(
         expect(page.get_by_test_id("volume-volume1")).to_contain_text("free of")
         expect(page.get_by_test_id("smb-line")).to_contain_text("SMB is off")
         snap_at(page, "overview")
+
+
+@pytest.fixture
+def smb_console() -> Iterator[tuple[Daemon, SmbClients]]:
+    """A daemon serving SMB with its own smbd on a free loopback port; its folders walkable by SMB accounts."""
+    root = traversable_root("hp-e2e-smb-")
+    clients = SmbClients(free_port(), private_folder())
+    (root / "volume1").mkdir(mode=0o755)
+    daemon = Daemon(root / "home", root / "volume1", extra=("--smb", "embedded", "--smb-port", str(clients.port)))
+    try:
+        daemon.start()
+        status, body, _ = daemon.request(
+            "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
+        )
+        assert status == 201, body
+        yield daemon, clients
+    finally:
+        daemon.kill()
+        kill_processes_of(SambaLayout.in_home(daemon.home).conf)
+        SambaLayout.in_home(daemon.home).remove_runtime()
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(clients.folder, ignore_errors=True)
+
+
+def test_a_shared_folder_made_in_the_console_is_used_over_smb(
+    smb_console: tuple[Daemon, SmbClients], short_tmp: Path, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    daemon, clients = smb_console
+    letter = tmp_path / "letter.txt"
+    letter.write_text("Dear Homeport,\nplease keep this.\n")
+    with chromium(daemon, short_tmp / "browser-home") as browser, opened_page(browser, request) as page:
+        page.goto(daemon.base + "/login?next=/shares")
+        page.get_by_label("User name").fill(ADMIN)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(daemon.base + "/shares")
+        assert page.evaluate(SEED, [ADMIN, PASSWORD]) == [201, 201, 201]
+        page.reload()
+        form = page.get_by_test_id("create-share-form")
+        form.get_by_label("Name", exact=True).fill("Letters")
+        form.get_by_label("Access for the user bob").select_option("rw")
+        form.get_by_label("Access for the group family").select_option("ro")
+        form.get_by_role("button", name="Create shared folder").click()
+        expect(page.get_by_role("status").first).to_contain_text("The shared folder has been created.")
+
+        # bob writes, carol (family, read-only) reads and cannot write, alice (not listed) cannot connect.
+        def eventually_ok() -> None:
+            deadline = time.monotonic() + 10
+            while not (done := clients.run("bob", SEED_PASSWORD, "Letters", f"put {letter} letter.txt")).ok:
+                assert time.monotonic() < deadline, done
+                time.sleep(0.2)
+
+        eventually_ok()
+        assert (daemon.volume / "Letters" / "letter.txt").read_text() == letter.read_text()
+        fetched = tmp_path / "fetched.txt"
+        assert clients.run("carol", SEED_PASSWORD, "Letters", f"get letter.txt {fetched}").ok
+        assert fetched.read_text() == letter.read_text()
+        assert clients.run("carol", SEED_PASSWORD, "Letters", f"put {letter} mine.txt").refused("ACCESS_DENIED")
+        assert clients.run(ADMIN, PASSWORD, "Letters", "ls").refused("ACCESS_DENIED")
+
+        # The File services page shows SMB running, and bob's open session while it lasts.
+        with clients.session("bob", SEED_PASSWORD, "Letters"):
+            page.goto(daemon.base + "/file-services")
+            expect(page.get_by_test_id("smb-state")).to_have_text("running")
+            expect(page.get_by_test_id("smb-sessions")).to_contain_text("bob")
+            snap_at(page, "file-services-running")
