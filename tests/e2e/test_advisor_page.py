@@ -12,10 +12,7 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 
 
 def test_the_browser_check_and_run_again(console: Daemon, page: Page) -> None:
-    status, body, _ = console.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    console.set_up(ADMIN, PASSWORD)
     page.goto(console.base + "/login?next=/advisor")
     page.get_by_label("User name").fill(ADMIN)
     page.get_by_label("Password").fill(PASSWORD)

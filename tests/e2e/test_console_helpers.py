@@ -16,10 +16,7 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 
 @pytest.fixture
 def owner(console: Daemon) -> Daemon:
-    status, body, _ = console.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    console.set_up(ADMIN, PASSWORD)
     return console
 
 

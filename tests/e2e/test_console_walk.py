@@ -46,10 +46,7 @@ SEED = """async ([name, password]) => {
 
 @pytest.fixture
 def owner_console(console: Daemon) -> Daemon:
-    status, body, _ = console.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    console.set_up(ADMIN, PASSWORD)
     return console
 
 

@@ -33,10 +33,7 @@ def guess(console: Daemon, source: str, user: str) -> int:
 
 @pytest.fixture
 def installed(console: Daemon) -> Daemon:
-    status, body, _ = console.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    console.set_up(ADMIN, PASSWORD)
     return console
 
 

@@ -30,10 +30,7 @@ def no_overflow(page: Page) -> None:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_an_app_set_up_and_used_through_the_pages(console: Daemon, browser: Browser, width: int) -> None:
-    status, body, _ = console.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    console.set_up(ADMIN, PASSWORD)
     context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=width == 1280)
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -46,11 +46,7 @@ def files_console(short_tmp: Path) -> Iterator[Daemon]:
     (volume / "Music").mkdir()  # a folder to offer in "Attach an existing folder"
     daemon = Daemon(short_tmp / "home", volume, extra=("--smb", "off")).start()
     try:
-        status, body, _ = daemon.request(
-            "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-        )
-        assert status == 201, body
-        yield daemon
+        yield daemon.set_up(ADMIN, PASSWORD)
     finally:
         daemon.kill()
 
@@ -149,11 +145,7 @@ def smb_console() -> Iterator[tuple[Daemon, SmbClients]]:
     (root / "volume1").mkdir(mode=0o755)
     daemon = Daemon(root / "home", root / "volume1", extra=("--smb", "embedded", "--smb-port", str(clients.port)))
     try:
-        daemon.start()
-        status, body, _ = daemon.request(
-            "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-        )
-        assert status == 201, body
+        daemon.start().set_up(ADMIN, PASSWORD)
         yield daemon, clients
     finally:
         daemon.kill()

@@ -15,10 +15,7 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 @pytest.fixture
 def ready(daemon: Daemon) -> Daemon:
     daemon.start()
-    status, body, _ = daemon.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    daemon.set_up(ADMIN, PASSWORD)
     return daemon
 
 

@@ -17,10 +17,7 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 
 
 def setup_and_sign_in(daemon: Daemon) -> dict[str, str]:
-    status, body, _ = daemon.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    daemon.set_up(ADMIN, PASSWORD)
     status, body, headers = daemon.request("POST", "/api/v1/auth/login", {"username": ADMIN, "password": PASSWORD})
     assert status == 200, body
     cookie = headers["set-cookie"].split(";")[0]

@@ -15,10 +15,7 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 def set_up_with_an_app(daemon: Daemon) -> None:
     """A device whose administrator has turned on an authenticator app, as the console does it."""
     daemon.start()
-    status, body, _ = daemon.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    daemon.set_up(ADMIN, PASSWORD)
     status, body, headers = daemon.request("POST", "/api/v1/auth/login", {"username": ADMIN, "password": PASSWORD})
     assert status == 200, body
     signed_in = {"Cookie": headers["set-cookie"].split(";")[0], "X-CSRF-Token": body["csrf_token"]}

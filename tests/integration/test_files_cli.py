@@ -16,11 +16,7 @@ ADMIN, PASSWORD = "alice", "correct horse battery staple"
 
 
 def set_up(daemon: Daemon) -> Daemon:
-    status, body, _ = daemon.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
-    return daemon
+    return daemon.set_up(ADMIN, PASSWORD)
 
 
 @pytest.fixture

@@ -31,10 +31,7 @@ def ready(short_tmp: Path) -> Iterator[Daemon]:
     volume.mkdir()
     daemon = Daemon(short_tmp / "home", volume, extra=("--bind", "::1")).start()
     try:
-        status, body, _ = daemon.request(
-            "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-        )
-        assert status == 201, body
+        daemon.set_up(ADMIN, PASSWORD)
         yield daemon
     finally:
         daemon.kill()

@@ -38,10 +38,7 @@ def device(short_tmp: Path, volume: Path) -> Iterator[Daemon]:
 
 def set_up(device: Daemon) -> None:
     device.start()
-    status, body, _ = device.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": ADMIN, "password": PASSWORD}}
-    )
-    assert status == 201, body
+    device.set_up(ADMIN, PASSWORD)
 
 
 def state(device: Daemon) -> str:

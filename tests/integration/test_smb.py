@@ -536,10 +536,7 @@ def smb_daemon() -> Iterator[tuple[Daemon, SmbClients, Path]]:
 
 
 def admin_headers(daemon: Daemon) -> dict[str, str]:
-    status, body, _ = daemon.request(
-        "POST", "/api/v1/setup", {"name": "nas", "admin": {"username": OWNER, "password": OWNER_PASSWORD}}
-    )
-    assert status == 201, body
+    daemon.set_up(OWNER, OWNER_PASSWORD)
     status, body, headers = daemon.request(
         "POST", "/api/v1/auth/login", {"username": OWNER, "password": OWNER_PASSWORD}
     )

@@ -81,6 +81,14 @@ class Daemon:
         """A client that trusts only this device's CA, as the owner's browser would after trusting it once."""
         return ssl.create_default_context(cafile=str(self.home / "tls" / "ca.crt"))
 
+    def set_up(self, admin: str = "alice", password: str = "correct horse battery staple", name: str = "nas") -> Daemon:
+        """The setup wizard's API call: the device named, its first administrator made."""
+        status, body, _ = self.request(
+            "POST", "/api/v1/setup", {"name": name, "admin": {"username": admin, "password": password}}
+        )
+        assert status == 201, body
+        return self
+
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> tuple[int, Any, dict[str, str]]:
