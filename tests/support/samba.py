@@ -34,10 +34,6 @@ CLIENT_TIMEOUT = 30.0
 SYNC_TIMEOUT = 10.0
 
 
-def have_samba() -> bool:
-    return all(shutil.which(t, path=f"{os.environ.get('PATH', '')}:/usr/sbin") for t in ("smbd", "smbclient"))
-
-
 def client_environment() -> dict[str, str]:
     """The clients never see the server's nss_wrapper accounts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NSS_WRAPPER", "LD_PRELOAD"))}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeport.core.errors import Problems
+from homeport.system.settings import merged_with
 
 SMB_KEY = "smb"
 MIN_PROTOCOLS = ("SMB2", "SMB3")
@@ -27,12 +28,8 @@ class SmbSettings:
 
 
 def validate_smb(changes: dict[str, Any], current: SmbSettings) -> SmbSettings:
-    known = {f.name for f in dataclasses.fields(SmbSettings)}
     problems = Problems()
-    for name in changes:
-        if name not in known:
-            problems.add(name, "Unknown setting.")
-    merged = {**current.as_dict(), **{k: v for k, v in changes.items() if k in known}}
+    merged = merged_with(changes, current, problems)
     if not isinstance(merged["enabled"], bool):
         problems.add("enabled", "Choose true or false.")
     for name, choices in (("min_protocol", MIN_PROTOCOLS), ("signing", SIGNING), ("encryption", ENCRYPTION)):

@@ -93,14 +93,19 @@ RANGES: dict[str, tuple[int, int]] = {
 SHOWN_RANGES = {"password_min_length": MIN_LENGTH_RANGE, **RANGES}
 
 
-def validate_security(changes: dict[str, Any], current: SecuritySettings) -> SecuritySettings:
-    """Apply `changes` to `current`, or raise InvalidInput naming every wrong field."""
-    known = {f.name for f in dataclasses.fields(SecuritySettings)}
-    problems = Problems()
+def merged_with(changes: dict[str, Any], current: Any, problems: Problems) -> dict[str, Any]:
+    """A settings dataclass's values with `changes` over them; a name it does not have is a problem."""
+    known = {f.name for f in dataclasses.fields(current)}
     for name in changes:
         if name not in known:
             problems.add(name, "Unknown setting.")
-    merged = {**current.as_dict(), **{k: v for k, v in changes.items() if k in known}}
+    return {**current.as_dict(), **{k: v for k, v in changes.items() if k in known}}
+
+
+def validate_security(changes: dict[str, Any], current: SecuritySettings) -> SecuritySettings:
+    """Apply `changes` to `current`, or raise InvalidInput naming every wrong field."""
+    problems = Problems()
+    merged = merged_with(changes, current, problems)
     for name, (low, high) in RANGES.items():
         value = merged[name]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
