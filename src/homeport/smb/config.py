@@ -14,6 +14,7 @@ from homeport.smb.settings import SmbSettings
 MIN_PROTOCOL = {"SMB2": "SMB2_02", "SMB3": "SMB3_00"}
 SIGNING = {"default": "default", "required": "mandatory"}
 RECYCLE_FOLDER = "#recycle"
+APPLE_MODULES = ("catia", "fruit", "streams_xattr")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
     return lines
 
 
-def _share(section: ShareSection) -> list[str]:
+def _share(section: ShareSection, apple: bool) -> list[str]:
     lines = [
         f"[{section.name}]",
         f"path = {section.path}",
@@ -125,8 +126,10 @@ def _share(section: ShareSection) -> list[str]:
         # Nobody may use it (or its folder is missing): the share is off, never open to everyone.
         lines.append("available = no")
     modules = []
-    if section.time_machine:
-        modules += ["catia", "fruit", "streams_xattr"]
+    if apple:
+        # Once one share speaks Apple's extensions (Time Machine), every share must: macOS keeps what the first
+        # share it connects to told it for the whole server.
+        modules += list(APPLE_MODULES)
     if section.recycle_bin:
         modules.append("recycle")
     lines.append(f"vfs objects = {' '.join(modules)}" if modules else "vfs objects =")
@@ -146,17 +149,17 @@ def _share(section: ShareSection) -> list[str]:
 
 
 def render(layout: SambaLayout, settings: SmbSettings, server: ServerSection, shares: Sequence[ShareSection]) -> str:
-    blocks = [_global(layout, settings, server)] + [_share(s) for s in sorted(shares, key=lambda s: s.name.lower())]
+    apple = any(s.time_machine for s in shares)
+    ordered = sorted(shares, key=lambda s: s.name.lower())
+    blocks = [_global(layout, settings, server)] + [_share(s, apple) for s in ordered]
     header = "# Written by Homeport from its configuration store; edits here are replaced. Change it in the console.\n"
     return header + "\n".join("\n".join(block[:1] + [f"\t{line}" for line in block[1:]]) + "\n" for block in blocks)
 
 
 def modules_needed(shares: Sequence[ShareSection]) -> set[str]:
     """The VFS modules the rendered shares load (testparm does not check that they exist)."""
-    needed: set[str] = set()
+    needed: set[str] = set(APPLE_MODULES) if any(s.time_machine for s in shares) else set()
     for section in shares:
-        if section.time_machine:
-            needed |= {"catia", "fruit", "streams_xattr"}
         if section.recycle_bin:
             needed.add("recycle")
     return needed
