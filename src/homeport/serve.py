@@ -155,9 +155,11 @@ def smb_line(services: Services) -> str:
     files = services.files
     if files.mode == "off":
         return "SMB off (homeport serve --smb embedded to serve shared folders)"
-    port = "" if files.port == 445 else f", port {files.port}"
+    host = f"{services.device.name()}.local"
     where = "Homeport's own smbd" if files.mode == "embedded" else "the host's Samba"
-    return f"SMB at \\\\{services.device.name()}.local{port} ({where}; homeport smb status)"
+    if files.port == 445:
+        return f"SMB at \\\\{host} (Windows) and smb://{host} (macOS, Linux), from {where}"
+    return f"SMB at smb://{host}:{files.port} (macOS, Linux; Windows reaches only port 445), from {where}"
 
 
 def cli_command() -> str:

@@ -300,3 +300,18 @@ def test_the_share_service_sees_what_the_pages_made(owner: TestClient, services:
     services.shares.create(Actor("root@local"), ShareDraft("Backups", "volume1", "Backups", time_machine=True))
     page = owner.get("/shares").text
     assert "Time Machine" in part_of(page, "share-Backups") and "nobody yet" in part_of(page, "share-Backups")
+
+
+def test_a_share_made_for_nobody_opens_its_permissions_and_says_how_to_reach_it(
+    owner: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = create(owner, name="Empty")
+    assert made.headers["location"] == "/shares/Empty?done=share-created-nobody#permissions"
+    page = owner.get("/shares/Empty?done=share-created-nobody").text
+    assert "nobody may use it yet (administrators neither)" in page
+    # SMB is off here: no address to give. With it on, the page says how each system opens the share.
+    assert 'data-testid="share-address"' not in page
+    monkeypatch.setattr(services.files, "mode", "embedded")  # only the address is asked of it here
+    page = owner.get("/shares/Empty").text
+    assert '<code data-testid="share-address">\\\\nas.local\\Empty</code>' in page
+    assert '<code data-testid="share-address">smb://nas.local/Empty</code>' in page

@@ -404,3 +404,43 @@ def test_every_change_is_in_the_log_in_words(admin: TestClient, volume: Path) ->
     before = len(admin.get("/api/v1/log").json())
     admin.patch("/api/v1/shares/Photos", json={"description": "Ours"})  # no change: nothing to record
     assert len(admin.get("/api/v1/log").json()) == before
+
+
+def test_a_shared_folder_cannot_be_inside_another(admin: TestClient, volume: Path) -> None:
+    """One inside another would let its permissions undo the other's "no access", and deleting the outer one's
+    files would delete the inner one's."""
+    add_share(admin, "Family", permissions={"users": {"bob": "none"}})
+    inner = admin.post("/api/v1/shares", json={"name": "Kids", "volume": "volume1", "folder": "Family/Kids"})
+    assert inner.status_code == 409 and error_code(inner) == "folder_nested"
+    assert "Overlaps the shared folder 'Family'" in inner.json()["error"]["fields"]["folder"]
+    (volume / "Archive" / "2019").mkdir(parents=True)
+    add_share(admin, "Old", folder="Archive/2019", attach_existing=True)
+    outer = admin.post("/api/v1/shares", json={"name": "Archive", "volume": "volume1", "attach_existing": True})
+    assert outer.status_code == 409 and error_code(outer) == "folder_nested"
+    beside = add_share(admin, "Family2", folder="Family-2")  # a name that starts the same is no overlap
+    assert beside["folder"] == "Family-2"
+
+
+def test_names_windows_cannot_open_are_refused(admin: TestClient) -> None:
+    for name in ("CON", "nul", "Com1", "lpt9.txt", "Trailing."):
+        answer = admin.post("/api/v1/shares", json={"name": name, "volume": "volume1"})
+        assert answer.status_code == 422, name
+        assert "Windows cannot open" in answer.json()["error"]["fields"]["name"]
+    assert admin.post("/api/v1/shares", json={"name": "Console", "volume": "volume1"}).status_code == 201
+
+
+def test_an_attached_folder_becomes_usable_by_the_accounts_samba_lets_in(admin: TestClient, volume: Path) -> None:
+    from homeport.files.folders import SHARE_GROUP_GID
+
+    old = volume / "Old Photos"
+    (old / "2019").mkdir(parents=True, mode=0o755)
+    (old / "2019" / "beach.jpg").write_bytes(b"jpeg")
+    (old / "2019" / "beach.jpg").chmod(0o644)
+    (old / "outside").symlink_to("/etc")
+    add_share(admin, "Old Photos", attach_existing=True, permissions={"groups": {"family": "rw"}})
+    for path in (old, old / "2019", old / "2019" / "beach.jpg"):
+        info = path.stat()
+        assert info.st_gid == SHARE_GROUP_GID and info.st_mode & 0o060 == 0o060, path
+    assert (old / "2019").stat().st_mode & 0o2000  # new files keep the group
+    assert (old / "2019" / "beach.jpg").stat().st_mode & 0o7777 == 0o664  # the owner's and others' bits kept
+    assert Path("/etc").stat().st_gid == 0  # the link was not followed

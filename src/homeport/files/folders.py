@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from homeport.core.errors import Conflict, InvalidInput, OperationFailed
@@ -55,6 +56,29 @@ def prepare(target: Path) -> None:
     with contextlib.suppress(PermissionError):
         os.chown(target, 0, SHARE_GROUP_GID)
     os.chmod(target, FOLDER_MODE)
+
+
+def adopt(target: Path) -> int:
+    """An existing folder attached as a share: everything in it joins the SMB accounts' group with read-write for
+    the group (folders keep new files in it), owners and others' bits kept, links never followed; otherwise the
+    accounts Samba lets write would meet files only root may change. Returns how many entries were changed."""
+    changed = 0
+    prepare(target)
+    for folder, dirs, files in os.walk(target, followlinks=False):
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                info = os.lstat(path)
+                if stat.S_ISLNK(info.st_mode):
+                    continue
+                wanted = info.st_mode | (0o2070 if stat.S_ISDIR(info.st_mode) else 0o060)
+                if info.st_gid != SHARE_GROUP_GID:
+                    os.chown(path, -1, SHARE_GROUP_GID, follow_symlinks=False)
+                    changed += 1
+                if stat.S_IMODE(info.st_mode) != stat.S_IMODE(wanted):
+                    os.chmod(path, stat.S_IMODE(wanted))
+                    changed += 1
+    return changed
 
 
 def existing(volume: Path, folder: str) -> Path:

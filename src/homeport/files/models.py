@@ -17,6 +17,10 @@ ACCESS_WORDS = {"rw": "read-write", "ro": "read-only", "none": "no access"}
 SHARE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$")
 # Section names Samba gives a meaning of its own, and the volume's folder that holds Homeport's backups.
 RESERVED_SHARE_NAMES = frozenset({"global", "homes", "printers", "print$", "ipc$", "@homeport"})
+# Names Windows cannot open as a share or folder (its old device names).
+WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
+)
 RESERVED_FOLDERS = frozenset({"@homeport"})
 DESCRIPTION_MAX = 200
 FOLDER_MAX = 1024
@@ -58,11 +62,13 @@ def check_share_name(name: str, problems: Problems, fld: str = "name") -> None:
     if not SHARE_NAME.fullmatch(name) or name != name.strip():
         problems.add(
             fld,
-            "Use 1-80 characters: letters, digits, spaces, '.', '_' or '-', starting with a letter or digit "
-            "(names SMB clients can type).",
+            "Use 1-80 characters: letters A-Z, digits, spaces, '.', '_' or '-', starting with a letter or digit "
+            "(names every SMB client can type).",
         )
     elif name.casefold() in RESERVED_SHARE_NAMES:
         problems.add(fld, f"'{name}' has a meaning of its own in SMB; choose another name.")
+    elif name.casefold().split(".")[0] in WINDOWS_DEVICES or name.endswith("."):
+        problems.add(fld, f"Windows cannot open a shared folder named '{name}'; choose another name.")
 
 
 def check_folder(folder: str, problems: Problems, fld: str = "folder") -> str:

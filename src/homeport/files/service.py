@@ -73,13 +73,13 @@ class ShareService:
         with self._db.write() as conn:
             self._check_unique(conn, draft, None)
             target = folders.existing(volume.path, draft.folder) if attach else folders.make(volume.path, draft.folder)
-            if attach:
-                folders.prepare(target)
             repository.insert_share(conn, draft, self._clock.now())
             self._audit.record(
                 conn, "share.attached" if attach else "share.created", actor, target=draft.name,
                 volume=draft.volume, folder=draft.folder, **_access_detail(draft),
             )  # fmt: skip
+        if attach:  # after the commit: a big tree must not hold the store (and every sign-in) while it is walked
+            folders.adopt(target)
         return self.get(draft.name)
 
     def update(self, actor: Actor, name: str, changes: dict[str, Any]) -> ShareState:
@@ -172,6 +172,18 @@ class ShareService:
                     f"That folder is already shared as '{other.name}'.", code="folder_shared",
                     fields={"folder": "Already shared."},
                 )  # fmt: skip
+            if current is None and other.volume == draft.volume and _nested(other.folder, draft.folder):
+                # One share inside another would let its own permissions undo the other's "no access", and
+                # deleting the outer one's files would delete the inner one's.
+                raise Conflict(
+                    f"That folder is inside the shared folder '{other.name}' ({other.folder}), or holds it: a "
+                    "shared folder cannot be inside another. Choose a folder beside it.",
+                    code="folder_nested", fields={"folder": f"Overlaps the shared folder '{other.name}'."},
+                )  # fmt: skip
+
+
+def _nested(one: str, other: str) -> bool:
+    return one.startswith(other + "/") or other.startswith(one + "/")
 
 
 def draft_of(share: Share) -> ShareDraft:

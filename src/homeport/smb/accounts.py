@@ -8,6 +8,7 @@ next console sign-in or password change.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from homeport.accounts.credentials import NT_HASH_PURPOSE
@@ -22,6 +23,9 @@ class Wanted:
     sealed: dict[str, tuple[int, bytes]]  # name -> (user id, sealed hash as stored), to mark them in sync
     synced: frozenset[str]  # accounts whose hash Samba was last seen holding
     needs_password: tuple[str, ...]  # accounts with a password but no NT hash (or one this key cannot open)
+    # Those of them that are disabled: an entry Samba still has for one (made with an earlier key) is kept, for
+    # the password it holds may well be the account's, but never left enabled.
+    disabled_without_hash: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ def wanted(conn: sqlite3.Connection, sealer: Sealer) -> Wanted:
     sealed: dict[str, tuple[int, bytes]] = {}
     synced: set[str] = set()
     needs: list[str] = []
+    disabled: set[str] = set()
     rows = conn.execute(
         "SELECT u.id, u.name, u.enabled, p.sealed_nt_hash, p.synced_at FROM users u"
         " LEFT JOIN smb_passwords p ON p.user_id = u.id WHERE u.password_hash IS NOT NULL ORDER BY u.name"
@@ -71,23 +76,29 @@ def wanted(conn: sqlite3.Connection, sealer: Sealer) -> Wanted:
     for user_id, name, enabled, blob, synced_at in rows:
         if blob is None:
             needs.append(name)
+            if not enabled:
+                disabled.add(name)
             continue
         try:
             value = sealer.open(blob, user_id=user_id, purpose=NT_HASH_PURPOSE)
         except SealedSecretUnreadable:
             needs.append(name)
+            if not enabled:
+                disabled.add(name)
             continue
         entries[name] = PassdbEntry(name, uid_for(user_id), value.hex().upper(), not enabled)
         sealed[name] = (user_id, blob)
         if synced_at is not None:
             synced.add(name)
-    return Wanted(entries, sealed, frozenset(synced), tuple(needs))
+    return Wanted(entries, sealed, frozenset(synced), tuple(needs), frozenset(disabled))
 
 
-def compare(want: dict[str, PassdbEntry], have: dict[str, PassdbEntry]) -> Drift:
+def compare(want: dict[str, PassdbEntry], have: dict[str, PassdbEntry], known: Iterable[str] = ()) -> Drift:
+    """`known`: Homeport accounts left out of `want` (no NT hash yet) whose entries Samba may keep."""
+    kept = set(known)
     return Drift(
         missing=tuple(sorted(n for n in want if n not in have)),
-        unexpected=tuple(sorted(n for n in have if n not in want)),
+        unexpected=tuple(sorted(n for n in have if n not in want and n not in kept)),
         wrong_hash=tuple(sorted(n for n in want if n in have and have[n].nt_hash != want[n].nt_hash)),
         wrong_flags=tuple(
             sorted(

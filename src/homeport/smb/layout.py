@@ -27,9 +27,12 @@ class SambaLayout:
 
     @classmethod
     def in_home(cls, home_root: Path) -> SambaLayout:
-        key = hashlib.sha256(os.path.realpath(home_root).encode()).hexdigest()[:16]
+        # Absolute: smb.conf's paths and the runtime folder's marker must mean the same from any working folder
+        # (another instance's clean-up reads the marker from its own).
+        absolute = Path(os.path.realpath(home_root))
+        key = hashlib.sha256(str(absolute).encode()).hexdigest()[:16]
         # Only root may write there, and only root runs an smbd (not root: everything stays in the home).
-        return cls(home_root / "smb", RUNTIME_ROOT / f"smb-{key}" if os.geteuid() == 0 else None)
+        return cls(absolute / "smb", RUNTIME_ROOT / f"smb-{key}" if os.geteuid() == 0 else None)
 
     def folder(self, name: str) -> Path:
         if self.runtime is not None and name in RUNTIME_FOLDERS:
@@ -91,7 +94,7 @@ def remove_stale_runtimes(root: Path = RUNTIME_ROOT) -> list[Path]:
             samba_folder = Path((folder / HOME_MARKER).read_text().strip())
         except OSError:
             continue
-        if not samba_folder.exists():
+        if samba_folder.is_absolute() and not samba_folder.exists():  # a relative one: never judged from here
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

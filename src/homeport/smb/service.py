@@ -10,6 +10,7 @@ status, and never locks anyone out of the console.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import os
 import signal
@@ -51,6 +52,7 @@ _log = structlog.get_logger("homeport.smb")
 SmbMode = Literal["embedded", "system", "off"]
 DEFAULT_SMB_PORT = 445
 DRIFT_INTERVAL = 180.0
+HEALTH_INTERVAL = 15.0
 DROP_IN = Path("/etc/systemd/system/smbd.service.d/homeport.conf")
 
 
@@ -215,7 +217,7 @@ class FileService:
             self._started.set()
         last_full = time.monotonic()
         while not self._stopping.is_set():
-            self._wake.wait(DRIFT_INTERVAL)
+            self._wake.wait(HEALTH_INTERVAL)  # a look at smbd's folders often; the full check every DRIFT_INTERVAL
             self._wake.clear()
             if self._stopping.is_set():
                 break
@@ -236,6 +238,7 @@ class FileService:
 
     def _pass(self, *, full: bool) -> None:
         with self._work:
+            self._keep_runtime()
             with self._synced:
                 self._begun += 1
             generation = self._generation_now()
@@ -263,6 +266,16 @@ class FileService:
 
     def time_machine_shares(self) -> tuple[str, ...]:
         return self._announced[1]
+
+    def _keep_runtime(self) -> None:
+        """The volatile folders under /run (locks, messaging sockets) removed under a running smbd (a reboot of
+        /run, a clean-up by hand): made again, and smbd restarted on them, or it would refuse every client."""
+        runtime = self.layout.runtime
+        if runtime is None or runtime.exists():
+            return
+        self.layout.prepare()
+        if self.server is not None and self.server.state().running:
+            self.server.restart("its lock folder under /run had been removed")
 
     def render_now(self) -> tuple[str, list[ShareSection]]:
         settings = self.settings()
@@ -330,8 +343,13 @@ class FileService:
                 have = self._passdb.entries()
             except PassdbUnreadable as exc:
                 have = self._rebuild_passdb(str(exc))
-            drift = accounts.compare(want.entries, have)
+            drift = accounts.compare(want.entries, have, want.needs_password)
             behind_back = self._behind_back(drift, want, have)
+            still_enabled = [have[n] for n in want.disabled_without_hash if n in have and not have[n].disabled]
+            if still_enabled:  # a disabled account whose hash Homeport cannot read: Samba keeps it, disabled
+                self._passdb.write(dataclasses.replace(entry, disabled=True) for entry in still_enabled)
+                self._close_sessions([entry.name for entry in still_enabled])
+                have = self._passdb.entries()
             if drift.any:
                 self._passdb.write(want.entries[n] for n in (*drift.missing, *drift.wrong_hash, *drift.wrong_flags))
                 for name in drift.unexpected:
@@ -339,7 +357,7 @@ class FileService:
                 have = self._passdb.entries()
             if self.server is not None and self.server.holds_old_passdb():
                 self.server.restart("its password database had been replaced by a new file")
-            left = accounts.compare(want.entries, have)
+            left = accounts.compare(want.entries, have, want.needs_password)
             in_sync = {n for n in want.entries if n not in left.names()}
             with self._db.write() as conn:
                 accounts.mark_synced(conn, want.sealed, in_sync - set(want.synced), self._clock.now())
@@ -397,7 +415,7 @@ class FileService:
         for pid in self.session_pids(set(names)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
-                _log.info("smb session closed", pid=pid)
+                _log.info("smb session closed", accounts=sorted(names), pid=pid)
 
     def session_pids(self, names: set[str]) -> list[int]:
         try:
@@ -428,7 +446,7 @@ class FileService:
             have = self._passdb.entries()
         except SambaUnavailable as exc:
             return CheckResult(Drift(), False, (), str(exc))
-        return CheckResult(accounts.compare(want.entries, have), False, want.needs_password)
+        return CheckResult(accounts.compare(want.entries, have, want.needs_password), False, want.needs_password)
 
     def settings(self) -> SmbSettings:
         with self._db.read() as conn:
@@ -462,12 +480,22 @@ class FileService:
                     "user": session.get("username", ""),
                     "client": session.get("remote_machine") or session.get("hostname", ""),
                     "protocol": session.get("session_dialect", ""),
-                    "encrypted": bool((session.get("encryption") or {}).get("cipher")),
-                    "signed": bool((session.get("signing") or {}).get("cipher")),
+                    "encrypted": _in_use(session.get("encryption")),
+                    "signed": _in_use(session.get("signing")),
                     "shares": sorted(shares_by_session.get(str(session_id), [])),
                 }
             )
         return sorted(found, key=lambda s: (s["user"], s["client"]))
+
+    def addresses_of(self, share: str) -> list[tuple[str, str]]:
+        """How a computer on the LAN opens the share: (who uses it, address), empty when SMB is off."""
+        if self.mode == "off":
+            return []
+        host = f"{self._device.name()}.local"
+        if self.port == 445:
+            return [("Windows", f"\\\\{host}\\{share}"), ("macOS and Linux", f"smb://{host}/{share}")]
+        # Windows reaches SMB only on port 445: another port serves the others.
+        return [("macOS and Linux", f"smb://{host}:{self.port}/{share}")]
 
     def accounts_needing_password(self) -> list[str]:
         """Accounts with a console password but no SMB copy of it ("SMB needs a new password"): made before the
@@ -514,6 +542,14 @@ class FileService:
             text = systemd_drop_in(self.layout.conf)
             if not DROP_IN.exists() or DROP_IN.read_text() != text:
                 DROP_IN.write_text(text)
+
+
+def _in_use(protection: object) -> bool:
+    """smbstatus's signing or encryption of a session: a cipher, and not "-" (none), for every packet."""
+    if not isinstance(protection, dict):
+        return False
+    cipher, degree = str(protection.get("cipher") or "-"), str(protection.get("degree") or "full")
+    return cipher not in ("", "-") and degree not in ("none", "partial")
 
 
 def _changed(before: PassdbEntry, now: PassdbEntry) -> bool:

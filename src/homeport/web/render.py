@@ -67,6 +67,9 @@ DONE_MESSAGES = {
     "approval-gone": "That sign-in request is no longer waiting (it was answered, withdrawn, or it expired).",
     "approval-reports-read": "The reports are dismissed (the log keeps them).",
     "share-created": "The shared folder has been created.",
+    "share-created-nobody": (
+        "The shared folder has been created; nobody may use it yet (administrators neither): choose who below."
+    ),
     "share-attached": "The folder is shared now. Choose who may use it below: nobody may until you do.",
     "share-saved": "The shared folder has been saved.",
     "share-permissions": "The permissions have been saved.",

@@ -223,9 +223,12 @@ async def shares_create(request: Request) -> Response:
             groups=permissions["groups"], **details,
         )  # fmt: skip
         try:
-            shares.create(who.actor, draft)
+            made = shares.create(who.actor, draft)
         except HomeportError as exc:
             raise _renamed(exc, {"folder": "name"}) from None  # the new folder takes the shared folder's name
+        if not any(a != "none" for a in (*made.share.users.values(), *made.share.groups.values())):
+            # Nobody may use it yet: straight to the permissions, saying so.
+            return _share_url(made.share.name, "share-created-nobody") + "#permissions"
         return "/shares?done=share-created"
 
     return await handle(request, act, back="/shares", admin=True)
@@ -275,6 +278,7 @@ def share_page(request: Request, name: str) -> Response:
         choices=CHOICES,
         limits=LIMITS,
         tm_max=TIME_MACHINE_MAX_GB,
+        addresses=svc.files.addresses_of(state.share.name),
     )
 
 

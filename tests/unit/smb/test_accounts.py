@@ -64,3 +64,17 @@ def test_the_differences_partition_the_names_and_a_repair_leaves_none(
     repaired = {n: e for n, e in have.items() if n not in drift.unexpected}
     repaired |= {n: want[n] for n in (*drift.missing, *drift.wrong_hash, *drift.wrong_flags)}
     assert not compare(want, repaired).any
+
+
+def test_an_account_homeport_cannot_give_a_hash_keeps_its_samba_entry() -> None:
+    """Known to Homeport without an NT hash it can read (made before SMB, or the key replaced): Samba's entry,
+    which may well hold the account's password, is not called foreign nor removed."""
+    from homeport.smb.accounts import compare
+    from homeport.smb.passdb import PassdbEntry
+
+    have = {
+        "carol": PassdbEntry("carol", 70003, "A" * 32, False),
+        "mallory": PassdbEntry("mallory", 70009, "B" * 32, False),
+    }
+    drift = compare({}, have, known=("carol",))
+    assert drift.unexpected == ("mallory",)

@@ -66,3 +66,16 @@ def test_runtime_folders_of_homes_that_are_gone_are_removed(tmp_path: Path) -> N
     shutil.rmtree(tmp_path / "gone")
     assert remove_stale_runtimes(run) == [run / "smb-gone"]
     assert sorted(p.name for p in run.iterdir()) == ["smb-kept", "smb-preparing"]
+
+
+def test_a_relative_home_is_made_absolute_and_a_relative_marker_never_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    layout = SambaLayout.in_home(Path("var/homeport"))
+    assert layout.root == tmp_path / "var" / "homeport" / "smb"
+    runtime = tmp_path / "run"
+    (runtime / "smb-relative").mkdir(parents=True)
+    (runtime / "smb-relative" / "home").write_text("var/homeport/smb\n")  # written by an older version
+    monkeypatch.chdir("/")
+    assert remove_stale_runtimes(runtime) == []  # read from elsewhere it would look gone: left alone

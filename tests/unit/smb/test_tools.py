@@ -31,3 +31,12 @@ def test_no_answer_is_not_remembered(tmp_path: Path) -> None:
     assert tools.modules_folder() == Path("/usr/lib/x86_64-linux-gnu/samba")
     tools.modules_folder()
     assert calls.read_text().splitlines() == ["run", "run"]
+
+
+def test_a_session_counts_as_signed_or_encrypted_only_with_a_cipher_on_every_packet() -> None:
+    from homeport.smb.service import _in_use
+
+    assert _in_use({"cipher": "AES-128-GCM", "degree": "full"})
+    assert not _in_use({"cipher": "-", "degree": "none"})  # smbstatus's "none": no "-" cipher counts
+    assert not _in_use({"cipher": "AES-128-GMAC", "degree": "partial"})
+    assert not _in_use(None) and not _in_use({})
