@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from homeport.accounts.models import UserChanges
 from homeport.audit.log import Actor
 from homeport.auth.login import Origin, SignIn
 from homeport.recovery.button import Decision
+from homeport.smb import service as smb_service
 from homeport.smb.layout import SambaLayout
 from homeport.smb.unix_accounts import uid_for
 from tests.conftest import FLOOR
@@ -444,6 +446,7 @@ def test_console_sign_in_and_status_words_when_smbd_is_missing() -> None:
         broken.files.tools._binaries["smbd"] = str(broken.root / "no-such-smbd")
         broken.files.start()  # does not raise
         assert signs_in(broken, OWNER, OWNER_PASSWORD)
+        assert broken.files.wait_started(10)
         status = broken.files.status()
         assert not status.running
         assert any("smbd could not run" in p for p in status.problems), status.problems
@@ -633,3 +636,68 @@ def test_smb_sign_in_failures_are_logged_and_auto_block_the_address_for_smb_too(
         guarded.synced()
         assert "hosts deny" not in guarded.files.layout.conf.read_text()
         assert guarded.smb("bob", "Team", "ls", password="violet river stone 42").ok
+
+
+# --- from an outside probe ---------------------------------------------------------------------------------
+
+
+def rpc(hp: SambaHomeport, user: str, password: str, command: str) -> str:
+    auth = hp.clients.auth_file(user, password)
+    done = subprocess.run(  # a fixed tool; credentials in a 0600 file
+        ["rpcclient", "-p", str(hp.port), "-s", str(hp.clients.conf), "-A", str(auth), "127.0.0.1", "-c", command],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return done.stdout + done.stderr
+
+
+def test_a_password_changed_through_samr_is_set_back_and_its_sessions_end(
+    hp: SambaHomeport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Samba 4.17 lets any signed-in account change a password through SAMR (its rpcd cannot be turned off
+    alone): the store wins within seconds, audited, and what was opened with the foreign password ends."""
+    hp.add_user("pat", "tangerine glacier 61")
+    hp.share("Pat", users={"pat": "rw"})
+    hp.synced()
+    said = rpc(hp, "pat", "tangerine glacier 61", "chgpasswd3 pat 'tangerine glacier 61' Attacker-Chosen-1")
+    assert "NT_STATUS" not in said, said  # Samba took it
+    with hp.clients.session("pat", "Attacker-Chosen-1", "Pat") as open_session:
+        assert "blocks available" in open_session.send("ls", until=b"blocks available")
+        monkeypatch.setattr(smb_service, "HEALTH_INTERVAL", 0.3)  # its look at passdb, every 15 s in service
+        hp.synced()  # the worker's wait began with the old interval: woken once, it waits 0.3 s from now on
+        assert eventually(lambda: "pat" not in session_users(hp), 10), hp.files.sessions()
+    assert hp.smb("pat", "Pat", "ls", password="Attacker-Chosen-1").refused("LOGON_FAILURE")
+    assert hp.smb("pat", "Pat", "ls", password="tangerine glacier 61").ok
+    repaired = next(r for r in hp.services.audit.query(limit=20) if r.action == "smb.drift_repaired")
+    assert repaired.detail["detail"]["wrong_hash"] == ["pat"]
+
+
+def test_narrowed_access_and_a_new_password_end_the_connections_opened_before(hp: SambaHomeport) -> None:
+    hp.add_user("quinn", "lantern orchard 73")
+    hp.share("Quinn", users={"quinn": "rw"})
+    hp.synced()
+    with hp.clients.session("quinn", "lantern orchard 73", "Quinn") as open_session:
+        assert "blocks available" in open_session.send("ls", until=b"blocks available")
+        hp.services.shares.update(ROOT, "Quinn", {"permissions": {"users": {"quinn": "none"}}})
+        hp.synced()
+        after = open_session.send("ls", until=b"NT_STATUS")
+        assert "NT_STATUS" in after or not open_session.alive(), after
+    hp.services.shares.update(ROOT, "Quinn", {"permissions": {"users": {"quinn": "rw"}}})
+    hp.synced()
+    with hp.clients.session("quinn", "lantern orchard 73", "Quinn") as open_session:
+        assert "blocks available" in open_session.send("ls", until=b"blocks available")
+        hp.set_password("quinn", "harbour violet 88")  # an administrator's reset: a compromised account
+        hp.synced()
+        assert eventually(lambda: "quinn" not in session_users(hp)), hp.files.sessions()
+    assert hp.smb("quinn", "Quinn", "ls", password="harbour violet 88").ok
+
+
+def test_a_deleted_accounts_open_session_is_ended(hp: SambaHomeport) -> None:
+    hp.add_user("ruth", "pebble aurora 19")
+    hp.share("Ruth", users={"ruth": "rw"})
+    hp.synced()
+    with hp.clients.session("ruth", "pebble aurora 19", "Ruth") as open_session:
+        assert "blocks available" in open_session.send("ls", until=b"blocks available")
+        hp.services.accounts.delete_user(ROOT, "ruth")
+        hp.synced()
+        after = open_session.send("ls", until=b"NT_STATUS")
+        assert "NT_STATUS" in after or not open_session.alive(), after

@@ -94,8 +94,8 @@ def check_folder(folder: str, problems: Problems, fld: str = "folder") -> str:
 def check_description(description: str, problems: Problems) -> None:
     if len(description) > DESCRIPTION_MAX or not description.isprintable() or has_direction_controls(description):
         problems.add("description", f"Use at most {DESCRIPTION_MAX} printable characters.")
-    elif "%" in description:
-        problems.add("description", "'%' cannot be used here (SMB would read it as a variable).")
+    elif "%" in description or "\\" in description:
+        problems.add("description", "'%' and '\\' cannot be used here (SMB reads them as a variable, a line break).")
 
 
 def check_access_map(kind: str, entries: Mapping[str, str], known: set[str], problems: Problems) -> None:

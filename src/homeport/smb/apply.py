@@ -22,6 +22,20 @@ class ConfigRefused(Exception):
 class Applied:
     changed: bool
     reloaded: bool
+    closed: tuple[str, ...] = ()  # shares whose connections were ended (their access changed)
+
+
+def sections(text: str) -> dict[str, str]:
+    """A rendered smb.conf's sections by name (the text of each)."""
+    found: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            name = line[1:-1]
+            found[name] = ""
+        elif name:
+            found[name] += line + "\n"
+    return found
 
 
 def check_shares(shares: Sequence[ShareSection], modules_folder: Path) -> list[str]:
@@ -41,8 +55,10 @@ def check_shares(shares: Sequence[ShareSection], modules_folder: Path) -> list[s
 def apply_config(tools: SambaTools, text: str, shares: Sequence[ShareSection], *, running: bool) -> Applied:
     """Install `text` as smb.conf if it differs from the current one and passes every check."""
     conf = tools.layout.conf
+    before = ""
     with contextlib.suppress(FileNotFoundError):
-        if conf.read_text() == text:
+        before = conf.read_text()
+        if before == text:
             return Applied(changed=False, reloaded=False)
     candidate = conf.with_name(f".smb.conf.{os.getpid()}.new")
     write_atomic(candidate, text.encode(), mode=0o644)
@@ -57,10 +73,16 @@ def apply_config(tools: SambaTools, text: str, shares: Sequence[ShareSection], *
     finally:
         with contextlib.suppress(FileNotFoundError):
             candidate.unlink()
-    reloaded = False
+    reloaded, closed = False, []
     if running:
         try:
             reloaded = tools.reload()
+            # A reload does not reach connections already open: a share whose access (or anything) changed, or
+            # that went, is closed for everyone on it; clients reconnect under the new rules.
+            old, new = sections(before), sections(text)
+            for name in sorted(n for n in old if n != "global" and old[n] != new.get(n)):
+                if tools.run("smbcontrol", "smbd", "close-share", name).code == 0:
+                    closed.append(name)
         except SambaUnavailable:
             reloaded = False
-    return Applied(changed=True, reloaded=reloaded)
+    return Applied(changed=True, reloaded=reloaded, closed=tuple(closed))

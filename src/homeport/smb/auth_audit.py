@@ -36,6 +36,7 @@ REASONS = {
     "NT_STATUS_WRONG_CREDENTIAL_HANDLE": "wrong password",
 }
 SHARE_REFUSED = re.compile(r"user '([^']+)' \(from session setup\) not permitted to access this share \((.+)\)")
+OLD_PASSWORD_FORGIVEN = 50  # retries of an old saved password not counted toward auto block, per device
 RECORD_INTERVAL = 60.0  # at most one audit record a minute per account, address and reason (retries add up)
 POLL_SECONDS = 1.0
 READ_LIMIT = 1 << 20
@@ -185,17 +186,23 @@ class SmbSignIns:
             and self._signed_in.get((account, address), float("inf")) < changed_at
         )
         failure = SmbFailure(account, address, reason, now, old_password)
+        forgiven = False
         if old_password:
             stale = self.stale.setdefault((account, address), StaleClient(account, address, 0, now, now))
             stale.failures += 1
             stale.last_at = now
-        if address:
+            # A saved old password retried (a mapped drive) must not get the owner's own address blocked, the
+            # console included; past a generous number it counts again, like any guessing.
+            forgiven = stale.failures <= OLD_PASSWORD_FORGIVEN
+        if address and not forgiven:
             self._count_failure(address)
         self._record(failure, known=changed_at is not None)
         return failure
 
     def _record(self, failure: SmbFailure, *, known: bool) -> None:
-        key = (failure.account, failure.address, failure.reason)
+        # Names that are no account are taken together per address: a flood of invented names is one record
+        # a minute, not one per name.
+        key = (failure.account if known else "", failure.address, failure.reason)
         last, count = self._recorded.get(key, (float("-inf"), 0))
         if failure.at - last < RECORD_INTERVAL:
             self._recorded[key] = (last, count + 1)

@@ -217,7 +217,8 @@ class FileService:
             self._started.set()
         last_full = time.monotonic()
         while not self._stopping.is_set():
-            self._wake.wait(HEALTH_INTERVAL)  # a look at smbd's folders often; the full check every DRIFT_INTERVAL
+            # A look at smbd's folders and passdb every HEALTH_INTERVAL; the full check every DRIFT_INTERVAL.
+            woken = self._wake.wait(HEALTH_INTERVAL)
             self._wake.clear()
             if self._stopping.is_set():
                 break
@@ -225,7 +226,7 @@ class FileService:
             if full:
                 last_full = time.monotonic()
             try:
-                self._pass(full=full)
+                self._pass(full=full, watch=not woken)
             except Exception:  # never let one bad pass end the worker
                 _log.exception("the file service could not bring Samba up to date")
 
@@ -236,7 +237,7 @@ class FileService:
             row = conn.execute("SELECT value FROM files_generation WHERE id = 1").fetchone()
         return int(row[0]) if row else 0
 
-    def _pass(self, *, full: bool) -> None:
+    def _pass(self, *, full: bool, watch: bool = False) -> None:
         with self._work:
             self._keep_runtime()
             with self._synced:
@@ -246,13 +247,18 @@ class FileService:
                 self._apply_configuration()
                 self._sync_passdb(reason="check" if full else "change")
                 self._generation = generation
+            elif watch and (self.server is not None or self.mode == "system"):
+                # passdb read every HEALTH_INTERVAL too: Samba 4.17 lets a signed-in SMB account change a password
+                # through SAMR (its rpcd cannot be turned off alone); such a change is set back within seconds,
+                # audited, and the sessions opened with it end.
+                self._sync_passdb(reason="watch")
         self._tell_if_announcement_changed()
         with self._synced:
             self._passes += 1
             self._synced.notify_all()
 
     def _tell_if_announcement_changed(self) -> None:
-        answering = self.running()
+        answering = self.running() and self.settings().enabled
         shares = tuple(sorted(s.share.name for s in self._shares.list() if s.share.time_machine and s.available))
         now = (answering, shares if answering else ())
         if now != self._announced:
@@ -280,6 +286,8 @@ class FileService:
     def render_now(self) -> tuple[str, list[ShareSection]]:
         settings = self.settings()
         sections = self._sections()
+        if not settings.enabled:  # turned off in the settings: every share off, nothing announced
+            sections = [dataclasses.replace(s, available=False) for s in sections]
         denied = self._denied()
         server = ServerSection(
             netbios_name=netbios_name(self._device.name()),
@@ -320,6 +328,7 @@ class FileService:
 
     def _apply_configuration(self) -> None:
         text, sections = self.render_now()
+        self._end_blocked_connections(self._denied())
         try:
             running = self.server.answers() if self.server is not None else self.mode == "system"
             applied = apply_config(self.tools, text, sections, running=running)
@@ -343,12 +352,13 @@ class FileService:
                 have = self._passdb.entries()
             except PassdbUnreadable as exc:
                 have = self._rebuild_passdb(str(exc))
+            held = dict(have)
             drift = accounts.compare(want.entries, have, want.needs_password)
             behind_back = self._behind_back(drift, want, have)
             still_enabled = [have[n] for n in want.disabled_without_hash if n in have and not have[n].disabled]
             if still_enabled:  # a disabled account whose hash Homeport cannot read: Samba keeps it, disabled
                 self._passdb.write(dataclasses.replace(entry, disabled=True) for entry in still_enabled)
-                self._close_sessions([entry.name for entry in still_enabled])
+                self._close_sessions(still_enabled)
                 have = self._passdb.entries()
             if drift.any:
                 self._passdb.write(want.entries[n] for n in (*drift.missing, *drift.wrong_hash, *drift.wrong_flags))
@@ -364,7 +374,12 @@ class FileService:
                 if behind_back.any:
                     self._audit.record(conn, "smb.drift_repaired", SYSTEM, target=reason, detail=behind_back.as_dict())
             self._confirmed.entries = dict(have)
-            self._close_sessions([*drift.unexpected, *(n for n in drift.wrong_flags if want.entries[n].disabled)])
+            # Removed, disabled, or with another password (changed, reset, or set back after a change behind
+            # Homeport's back): sessions opened before go, as the console's do.
+            self._close_sessions(
+                [*(held[n] for n in drift.unexpected), *(want.entries[n] for n in drift.wrong_hash),
+                 *(want.entries[n] for n in drift.wrong_flags if want.entries[n].disabled)]
+            )  # fmt: skip
         except (SambaUnavailable, OSError, sqlite3.Error) as exc:
             self.health.passdb_error = str(exc)
             self.health.pending = tuple(n for n in want.entries if n not in want.synced)
@@ -408,14 +423,17 @@ class FileService:
             wrong_flags=tuple(n for n in drift.wrong_flags if n in seen and seen[n].disabled != have[n].disabled),
         )
 
-    def _close_sessions(self, names: list[str]) -> None:
-        """End the open SMB sessions of accounts just disabled or removed (each client has its own smbd)."""
-        if not names:
+    def _close_sessions(self, entries: list[PassdbEntry]) -> None:
+        """End the open SMB sessions of these accounts (disabled, removed, or given another password): each client
+        has its own smbd. Matched by name and by uid too: once an account's Unix entry is gone, smbstatus names
+        its sessions by uid."""
+        if not entries:
             return
-        for pid in self.session_pids(set(names)):
+        names = {e.name for e in entries} | {str(e.uid) for e in entries}
+        for pid in self.session_pids(names):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGTERM)
-                _log.info("smb session closed", accounts=sorted(names), pid=pid)
+                _log.info("smb session closed", accounts=sorted(e.name for e in entries), pid=pid)
 
     def session_pids(self, names: set[str]) -> list[int]:
         try:
@@ -424,10 +442,24 @@ class FileService:
             return []
         pids = set()
         for session in (status.get("sessions") or {}).values():
-            if session.get("username") in names:
+            if session.get("username") in names or str(session.get("uid")) in names:
                 with contextlib.suppress(TypeError, ValueError):
                     pids.add(int(session["server_id"]["pid"]))
         return sorted(pids)
+
+    def _end_blocked_connections(self, denied: tuple[str, ...]) -> None:
+        """`hosts deny` stops new connections only: the open ones of a blocked address (which may go on trying
+        passwords on them) are ended too."""
+        if not denied or self.server is None:
+            return
+        networks = [ipaddress.ip_network(d, strict=False) for d in denied]
+        for pid, address in smbd_connections(self.layout.conf):
+            ip = ipaddress.ip_address(address)
+            mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+            if any((mapped or ip) in n for n in networks if n.version == (mapped or ip).version):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGTERM)
+                    _log.info("smb connection of a blocked address ended", client=address, pid=pid)
 
     # --- asked for --------------------------------------------------------------------------------------
 
@@ -513,6 +545,8 @@ class FileService:
         running = self.running()
         problems = [p for p in (health.config_error, health.passdb_error) if p]
         problems += [f"Unix account {p}" for p in health.unix_problems]
+        if self.mode != "off" and not self.settings().enabled:
+            problems.insert(0, "SMB is turned off in the settings: no shared folder is served.")
         if self.mode != "off" and not running and not problems:
             problems.append(state.last_exit if state is not None and state.last_exit else "smbd is not running.")
         return SmbStatus(
@@ -542,6 +576,34 @@ class FileService:
             text = systemd_drop_in(self.layout.conf)
             if not DROP_IN.exists() or DROP_IN.read_text() != text:
                 DROP_IN.write_text(text)
+
+
+def smbd_connections(conf: Path) -> list[tuple[int, str]]:
+    """(pid, client address) of each client connection of this configuration's smbd: every client has its own
+    smbd process, whose TCP socket names the peer (read from /proc: smbstatus lists only signed-in sessions)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if not cmdline[0].endswith(b"smbd") or str(conf).encode() not in cmdline:
+                continue
+            links = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+            sockets = {link[8:-1] for link in links if link.startswith("socket:[")}
+            for table in ("tcp", "tcp6"):
+                for line in (proc / "net" / table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "01" and fields[9] in sockets:  # ESTABLISHED, one of its own sockets
+                        found.append((int(proc.name), _peer(fields[2])))
+    return found
+
+
+def _peer(field: str) -> str:
+    """/proc/net/tcp's "0100007F:D431" (little-endian words) as an address."""
+    raw = bytes.fromhex(field.split(":", maxsplit=1)[0])
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return str(ipaddress.ip_address(words))
 
 
 def _in_use(protection: object) -> bool:

@@ -63,6 +63,7 @@ def test_failures_are_logged_with_their_reason_and_counted_toward_auto_block(rea
         event("NT_STATUS_ACCOUNT_DISABLED", "Bob", "ipv4:10.211.0.51:40001", CHANGED_AT),
         event("NT_STATUS_NO_SUCH_USER", "mallory", "ipv4:10.211.0.52:40002", CHANGED_AT),
         event("NT_STATUS_NO_SUCH_USER", "my secret p4ss!", "ipv4:10.211.0.52:40003", CHANGED_AT),
+        event("NT_STATUS_NO_SUCH_USER", "my secret p4ss!", "ipv4:10.211.0.53:40004", CHANGED_AT),
         event("NT_STATUS_OK", "alice", "ipv4:10.211.0.50:40004", CHANGED_AT),
     )
     failures = reader.sign_ins.read_new()
@@ -71,13 +72,15 @@ def test_failures_are_logged_with_their_reason_and_counted_toward_auto_block(rea
         ("bob", "10.211.0.51", "account disabled"),
         ("mallory", "10.211.0.52", "unknown account"),
         ("my secret p4ss!", "10.211.0.52", "unknown account"),
+        ("my secret p4ss!", "10.211.0.53", "unknown account"),
     ]
-    assert reader.counted == ["10.211.0.50", "10.211.0.51", "10.211.0.52", "10.211.0.52"]
+    assert reader.counted == ["10.211.0.50", "10.211.0.51", "10.211.0.52", "10.211.0.52", "10.211.0.53"]
     records = smb_records(audit)
     assert ("alice", "10.211.0.50", "alice") in [r[:3] for r in records]
-    unknown = [r for r in records if r[1] == "10.211.0.52"]
-    # A name that is no account is shown only when it looks like a name, never what may be a typed password.
-    assert [r[3].get("tried") for r in unknown] == [None, "mallory"]
+    unknown = [r for r in records if r[1] in ("10.211.0.52", "10.211.0.53")]
+    # Names that are no account are one record a minute per address (a flood of invented names is one), and
+    # a name is shown only when it looks like one, never what may be a typed password.
+    assert sorted((r[1], r[3].get("tried")) for r in unknown) == [("10.211.0.52", "mallory"), ("10.211.0.53", None)]
     assert all(r[0] == "" and r[2] == "" for r in unknown)
 
 
@@ -136,3 +139,15 @@ def test_partial_lines_wait_and_a_rotated_file_is_read_from_its_start(reader: Re
     assert failure.address == "10.211.0.91"
     reader.write("not json at all\n", '{"type": "Authorization"}\n')
     assert reader.sign_ins.read_new() == []
+
+
+def test_a_device_retrying_an_old_saved_password_does_not_get_its_address_blocked_at_once(reader: Reader) -> None:
+    """A mapped drive retrying the old password must not block its owner's address (the console included);
+    past a generous number of retries it counts again, like any guessing."""
+    from homeport.smb.auth_audit import OLD_PASSWORD_FORGIVEN
+
+    reader.write(event("NT_STATUS_OK", "bob", "ipv4:10.211.0.95:1", CHANGED_AT - 60))
+    for n in range(OLD_PASSWORD_FORGIVEN + 3):
+        reader.write(event("NT_STATUS_WRONG_PASSWORD", "bob", "ipv4:10.211.0.95:2", CHANGED_AT + n))
+    reader.sign_ins.read_new()
+    assert reader.counted == ["10.211.0.95"] * 3
