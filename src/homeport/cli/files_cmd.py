@@ -23,7 +23,8 @@ MAX_STDIN = 1024
 def _share_name(name: str) -> str:
     """An existing shared folder's name has the form every share name has; anything else cannot be one."""
     if not SHARE_NAME.fullmatch(name):
-        raise typer.BadParameter(f"'{name}' is not a shared folder's name (letters A-Z, digits, spaces, '.', '_', '-').")
+        rule = "letters A-Z, digits, spaces, '.', '_', '-'"
+        raise typer.BadParameter(f"'{name}' is not a shared folder's name ({rule}).")
     return name
 
 
