@@ -315,3 +315,9 @@ def test_a_share_made_for_nobody_opens_its_permissions_and_says_how_to_reach_it(
     page = owner.get("/shares/Empty").text
     assert '<code data-testid="share-address">\\\\nas.local\\Empty</code>' in page
     assert '<code data-testid="share-address">smb://nas.local/Empty</code>' in page
+
+
+def test_file_services_says_what_the_last_repair_set_back(owner: TestClient, services: Services) -> None:
+    services.files.health.last_drift = {"at": services.clock.now(), "wrong_hash": ["bob"], "unexpected": ["eve"]}
+    page = owner.get("/file-services").text
+    assert "bob: with another password in Samba" in page and "eve: in Samba but not in Homeport" in page

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from homeport.accounts.credentials import NT_HASH_PURPOSE
 from homeport.auth.sealing import SealedSecretUnreadable, Sealer
@@ -49,6 +50,11 @@ class Drift:
             "wrong_hash": list(self.wrong_hash),
             "wrong_flags": list(self.wrong_flags),
         }
+
+    @classmethod
+    def from_dict(cls, found: dict[str, Any]) -> Drift:
+        """A drift as `as_dict` gave it (the status keeps the last repair's that way)."""
+        return cls(*(tuple(found.get(k) or ()) for k in ("missing", "unexpected", "wrong_hash", "wrong_flags")))
 
     def sentences(self) -> list[str]:
         said = []

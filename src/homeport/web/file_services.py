@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from homeport.http.requests import services
+from homeport.smb.accounts import Drift
 from homeport.smb.service import CheckResult
 from homeport.smb.settings import ENCRYPTION, MIN_PROTOCOLS, SIGNING
 from homeport.web.flash import keep, recall
@@ -35,12 +36,6 @@ EXPLAINED = {
     },
 }
 CHOICES = {"min_protocol": MIN_PROTOCOLS, "signing": SIGNING, "encryption": ENCRYPTION}
-DRIFT_WORDS = (
-    ("missing", "missing from Samba"),
-    ("unexpected", "in Samba but not in Homeport"),
-    ("wrong_hash", "with another password in Samba"),
-    ("wrong_flags", "enabled or disabled differently in Samba"),
-)
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ def file_services_page(request: Request, checked: str = "") -> Response:
     files = svc.files
     status = files.status()
     last_drift = status.last_drift
-    drift = [(f"{', '.join(last_drift[k])}: {words}") for k, words in DRIFT_WORDS if last_drift.get(k)]
+    drift = Drift.from_dict(last_drift).sentences()
     return render(
         request,
         "file_services.html",
