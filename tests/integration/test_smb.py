@@ -22,9 +22,10 @@ from homeport.accounts.models import UserChanges
 from homeport.audit.log import Actor
 from homeport.auth.login import Origin, SignIn
 from homeport.recovery.button import Decision
+from homeport.smb import server as smb_server
 from homeport.smb import service as smb_service
+from homeport.smb.confine import helpers_to_hide
 from homeport.smb.layout import SambaLayout
-from homeport.smb.unix_accounts import uid_for
 from tests.conftest import FLOOR
 from tests.support.daemon import Daemon, free_port
 from tests.support.recovery import browser
@@ -87,6 +88,12 @@ def local_file(tmp_path: Path) -> Path:
     return made
 
 
+def unix_uid(hp: SambaHomeport, name: str) -> int:
+    with hp.services.db.read() as conn:
+        row = conn.execute("SELECT x.uid FROM unix_ids x JOIN users u ON u.id = x.user_id WHERE u.name = ?", (name,))
+        return int(row.fetchone()[0])
+
+
 def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -112,7 +119,7 @@ def test_a_read_write_user_puts_and_gets_a_file(hp: SambaHomeport, local_file: P
     assert put.ok, put
     stored = hp.volume / "Team" / "letter.txt"
     assert stored.read_text() == local_file.read_text()
-    assert stored.stat().st_uid == uid_for(hp.services.accounts.get_user("bob").id)  # bob's own, not root's
+    assert stored.stat().st_uid == unix_uid(hp, "bob")  # bob's own, not root's
     fetched = tmp_path / "fetched.txt"
     get = hp.smb("bob", "Team", f"get letter.txt {fetched}")
     assert get.ok, get
@@ -650,22 +657,49 @@ def rpc(hp: SambaHomeport, user: str, password: str, command: str) -> str:
     return done.stdout + done.stderr
 
 
-def test_a_password_changed_through_samr_is_set_back_and_its_sessions_end(
+def test_samba_password_change_service_is_out_of_reach_and_share_listing_still_works(hp: SambaHomeport) -> None:
+    """Samba 4.17 lets any signed-in account try (and change) any account's password through SAMR, unthrottled and
+    unlogged: smbd runs where that helper is hidden, so the pipe does not exist; srvsvc (share listing) does."""
+    hp.add_user("sami", "saffron meadow 27")
+    hp.synced()
+    guess = rpc(hp, "sami", "saffron meadow 27", f"chgpasswd3 {OWNER} '{OWNER_PASSWORD}' Attacker-Chosen-1")
+    assert "Could not initialise samr" in guess and "OBJECT_NAME_NOT_FOUND" in guess, guess
+    assert "OBJECT_NAME_NOT_FOUND" in rpc(hp, "sami", "saffron meadow 27", "lookupnames pat")  # LSA went with it
+    assert hp.smb(OWNER, "Team", "ls").ok  # the owner's password is what it was
+    listing = rpc(hp, "sami", "saffron meadow 27", "netshareenumall")
+    assert "netname: Team" in listing, listing
+    assert not hp.files.password_service_reachable()
+    assert not any("SAMR" in problem for problem in hp.files.status().problems)
+    hidden = helpers_to_hide()
+    assert hidden and all(path.stat().st_size > 0 and os.access(path, os.X_OK) for path in hidden)  # host's untouched
+
+
+def test_without_the_hiding_the_status_says_the_password_service_is_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smb_server, "confined_command", lambda command, hidden: list(command))
+    with samba_homeport(FLOOR) as unconfined:
+        assert unconfined.files.password_service_reachable()
+        assert any("SAMR" in problem for problem in unconfined.files.status().problems)
+
+
+def test_a_password_changed_behind_the_stores_back_is_set_back_and_its_sessions_end(
     hp: SambaHomeport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Samba 4.17 lets any signed-in account change a password through SAMR (its rpcd cannot be turned off
-    alone): the store wins within seconds, audited, and what was opened with the foreign password ends."""
+    """Someone on the host changes an SMB password with Samba's own tool: the store wins within seconds, audited, and
+    what was opened with the foreign password ends."""
     hp.add_user("pat", "tangerine glacier 61")
     hp.share("Pat", users={"pat": "rw"})
     hp.synced()
-    said = rpc(hp, "pat", "tangerine glacier 61", "chgpasswd3 pat 'tangerine glacier 61' Attacker-Chosen-1")
-    assert "NT_STATUS" not in said, said  # Samba took it
-    with hp.clients.session("pat", "Attacker-Chosen-1", "Pat") as open_session:
+    changed = subprocess.run(  # a fixed tool; the password on stdin
+        ["smbpasswd", "-c", str(hp.files.layout.conf), "-s", "pat"], input="Host-Chosen-1\nHost-Chosen-1\n",
+        capture_output=True, text=True, env=hp.files.tools.environment(), timeout=30, check=False,
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    with hp.clients.session("pat", "Host-Chosen-1", "Pat") as open_session:
         assert "blocks available" in open_session.send("ls", until=b"blocks available")
         monkeypatch.setattr(smb_service, "HEALTH_INTERVAL", 0.3)  # its look at passdb, every 15 s in service
         hp.synced()  # the worker's wait began with the old interval: woken once, it waits 0.3 s from now on
         assert eventually(lambda: "pat" not in session_users(hp), 10), hp.files.sessions()
-    assert hp.smb("pat", "Pat", "ls", password="Attacker-Chosen-1").refused("LOGON_FAILURE")
+    assert hp.smb("pat", "Pat", "ls", password="Host-Chosen-1").refused("LOGON_FAILURE")
     assert hp.smb("pat", "Pat", "ls", password="tangerine glacier 61").ok
     repaired = next(r for r in hp.services.audit.query(limit=20) if r.action == "smb.drift_repaired")
     assert repaired.detail["detail"]["wrong_hash"] == ["pat"]

@@ -15,7 +15,6 @@ from typing import Any
 from homeport.accounts.credentials import NT_HASH_PURPOSE
 from homeport.auth.sealing import SealedSecretUnreadable, Sealer
 from homeport.smb.passdb import PassdbEntry
-from homeport.smb.unix_accounts import uid_for
 
 
 @dataclass(frozen=True)
@@ -76,10 +75,11 @@ def wanted(conn: sqlite3.Connection, sealer: Sealer) -> Wanted:
     needs: list[str] = []
     disabled: set[str] = set()
     rows = conn.execute(
-        "SELECT u.id, u.name, u.enabled, p.sealed_nt_hash, p.synced_at FROM users u"
-        " LEFT JOIN smb_passwords p ON p.user_id = u.id WHERE u.password_hash IS NOT NULL ORDER BY u.name"
+        "SELECT u.id, u.name, u.enabled, p.sealed_nt_hash, p.synced_at, x.uid FROM users u"
+        " JOIN unix_ids x ON x.user_id = u.id LEFT JOIN smb_passwords p ON p.user_id = u.id"
+        " WHERE u.password_hash IS NOT NULL ORDER BY u.name"
     ).fetchall()
-    for user_id, name, enabled, blob, synced_at in rows:
+    for user_id, name, enabled, blob, synced_at, uid in rows:
         if blob is None:
             needs.append(name)
             if not enabled:
@@ -92,7 +92,7 @@ def wanted(conn: sqlite3.Connection, sealer: Sealer) -> Wanted:
             if not enabled:
                 disabled.add(name)
             continue
-        entries[name] = PassdbEntry(name, uid_for(user_id), value.hex().upper(), not enabled)
+        entries[name] = PassdbEntry(name, uid, value.hex().upper(), not enabled)
         sealed[name] = (user_id, blob)
         if synced_at is not None:
             synced.add(name)

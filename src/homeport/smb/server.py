@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from homeport.smb.confine import confined_command, helpers_to_hide
 from homeport.smb.process import Supervised
 from homeport.smb.tools import SambaTools
 
@@ -37,9 +38,12 @@ class EmbeddedSmbd:
         self._passdb_file: tuple[int, int] | None = None  # passdb's (device, inode) as this smbd found it
         self._lock = threading.Lock()
         layout = tools.layout
+        self.hidden = helpers_to_hide()
         self._process = Supervised(
             "smbd",
-            lambda: [tools.binary("smbd"), "--foreground", "--no-process-group", "-s", str(layout.conf)],
+            lambda: confined_command(
+                [tools.binary("smbd"), "--foreground", "--no-process-group", "-s", str(layout.conf)], self.hidden
+            ),
             tools.environment,
             before_start=self._before_start,
             why_stopped=self._why_it_ended,

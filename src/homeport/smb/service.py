@@ -36,6 +36,7 @@ from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.auth_audit import SmbSignIns, StaleClient
 from homeport.smb.config import ServerSection, ShareSection, netbios_name, render
+from homeport.smb.confine import helpers_to_hide, is_confined
 from homeport.smb.layout import SambaLayout, remove_stale_runtimes
 from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable, remove_leftover_imports
 from homeport.smb.server import EmbeddedSmbd
@@ -549,6 +550,12 @@ class FileService:
             problems.insert(0, "SMB is turned off in the settings: no shared folder is served.")
         if self.mode != "off" and not running and not problems:
             problems.append(state.last_exit if state is not None and state.last_exit else "smbd is not running.")
+        if running and self.password_service_reachable():
+            problems.append(
+                "Samba's password-change service (SAMR) is reachable: any SMB account can try other accounts' "
+                "passwords through it. Homeport puts back any password changed there; run Homeport as root with "
+                "CAP_SYS_ADMIN so that smbd starts without it."
+            )
         return SmbStatus(
             mode=self.mode, running=running, port=self.port, version=self.version,
             restarts=state.restarts if state else 0, last_exit=state.last_exit if state else "",
@@ -557,6 +564,12 @@ class FileService:
             settings=self.settings(),
             stale_clients=tuple(self.sign_ins.stale_clients()) if self.sign_ins is not None else (),
         )  # fmt: skip
+
+    def password_service_reachable(self) -> bool:
+        """Whether the running smbd could start Samba's SAMR helper (smb/confine.py hides it)."""
+        hidden = helpers_to_hide()
+        pid = self.server.state().pid if self.server is not None else _pid_in(self.layout.folder("pid") / "smbd.pid")
+        return bool(hidden) and pid is not None and not is_confined(pid, hidden)
 
     def running(self) -> bool:
         if self.mode == "off":
@@ -573,9 +586,16 @@ class FileService:
             return  # no systemd here: the owner starts smbd with -s themselves
         with contextlib.suppress(OSError):
             DROP_IN.parent.mkdir(exist_ok=True)
-            text = systemd_drop_in(self.layout.conf)
+            text = systemd_drop_in(self.layout.conf, helpers_to_hide())
             if not DROP_IN.exists() or DROP_IN.read_text() != text:
                 DROP_IN.write_text(text)
+
+
+def _pid_in(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def smbd_connections(conf: Path) -> list[tuple[int, str]]:

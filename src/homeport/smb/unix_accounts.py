@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -18,13 +18,9 @@ from homeport.core.atomic import write_atomic
 from homeport.files.folders import SHARE_GROUP_GID
 from homeport.smb.layout import SambaLayout
 
-UID_BASE = 70000  # account id N is uid UID_BASE + N; the range ends below UID_LIMIT
-UID_LIMIT = 79999
+UID_BASE = 70000  # the SMB accounts' group; each account's uid comes from the store's counter (m0007), above it
+UID_LIMIT = 169999
 GROUP_NAME = "homeport-smb"
-
-
-def uid_for(user_id: int) -> int:
-    return UID_BASE + user_id
 
 
 class UnixAccounts(Protocol):
@@ -100,11 +96,13 @@ class HostAccounts:
         )  # fmt: skip
 
 
-def systemd_drop_in(conf: Path) -> str:
-    """Points the host's smbd at Homeport's smb.conf (written to /etc/systemd/system/smbd.service.d/)."""
+def systemd_drop_in(conf: Path, hidden: Sequence[Path] = ()) -> str:
+    """Points the host's smbd at Homeport's smb.conf (written to /etc/systemd/system/smbd.service.d/), and hides
+    Samba's password-change helper from it as the embedded smbd has it hidden (smb/confine.py)."""
     return (
         "# Written by Homeport: smbd reads Homeport's configuration, not /etc/samba/smb.conf.\n"
         "[Service]\n"
         "ExecStart=\n"
         f"ExecStart=/usr/sbin/smbd --foreground --no-process-group -s {conf}\n"
+        + "".join(f"InaccessiblePaths=-{path}\n" for path in hidden)
     )

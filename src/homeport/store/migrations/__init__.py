@@ -27,5 +27,13 @@ def _load(module_name: str) -> Migration:
 
 MIGRATIONS: tuple[Migration, ...] = tuple(
     _load(name)
-    for name in ("m0001_initial", "m0002_network", "m0003_recovery", "m0004_devices", "m0005_factors", "m0006_files")
+    for name in (
+        "m0001_initial",
+        "m0002_network",
+        "m0003_recovery",
+        "m0004_devices",
+        "m0005_factors",
+        "m0006_files",
+        "m0007_unix_ids",
+    )
 )
