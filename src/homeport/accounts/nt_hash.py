@@ -6,11 +6,14 @@ the NFKC form (accounts/policy.py). Both come from the one plaintext given when 
 
 from __future__ import annotations
 
+from homeport.core import pycryptodome
+
 NT_HASH_BYTES = 16
 
 
 def nt_hash(password: str) -> bytes:
     # hashlib's MD4 is gone under OpenSSL 3; pycryptodome's agrees with Samba, beyond the BMP too.
+    pycryptodome.load()
     from Crypto.Hash import MD4
 
     # MD4 is what SMB (NTLMv2) signs in with; Homeport keeps it sealed, and it is never used for anything else.

@@ -7,6 +7,7 @@ after NFKC, the smaller of the two, and white space alone is not a password.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -19,11 +20,41 @@ MIN_LENGTH_RANGE = (8, 64)
 MAX_PASSWORD_BYTES = 1024  # 256 characters of any script fit (ASVS 6.2.9: at least 64)
 
 
-@cache
 def common_passwords() -> frozenset[str]:
     """The 10,000 most common passwords of 8+ characters, casefolded; ships with Homeport."""
     text = resources.files("homeport.accounts").joinpath("data/common-passwords.txt").read_text("utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+_DIGEST_BYTES = 8  # 10,000 words among 2**64 values: a stray match is out of reach
+
+
+def _digest(word: str) -> bytes:
+    return hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=_DIGEST_BYTES).digest()
+
+
+def digest_table(words: frozenset[str]) -> bytes:
+    """The list as sorted 8-byte digests in one bytes object, shipped as data/common-passwords.b2 (built from the
+    text by tests/unit/accounts/test_policy.py): 80 KB in the daemon where a set of the words costs 1.8 MB."""
+    return b"".join(sorted({_digest(word) for word in words}))
+
+
+@cache
+def _common_digests() -> bytes:
+    return resources.files("homeport.accounts").joinpath("data/common-passwords.b2").read_bytes()
+
+
+def is_common(folded: str) -> bool:
+    """Whether this casefolded text is on the list (a binary search over the digests)."""
+    table, key = _common_digests(), _digest(folded)
+    low, high = 0, len(table) // _DIGEST_BYTES
+    while low < high:
+        middle = (low + high) // 2
+        probe = table[middle * _DIGEST_BYTES : (middle + 1) * _DIGEST_BYTES]
+        if probe == key:
+            return True
+        low, high = (middle + 1, high) if probe < key else (low, middle)
+    return False
 
 
 def normalise(password: str) -> str:
@@ -78,7 +109,7 @@ class PasswordPolicy:
         if len(normalised.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
             raise InvalidInput.field(field, f"Use at most {MAX_PASSWORD_BYTES} bytes (about 256 characters).")
         folded = normalised.casefold()
-        if {folded, _bare(folded)} & common_passwords():  # padding or a hidden character changes nothing
+        if is_common(folded) or is_common(_bare(folded)):  # padding or a hidden character changes nothing
             raise InvalidInput.field(field, "This password is one of the most common ones; choose another.")
         if len(username) >= 3 and username.casefold() in folded:
             raise InvalidInput.field(field, "The password must not contain the user name.")

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from homeport.core import pycryptodome
 from homeport.core.errors import Conflict
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def load_or_create_key(path: Path) -> bytes:
 def _gcm(key: bytes, nonce: bytes) -> GcmMode:
     # pycryptodome (also the file service's MD4): loaded when a secret is first sealed or opened, and ~10 MB
     # lighter in the daemon than cryptography's native module.
+    pycryptodome.load()
     from Crypto.Cipher import AES
 
     return AES.new(key, AES.MODE_GCM, nonce=nonce, mac_len=TAG_BYTES)
