@@ -295,6 +295,15 @@ def test_accounts_whose_password_smb_lacks_are_named(owner: TestClient, services
     assert "SMB needs a new password" not in owner.get("/users").text
 
 
+def test_a_page_asks_only_about_its_own_accounts(owner: TestClient, services: Services) -> None:
+    with services.db.write() as conn:
+        conn.execute("DELETE FROM smb_passwords WHERE user_id IN (SELECT id FROM users WHERE name IN ('bob', 'carol'))")
+    files = services.files
+    assert {"bob", "carol"} <= set(files.accounts_needing_password())
+    assert files.accounts_needing_password(among=["carol", "owner", "nobody"]) == ["carol"]
+    assert files.accounts_needing_password(among=[]) == []
+
+
 def test_the_share_service_sees_what_the_pages_made(owner: TestClient, services: Services) -> None:
     """A share made elsewhere (the API, the CLI) shows on the pages the same way."""
     services.shares.create(Actor("root@local"), ShareDraft("Backups", "volume1", "Backups", time_machine=True))

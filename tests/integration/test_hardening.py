@@ -122,6 +122,7 @@ def test_root_sees_and_lifts_a_pause_that_strangers_caused(ready: Daemon) -> Non
     assert again.returncode == 4 and "not paused" in again.stderr
 
 
-def test_the_log_holds_no_traceback_locals(ready: Daemon) -> None:
+def test_a_typed_password_never_reaches_the_daemon_log(ready: Daemon) -> None:
+    """(Tracebacks without locals: tests/unit/test_serve_logging.py raises in a frame holding a password.)"""
     post_login(ready, "127.0.0.1", {"username": ADMIN, "password": "a password that must never be logged"})
     assert "a password that must never be logged" not in ready.log()

@@ -151,6 +151,10 @@ def list_groups(conn: sqlite3.Connection) -> list[Group]:
     ]
 
 
+def group_names(conn: sqlite3.Connection) -> list[str]:
+    return [str(row[0]) for row in conn.execute("SELECT name FROM groups ORDER BY builtin DESC, name")]
+
+
 def existing_group_names(conn: sqlite3.Connection) -> set[str]:
     return {str(row[0]) for row in conn.execute("SELECT name FROM groups")}
 

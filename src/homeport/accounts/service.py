@@ -87,6 +87,11 @@ class AccountService:
         with self._db.read() as conn:
             return repository.list_groups(conn)
 
+    def group_names(self) -> list[str]:
+        """Without their members: what a form offers to choose from."""
+        with self._db.read() as conn:
+            return repository.group_names(conn)
+
     # --- creating and changing accounts -----------------------------------------------------------------
 
     def prepare_user(

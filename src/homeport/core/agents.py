@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from homeport.core.text import neutralise_direction_controls
+
 # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari", Android also says "Linux".
 _BROWSERS = (
     (re.compile(r"\bEdg(e|A|iOS)?/"), "Edge"),
@@ -38,4 +40,5 @@ def describe_agent(user_agent: str) -> str:
         return f"{browser} on {system}"
     if browser or system:
         return browser or f"A browser on {system}"
-    return agent.split("/")[0][:40] or "Unknown client"
+    # An unknown client's own words reach pages and scripts (the approvals dialog): never its direction controls.
+    return neutralise_direction_controls(agent.split("/")[0][:40]) or "Unknown client"

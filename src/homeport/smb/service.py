@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -530,14 +530,19 @@ class FileService:
         # Windows reaches SMB only on port 445: another port serves the others.
         return [("macOS and Linux", f"smb://{host}:{self.port}/{share}")]
 
-    def accounts_needing_password(self) -> list[str]:
+    def accounts_needing_password(self, among: Sequence[str] | None = None) -> list[str]:
         """Accounts with a console password but no SMB copy of it ("SMB needs a new password"): made before the
-        file service, or restored without the key. Their next console sign-in or password change fixes it."""
+        file service, or restored without the key. Their next console sign-in or password change fixes it.
+        `among`: only these names (a page of a list), so a page never reads every account."""
+        query = (
+            "SELECT u.name FROM users u LEFT JOIN smb_passwords p ON p.user_id = u.id"
+            " WHERE u.password_hash IS NOT NULL AND p.user_id IS NULL"
+        )
+        names = list(among) if among is not None else []
+        if among is not None:
+            query += f" AND u.name IN ({', '.join('?' * len(names))})" if names else " AND 0"
         with self._db.read() as conn:
-            rows = conn.execute(
-                "SELECT u.name FROM users u LEFT JOIN smb_passwords p ON p.user_id = u.id"
-                " WHERE u.password_hash IS NOT NULL AND p.user_id IS NULL ORDER BY u.name"
-            ).fetchall()
+            rows = conn.execute(query + " ORDER BY u.name", names).fetchall()
         return [r[0] for r in rows]
 
     def status(self) -> SmbStatus:

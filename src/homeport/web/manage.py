@@ -53,8 +53,8 @@ def users_page(request: Request) -> Response:
         page=page,
         second_factors={i: "2FA suspended" if s.suspended else "2FA" for i, s in summaries.items() if s.any},
         awaiting=svc.accounts.awaiting_password(),
-        smb_needs_password=set(svc.files.accounts_needing_password()),
-        groups=svc.accounts.list_groups(),
+        smb_needs_password=set(svc.files.accounts_needing_password(among=[u.name for u in page.items])),
+        groups=svc.accounts.group_names(),
         min_length=svc.accounts.policy().min_length,
         limits=limits(UserCreateIn),
     )
@@ -95,7 +95,7 @@ def user_page(request: Request, name: str) -> Response:
         groups=svc.accounts.list_groups(),
         factors=svc.factors.summary(user.id),
         factor_required=policy_applies(user, svc.settings.security()),
-        smb_needs_password=user.name in svc.files.accounts_needing_password(),
+        smb_needs_password=bool(svc.files.accounts_needing_password(among=[user.name])),
         limits={**limits(UserPatchIn), **limits(PasswordSetIn)},
     )
 

@@ -28,3 +28,8 @@ from homeport.core.agents import describe_agent
 )  # fmt: skip
 def test_user_agents_get_familiar_names(agent: str, named: str) -> None:
     assert describe_agent(agent) == named
+
+
+def test_an_unknown_clients_own_name_never_carries_direction_controls() -> None:
+    shown = describe_agent("evil\u202etxt.exe/1.0")
+    assert shown == "evil\ufffdtxt.exe" and "\u202e" not in shown
