@@ -148,11 +148,15 @@ class _PriorityPool:
 
     When the queue is full a `first` job still gets in, taking the place of the newest ordinary job (whose
     caller gets `Busy`): a flood of strangers' sign-ins can fill the queue but never keep a known device out.
+    With two workers or more, one is kept for `first` jobs: a known device's sign-in never waits for a
+    stranger's hash to finish, only shares the CPU with the ones running.
     """
 
     def __init__(self, workers: int, queue_limit: int) -> None:
         self._queue_limit = queue_limit
         self.capacity = max(1, workers) + queue_limit
+        self._ordinary_limit = max(1, workers - 1)
+        self._ordinary_running = 0
         self._condition = threading.Condition()
         self._waiting: list[tuple[int, int, _Job]] = []  # heap of (rank, order, job); rank 0 goes first
         self._order = itertools.count()
@@ -193,12 +197,23 @@ class _PriorityPool:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
         while True:
             with self._condition:
-                while not self._waiting and not self._closed:
+                while not self._closed and not self._may_take():
                     self._condition.wait()
                 if not self._waiting:
                     return
-                _, _, job = heapq.heappop(self._waiting)
-            job.execute()
+                rank, _, job = heapq.heappop(self._waiting)
+                self._ordinary_running += rank
+            try:
+                job.execute()
+            finally:
+                if rank:
+                    with self._condition:
+                        self._ordinary_running -= 1
+                        self._condition.notify_all()
+
+    def _may_take(self) -> bool:
+        """Under the lock: a `first` job waits at the top, or an ordinary one and an ordinary place is free."""
+        return bool(self._waiting) and (self._waiting[0][0] == 0 or self._ordinary_running < self._ordinary_limit)
 
     def close(self) -> None:
         with self._condition:

@@ -152,3 +152,20 @@ def test_a_known_device_is_refused_only_when_the_queue_holds_no_stranger() -> No
     finally:
         pool.finish()
     assert pool.order == ["holder", "owner-1"]
+
+
+def test_with_two_workers_one_is_kept_for_known_devices() -> None:
+    """A stranger's hash runs on one worker (the holder): the next stranger waits although a worker is free, and a
+    known device's sign-in takes the free one at once instead of waiting for the stranger's."""
+    pool = Occupied(PasswordHasher(FLOOR, workers=2, queue_limit=4))
+    owner_done = threading.Event()
+    try:
+        pool.submit("stranger", lambda: "stranger")
+        pool.wait_queued(1)  # not taken by the free worker
+        pool.submit("owner", lambda: owner_done.set() or "owner", first=True)
+        assert owner_done.wait(10), "the known device waited for the stranger's hash"
+        pool.wait_queued(1)  # the stranger still waits for the holder
+    finally:
+        pool.finish()
+    assert pool.order == ["holder", "owner", "stranger"]
+    assert pool.results["stranger"] == "stranger" and pool.results["owner"] == "owner"
