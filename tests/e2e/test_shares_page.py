@@ -192,7 +192,9 @@ def test_a_shared_folder_made_in_the_console_is_used_over_smb(
         assert clients.run(ADMIN, PASSWORD, "Letters", "ls").refused("ACCESS_DENIED")
 
         # The File services page shows SMB running, and bob's open session while it lasts.
-        with clients.session("bob", SEED_PASSWORD, "Letters"):
+        with clients.session("bob", SEED_PASSWORD, "Letters") as open_session:
+            # Signed in and connected before the page is drawn (the page shows what is, it does not refresh).
+            assert "blocks available" in open_session.send("ls", until=b"blocks available")
             page.goto(daemon.base + "/file-services")
             expect(page.get_by_test_id("smb-state")).to_have_text("running")
             expect(page.get_by_test_id("smb-sessions")).to_contain_text("bob")

@@ -28,7 +28,7 @@ BLANK = "/dev/null"
 CLONE_NEWNS = 0x00020000
 MS_BIND = 0x1000
 MS_REC = 0x4000
-MS_PRIVATE = 0x40000
+MS_SLAVE = 0x80000
 
 
 def helpers_to_hide(folders: Sequence[str] = HELPER_FOLDERS) -> tuple[Path, ...]:
@@ -43,24 +43,36 @@ def confined_command(command: Sequence[str], hidden: Sequence[Path]) -> list[str
     if not hidden:
         return list(command)
     options = [part for path in hidden for part in ("--hide", str(path))]
-    return [sys.executable, "-m", "homeport.smb.confine", *options, "--", *command]
+    # -P: the daemon's working folder is not put on the module path (a planted homeport/ there would run as root).
+    return [sys.executable, "-P", "-m", "homeport.smb.confine", *options, "--", *command]
 
 
 def is_confined(pid: int, hidden: Sequence[Path]) -> bool:
-    """Whether every hidden helper is the blank device in that process's view of the file system."""
+    """Whether no hidden helper can be run in that process's view of the file system: the blank device here, an
+    inaccessible file under systemd's InaccessiblePaths= (the host's smbd), or none at all."""
+    return bool(hidden) and os.path.exists(f"/proc/{pid}/root") and not any(_runnable(pid, path) for path in hidden)
+
+
+def _runnable(pid: int, path: Path) -> bool:
     try:
-        return bool(hidden) and all(stat.S_ISCHR(os.stat(f"/proc/{pid}/root{path}").st_mode) for path in hidden)
-    except OSError:
+        mode = os.stat(f"/proc/{pid}/root{path}").st_mode
+    except FileNotFoundError:
         return False
+    except OSError:
+        return True  # unknown: said as reachable
+    return stat.S_ISREG(mode) and bool(mode & 0o111)
 
 
 def hide(paths: Sequence[str]) -> None:
-    """A private mount namespace for this process (and what it starts), the paths bound to the blank device."""
+    """A mount namespace for this process (and what it starts) that takes the host's mount changes and sends none
+    back, the paths bound to the blank device."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare")
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:  # nothing leaks back to the host
-        raise OSError(ctypes.get_errno(), "making the mounts private")
+    # Slave: disks mounted or unmounted on the host later reach smbd too (a volume plugged in after the start must not
+    # be served from the empty folder under it), while the mounts made here never reach the host.
+    if libc.mount(b"none", b"/", None, MS_REC | MS_SLAVE, None) != 0:
+        raise OSError(ctypes.get_errno(), "making the mounts one-way")
     for path in paths:
         if libc.mount(BLANK.encode(), path.encode(), None, MS_BIND, None) != 0:
             raise OSError(ctypes.get_errno(), f"hiding {path}")
