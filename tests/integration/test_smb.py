@@ -679,6 +679,19 @@ def test_samba_password_change_service_is_out_of_reach_and_share_listing_still_w
     assert hidden and all(path.stat().st_size > 0 and os.access(path, os.X_OK) for path in hidden)  # host's untouched
 
 
+def test_a_store_restored_from_before_never_hands_out_a_uid_that_exists(hp: SambaHomeport) -> None:
+    """A backup from before some accounts were made counts uids from where it was then; those accounts' uids still
+    own files, so the next account made gets one above them all."""
+    hp.add_user("tess", "juniper ferry 88")
+    hp.synced()
+    taken = unix_uid(hp, "tess")
+    with hp.services.db.write() as conn:  # the counter as an older backup has it
+        conn.execute("UPDATE unix_id_counter SET next_uid = ?", (taken - 1,))
+    hp.files.check(repair=True)
+    hp.add_user("uma", "walnut prairie 17")
+    assert unix_uid(hp, "uma") > taken
+
+
 def test_without_the_hiding_the_status_says_the_password_service_is_reachable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(smb_server, "confined_command", lambda command, hidden: list(command))
     with samba_homeport(FLOOR) as unconfined:

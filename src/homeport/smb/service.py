@@ -343,8 +343,22 @@ class FileService:
         if applied.changed:
             _log.info("smb.conf applied", reloaded=applied.reloaded, shares=len(sections))
 
+    def _keep_uids_unused(self) -> None:
+        """A store restored from an older backup counts uids from where it was then: the accounts made since still
+        own files, so the counter goes past every uid the Unix accounts hold before they are rewritten."""
+        highest = self._unix.highest_uid()
+        if highest is None:
+            return
+        with self._db.read() as conn:
+            behind = conn.execute("SELECT next_uid <= ? FROM unix_id_counter", (highest,)).fetchone()
+        if behind and behind[0]:
+            with self._db.write() as conn:
+                conn.execute("UPDATE unix_id_counter SET next_uid = MAX(next_uid, ?)", (highest + 1,))
+            _log.info("uid counter moved past the existing SMB accounts", next_uid=highest + 1)
+
     def _sync_passdb(self, reason: str) -> CheckResult:
         """Make passdb equal to the store; differences nobody in Homeport asked for are audited as drift."""
+        self._keep_uids_unused()
         with self._db.read() as conn:
             want = accounts.wanted(conn, self._sealer)
         try:

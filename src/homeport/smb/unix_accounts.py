@@ -27,12 +27,28 @@ class UnixAccounts(Protocol):
     def ensure(self, accounts: Mapping[str, int]) -> list[str]:
         """Make exactly these (name -> uid) exist; returns names that could not be made, with why."""
 
+    def highest_uid(self) -> int | None:
+        """The highest uid in Homeport's range that exists now (files on the volumes may still belong to it)."""
+
+
+def _highest_in_range(passwd: Path) -> int | None:
+    uids = []
+    with contextlib.suppress(FileNotFoundError):
+        for line in passwd.read_text().splitlines():
+            fields = line.split(":")
+            if len(fields) >= 3 and fields[2].isdigit() and UID_BASE < int(fields[2]) <= UID_LIMIT:
+                uids.append(int(fields[2]))
+    return max(uids, default=None)
+
 
 class WrappedAccounts:
     """nss_wrapper's passwd and group files: rewritten whole (atomically) when the accounts change."""
 
     def __init__(self, layout: SambaLayout) -> None:
         self._layout = layout
+
+    def highest_uid(self) -> int | None:
+        return _highest_in_range(self._layout.nss_passwd)
 
     def ensure(self, accounts: Mapping[str, int]) -> list[str]:
         passwd = ["root:x:0:0:root:/root:/bin/false", "nobody:x:65534:65534:nobody:/nonexistent:/bin/false"]
@@ -57,6 +73,9 @@ class HostAccounts:
 
     def _etc(self, name: str) -> Path:
         return (self._prefix or Path("/")) / "etc" / name
+
+    def highest_uid(self) -> int | None:
+        return _highest_in_range(self._etc("passwd"))
 
     def _entries(self, name: str) -> dict[str, int]:
         found = {}
