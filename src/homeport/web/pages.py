@@ -221,7 +221,10 @@ async def logout_submit(request: Request) -> Response:
 def password_page(request: Request) -> Response:
     who = viewer(request, allow_restricted=True)
     forced = who.user.must_change_password
-    return render(request, "password.html", me=who.user, csrf=who.csrf, forced=forced, restricted=forced)
+    return render(
+        request, "password.html", me=who.user, csrf=who.csrf, forced=forced, restricted=forced,
+        limits=limits(PasswordChangeIn),
+    )  # fmt: skip
 
 
 @router.post("/password")
