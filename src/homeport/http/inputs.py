@@ -4,7 +4,7 @@ the precise, friendly rules."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,10 +13,6 @@ ACCOUNT_NAME_MAX = 32  # user and group names (accounts/names.py)
 DEVICE_NAME_MAX = 63  # a DNS label (system/device.py)
 TEXT_MAX = 256
 PASSWORD_MAX = 4096
-ADDRESS_MAX = 64  # room for any IPv4 or IPv6 address or network, with a prefix or a netmask
-
-AddressEntry = Annotated[str, Field(max_length=ADDRESS_MAX)]
-NameEntry = Annotated[str, Field(max_length=NAME_MAX)]  # a user or group name (system/settings.py _names)
 
 
 class Strict(BaseModel):
@@ -117,10 +113,10 @@ class SecuritySettingsIn(Strict):
     account_protection_attempts: int | None = None
     account_protection_window_minutes: int | None = None
     account_protection_minutes: int | None = None
-    allow_list: list[AddressEntry] | None = Field(
+    allow_list: list[str] | None = Field(
         default=None, max_length=100, description="Addresses or networks that auto block never blocks."
     )
-    trusted_proxies: list[AddressEntry] | None = Field(
+    trusted_proxies: list[str] | None = Field(
         default=None,
         max_length=20,
         description="Reverse proxies whose `proxy_header` names the client; empty: every header is ignored.",
@@ -143,10 +139,10 @@ class SecuritySettingsIn(Strict):
         description="Who must use a second factor. Making it stricter needs `current_password`; it is refused while "
         "it would leave no administrator able to finish a sign-in.",
     )
-    second_factor_users: list[NameEntry] | None = Field(
+    second_factor_users: list[str] | None = Field(
         default=None, max_length=200, description="With `chosen`: these accounts must use a second factor."
     )
-    second_factor_groups: list[NameEntry] | None = Field(
+    second_factor_groups: list[str] | None = Field(
         default=None, max_length=200, description="With `chosen`: members of these groups must use a second factor."
     )
     remember_browser: bool | None = Field(

@@ -3,16 +3,15 @@ As in http/inputs.py the bounds are generous limits; network/validate.py gives t
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from homeport.http.inputs import ADDRESS_MAX, DEVICE_NAME_MAX
+from homeport.http.inputs import DEVICE_NAME_MAX
 from homeport.network.validate import MAX_DNS
 
+ADDRESS_MAX = 64  # room for any IPv4 or IPv6 address, with a prefix or a netmask
 INTERFACES_MAX = 16
-
-DnsServer = Annotated[str, Field(max_length=ADDRESS_MAX)]
 
 
 class InterfaceIn(BaseModel):
@@ -21,7 +20,7 @@ class InterfaceIn(BaseModel):
     mode: Literal["dhcp", "static"] = "dhcp"
     address: str | None = Field(default=None, max_length=ADDRESS_MAX, description="Static only: e.g. 192.168.1.20/24.")
     gateway: str | None = Field(default=None, max_length=ADDRESS_MAX)
-    dns: list[DnsServer] = Field(default_factory=list, max_length=MAX_DNS)
+    dns: list[str] = Field(default_factory=list, max_length=MAX_DNS)
     mtu: int = 1500
 
 

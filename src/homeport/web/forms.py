@@ -23,12 +23,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import UnionType
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -119,39 +118,31 @@ def parse(model: type[Model], data: Mapping[str, Any], *, depth: int = 1) -> Mod
 ENTRY_SEPARATOR_MAX = 2  # a list typed as text: ", " between entries, or a line break a browser counts as two
 
 
-def limits(model: type[BaseModel]) -> dict[str, int]:
+def limits(model: type[BaseModel], *, entry_max: int | None = None) -> dict[str, int]:
     """Each text field's maximum length, for the page's `maxlength` (the same bound the server checks). A list
-    of bounded entries, typed one a line (or separated on one line), may hold every entry and a separator each;
-    a list of unbounded entries has no page bound."""
+    typed as text (an entry a line, or separated on one line) holds at most its number of entries, each at most
+    `entry_max` long (the bound the service checks) with a separator; without `entry_max` a list gets none."""
     found: dict[str, int] = {}
     for name, info in model.model_fields.items():
         bound = _max_length(info.metadata)
-        is_list, entry = _list_of(info.annotation)
-        if bound is not None and not is_list:
+        if bound is not None and not _is_list(info.annotation):
             found[name] = bound
-        elif bound is not None and entry is not None:
-            found[name] = bound * (entry + ENTRY_SEPARATOR_MAX)
+        elif bound is not None and entry_max is not None:
+            found[name] = bound * (entry_max + ENTRY_SEPARATOR_MAX)
     return found
 
 
 def _max_length(rules: Iterable[Any]) -> int | None:
-    for rule in rules:  # pydantic keeps `Field(max_length=...)` as a rule with that attribute
-        for inner in rule.metadata if isinstance(rule, FieldInfo) else [rule]:
-            bound = getattr(inner, "max_length", None)
-            if isinstance(bound, int):
-                return bound
-    return None
+    # pydantic keeps `Field(max_length=...)` as a rule with that attribute
+    bounds = [getattr(rule, "max_length", None) for rule in rules]
+    return next((bound for bound in bounds if isinstance(bound, int)), None)
 
 
-def _list_of(annotation: Any) -> tuple[bool, int | None]:
-    """Whether the type is a list (or an optional one), and the bound of each entry if it has one."""
+def _is_list(annotation: Any) -> bool:
+    """A list, or an optional one."""
     if get_origin(annotation) in (Union, UnionType):
-        lists = [_list_of(arg) for arg in get_args(annotation) if arg is not type(None)]
-        return lists[0] if len(lists) == 1 else (False, None)
-    if get_origin(annotation) is not list:
-        return False, None
-    [entry] = get_args(annotation)
-    return True, _max_length(get_args(entry)[1:]) if get_origin(entry) is Annotated else None
+        return any(_is_list(arg) for arg in get_args(annotation))
+    return get_origin(annotation) is list
 
 
 def token_matches(who: Viewer, form: Submitted) -> bool:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from homeport.core.errors import Conflict, HomeportError
-from homeport.http.network_inputs import InterfaceIn, NetworkIn
+from homeport.http.network_inputs import ADDRESS_MAX, InterfaceIn, NetworkIn
 from homeport.http.requests import services, via
 from homeport.network.describe import describe, differences
 from homeport.network.service import ApplyOutcome
@@ -32,7 +32,7 @@ async def network_page(request: Request) -> Response:
         live={i.name: i for i in await network.live()},
         snapshots=network.snapshots(20), describe=describe,
         pending=network.pending(), backend=network.backend, ports_fixed=network.ports_fixed,
-        limits={**limits(NetworkIn), **limits(InterfaceIn)},
+        limits={**limits(NetworkIn), **limits(InterfaceIn, entry_max=ADDRESS_MAX)},
     )  # fmt: skip
 
 
