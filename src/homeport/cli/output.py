@@ -40,12 +40,17 @@ class CliExit(Exception):
         self.code = code
 
 
+def json_error(message: str, code: int, fields: dict[str, str] | None = None) -> None:
+    """An error as the JSON document a command given `--json` promises, on standard error."""
+    body: dict[str, Any] = {"error": {"message": message, "exit_code": code}}
+    if fields:
+        body["error"]["fields"] = fields
+    print(json.dumps(body), file=sys.stderr)
+
+
 def fail(message: str, code: int, fields: dict[str, str] | None = None, *, as_json: bool = False) -> NoReturn:
     if as_json:
-        body: dict[str, Any] = {"error": {"message": message, "exit_code": code}}
-        if fields:
-            body["error"]["fields"] = fields
-        print(json.dumps(body), file=sys.stderr)
+        json_error(message, code, fields)
     else:
         if fields:  # a terminal has no form: the problems are listed below the message
             message = message.replace("see the fields", "see below")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from homeport.cli import output, secrets
+from homeport.cli import main, output, secrets
 from homeport.cli.main import app
 
 CLI = Path(output.__file__).resolve().parent
@@ -77,3 +77,30 @@ def test_a_usage_problem_with_json_is_a_json_document(tmp_path: Path, args: list
     assert isinstance(answer.exception, output.CliExit) and answer.exception.code == output.INVALID
     assert json_error(answer.stderr)["exit_code"] == output.INVALID
     assert "Error:" not in answer.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["log", "--limit", "0", "--json"], "--limit"),
+        (["network", "set", "--mtu", "large", "--json"], "--mtu"),
+        (["log", "--bogus", "--json"], "No such option: --bogus"),
+    ],
+)
+def test_a_wrong_option_with_json_is_a_json_document(
+    capsys: pytest.CaptureFixture[str], args: list[str], problem: str
+) -> None:
+    """Click's usage errors too: a script that asked for JSON never has to parse a usage text."""
+    with pytest.raises(SystemExit) as exited:
+        main.run(args)
+    assert exited.value.code == output.INVALID
+    error = json_error(capsys.readouterr().err)
+    assert problem in str(error["message"]) and error["exit_code"] == output.INVALID
+
+
+def test_without_json_a_wrong_option_shows_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main.run(["log", "--limit", "0"])
+    assert exited.value.code == output.INVALID
+    shown = capsys.readouterr().err
+    assert shown.startswith("Usage:") and "--limit" in shown
