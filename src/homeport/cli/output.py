@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -80,6 +80,11 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         # controls replaced, never obeyed as rich markup or as reordering of the terminal line.
         grid.add_row(*(Text(neutralise_direction_controls(cell)) for cell in row))
     out.print(grid)
+
+
+def show(renderable: RenderableType) -> None:
+    """A rich layout of the caller's own (its cells already plain `Text`)."""
+    out.print(renderable)
 
 
 def say(message: str) -> None:
