@@ -4,6 +4,7 @@ ends in a redirect, a form sent twice is done once, and no form lets an owner lo
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from starlette.routing import Route
@@ -12,10 +13,24 @@ from starlette.testclient import TestClient
 from homeport.accounts.models import UserChanges
 from homeport.audit.log import Actor
 from homeport.core.errors import Conflict
+from homeport.recovery.button import Decision
 from homeport.services import Services
-from homeport.web import factors, file_services, manage, network, pages, recovery, security, shares, signin
+from homeport.web import (
+    advisor,
+    approvals,
+    factors,
+    file_services,
+    manage,
+    network,
+    pages,
+    recovery,
+    security,
+    shares,
+    signin,
+)
 from tests.support.api import ADMIN, ADMIN_PASSWORD, create_user, setup_device, sign_in
 from tests.support.console import form_token, shown
+from tests.support.recovery import browser, mode
 
 
 @pytest.fixture
@@ -186,3 +201,102 @@ def test_a_form_sent_after_the_session_ended_says_so_at_sign_in(owner: TestClien
     owner.cookies.clear()
     sent = owner.post("/groups", data={"csrf_token": form_token(page), "page": "/groups", "name": "family"})
     assert sent.status_code == 303 and sent.headers["location"] == "/login?next=%2Fgroups&done=expired"
+
+
+TYPED = frozenset({"text", "password", "email", "search", "url", "tel"})  # the input types that take free text
+
+
+class TextFields(HTMLParser):
+    """Every field of a page that an owner types free text into (not one the page fills in and hides)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        typed = tag == "textarea" or (tag == "input" and (found.get("type") or "text") in TYPED)
+        if typed and "hidden" not in found:
+            self.fields.append(found)
+
+
+def unbounded(html: str) -> list[str]:
+    """The typed fields without a positive `maxlength`."""
+    parser = TextFields()
+    parser.feed(html)
+    return [
+        str(found.get("name") or found.get("id"))
+        for found in parser.fields
+        if not (found.get("maxlength") or "").isdigit() or int(str(found["maxlength"])) < 1
+    ]
+
+
+def test_unbounded_sees_a_field_without_a_limit() -> None:
+    page = '<input name="a" maxlength="5"><input name="b"><textarea name="c"></textarea><input type="hidden" name="d">'
+    assert unbounded(page + '<input name="e" type="number"><input name="f" hidden>') == ["b", "c"]
+
+
+# Console pages this walk does not reach, and why; every other page is walked (a new page joins the walk).
+NOT_WALKED = {
+    "/ca.crt": "a certificate, not a page",
+    "/damaged": "only a damaged device shows it; no fields",
+    "/network/walk": "only while a change waits; links, no fields",
+    "/network/confirmed": "no fields",
+    "/recovery/password": "a recovery session's page: the next test",
+    "/approve/{request_id}": "needs a sign-in waiting for approval; buttons only",
+    "/login/second-step": "needs an account with a second factor; its code field has `maxlength=limits.code`",
+    "/login/enrol": "needs a sign-in made to enrol; its code field has `maxlength=limits.code`",
+    "/account/totp": "needs an authenticator set-up begun; its code field has `maxlength=limits.code`",
+    "/account/recovery-codes": "codes to copy, no fields",
+}
+CONSOLE = (pages, manage, security, network, recovery, signin, factors, shares, file_services, approvals, advisor)
+
+
+def test_every_typed_field_of_every_page_has_the_servers_limit(client: TestClient, services: Services) -> None:
+    """Every console form checks lengths in the page as the server does: each text field, password field and
+    text area carries a `maxlength`, on every page an owner reaches."""
+    client.follow_redirects = False
+    assert unbounded(client.get("/setup").text) == []
+    setup_device(client)
+    assert unbounded(client.get("/login").text) == []
+    sign_in(client)
+    create_user(client, "bob")
+    assert client.post("/api/v1/groups", json={"name": "family"}).status_code == 201
+    assert client.post("/api/v1/shares", json={"name": "Photos", "volume": "volume1"}).status_code == 201
+    body = {"hostname": "nas", "interfaces": [{"name": "eth0", "mode": "static", "address": "192.168.1.20/24"}]}
+    assert client.put("/api/v1/network", json=body).status_code == 200
+    snapshot = client.get("/api/v1/network/snapshots").json()[-1]["id"]
+    paths = [
+        "/", "/users", f"/users/{ADMIN}", "/users/bob", "/groups", "/sessions", "/log", "/account", "/password",
+        "/account/sign-in-methods", "/network", f"/network/snapshots/{snapshot}", "/security", "/recovery/report",
+        "/advisor", "/shares", "/shares/Photos", "/file-services", "/network/confirm",
+    ]  # fmt: skip
+    shapes = {re.sub(r"/(bob|Photos|\d+)$", "/{}", p).replace(ADMIN, "{}") for p in [*paths, "/setup", "/login"]}
+    for module in CONSOLE:
+        for route in module.router.routes:
+            if isinstance(route, Route) and "GET" in (route.methods or ()) and route.path not in NOT_WALKED:
+                assert re.sub(r"{\w+}", "{}", route.path) in shapes, f"{route.path} is not walked"
+    for path in paths:
+        page = client.get(path)
+        assert page.status_code == 200, f"{path}: {page.status_code}"
+        assert unbounded(page.text) == [], f"{path} has fields without a maxlength"
+    network_page = client.get("/network").text
+    assert re.search(r'id="f-hostname"[^>]*maxlength="63"', network_page)  # the bounds of the API's own body
+    assert re.search(r'id="f-eth0.address"[^>]*maxlength="64"', network_page)
+    assert re.search(r'id="f-allow_list"[^>]*maxlength="6600"', client.get("/security").text)  # 100 lines of 64
+
+
+def test_the_recovery_password_page_has_the_servers_limits(installed: TestClient, services: Services) -> None:
+    mode(installed, services, Decision.MODE_1)
+    with browser(services) as lan:
+        login = lan.post("/api/v1/auth/login", json={"username": "admin", "password": ""})
+        assert login.status_code == 200, login.text
+        services.recovery_access.confirm_presence()
+        page = lan.get("/recovery/password").text
+        assert "recovery-password-form" in page and unbounded(page) == []
+        assert re.search(r'id="f-new_password_again"[^>]*maxlength="4096"', page)
+        csrf = login.json()["csrf_token"]
+        long = {"csrf_token": csrf, "new_password": "x" * 5000, "new_password_again": "x" * 5000}
+        back = lan.post("/recovery/password", data=long, follow_redirects=True)
+        assert back.status_code == 422 and "Use at most 4096 characters" in back.text  # the API's own check
+        assert services.accounts.get_user("admin").password_hash is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 from homeport.services import Services
 from tests.support.api import ADMIN, ADMIN_PASSWORD, setup_device
 from tests.support.console import form_token, security_form, shown
+from tests.support.recovery import browser as lan_browser
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -214,3 +216,21 @@ def test_the_overview_shows_the_reset_button_and_its_virtual_signals(browser: Te
     page = browser.get("/").text
     assert 'data-testid="hardware"' in page and "virtual" in page
     assert "buzzer: one-beep" in page and "led: one-beep" in page
+
+
+class NameTaken:
+    """The advertiser once another device on the LAN had the name first: it announces `<name>-2.local`."""
+
+    def host_for(self, name: str) -> str | None:
+        return f"{name}-2"
+
+
+def test_the_wizard_shows_the_local_name_the_lan_really_knows(services: Services) -> None:
+    name = services.device.name()
+    assert name.startswith("homeport-")  # a fresh device's own name, from its hardware
+    with lan_browser(services) as fresh:
+        assert f'data-testid="local-name">{name}.local<' in fresh.get("/setup").text
+    with lan_browser(dataclasses.replace(services, advertiser=NameTaken())) as fresh:  # type: ignore[arg-type]
+        page = fresh.get("/setup").text
+        assert f'data-testid="local-name">{name}-2.local<' in page
+        assert re.search(rf'id="f-name"[^>]*value="{name}"', page)  # the device's name stays its own

@@ -208,3 +208,16 @@ def test_the_advisor_shows_its_last_run_and_runs_again(ready: Daemon) -> None:
     assert run["reason"] == "on demand" and run["actor"] == "root@local" and run["previous_run"] is not None
     [changed] = [f for f in run["findings"] if f["changed"]]
     assert changed["key"] == "builtin_admin_disabled" and changed["verdict"] == "fail"
+
+
+def test_an_unknown_interface_is_not_found_and_said_in_json_with_json(ready: Daemon) -> None:
+    """Not found is 4 everywhere (the README's table), and `--json` errors are a JSON document on stderr."""
+    missing = ready.cli("network", "set", "-i", "nosuch", "--dhcp")
+    assert missing.returncode == 4, missing.stderr
+    assert "nosuch" in missing.stderr and "it manages: eth0" in missing.stderr
+    as_json = ready.cli("network", "set", "-i", "nosuch", "--dhcp", "--json")
+    assert as_json.returncode == 4 and json.loads(as_json.stderr)["error"]["exit_code"] == 4
+    unnamed = ready.cli("network", "set", "--mtu", "1400", "--json")
+    assert unnamed.returncode == 2 and "--interface" in json.loads(unnamed.stderr)["error"]["message"]
+    two_lines = ready.cli("user", "passwd", ADMIN, "--json", stdin="first long password\nsecond long password\n")
+    assert two_lines.returncode == 2 and "exactly one line" in json.loads(two_lines.stderr)["error"]["message"]

@@ -202,3 +202,37 @@ def test_the_loop_volume_is_a_real_ext4_mount(volume: Path) -> None:
     mounts = Path("/proc/mounts").read_text()
     assert any(line.split()[1] == str(volume) and line.split()[2] == "ext4" for line in mounts.splitlines())
     assert os.path.ismount(volume)
+
+
+def test_after_a_mode_2_restore_user_list_shows_who_has_no_password(device: Daemon) -> None:
+    """The other administrators come back from the backup without a password: `homeport user list` says so,
+    and how to give them one, instead of showing them as normal."""
+    set_up(device)
+    added = device.cli("user", "add", "carol", "--admin", "--no-must-change", stdin="a secret long enough\n")
+    assert added.returncode == 0, added.stderr
+    mode_2(device)
+    assert wait_state(device, "migratable", 20)
+    [backup] = device.get("/api/v1/setup/found")["backups"]
+    restore = {"backup": backup["id"], "administrator": ADMIN, "password": "a fresh admin password"}
+    status, body, _ = device.request("POST", "/api/v1/setup/restore", restore)
+    assert status == 201, body
+    listed = device.cli("user", "list")
+    assert listed.returncode == 0, listed.stderr
+    status = statuses(listed.stdout)
+    assert status["carol"] == "enabled, administrator, NO PASSWORD (set one: homeport user passwd carol)"
+    assert status[ADMIN] == "enabled, administrator"
+    users = {u["name"]: u for u in json.loads(device.cli("user", "list", "--json").stdout)}
+    assert users["carol"]["awaits_password"] and not users[ADMIN]["awaits_password"]
+
+
+def statuses(table: str) -> dict[str, str]:
+    """The Status column of `homeport user list` by account, its wrapped lines joined again."""
+    found: dict[str, list[str]] = {}
+    name = ""
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if len(cells) != 4:
+            continue
+        name = cells[0] or name
+        found.setdefault(name, []).append(cells[3])
+    return {account: " ".join(part for part in parts if part) for account, parts in found.items()}

@@ -1,8 +1,8 @@
-"""Bodies of the network API."""
+"""Bodies of the network API (the settings body is in http/network_inputs.py: the console shows its bounds)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,29 +11,6 @@ from homeport.network.describe import describe
 from homeport.network.model import NetworkConfig
 from homeport.network.service import ApplyOutcome, PendingChange
 from homeport.network.snapshots import Snapshot
-
-
-class InterfaceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    name: str = Field(max_length=32)
-    mode: Literal["dhcp", "static"] = "dhcp"
-    address: str | None = Field(default=None, max_length=64, description="Static only: e.g. 192.168.1.20/24.")
-    gateway: str | None = Field(default=None, max_length=64)
-    dns: list[str] = Field(default_factory=list, max_length=3)
-    mtu: int = 1500
-
-
-class PortsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    http: int = 5000
-    https: int = 5001
-
-
-class NetworkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    hostname: str = Field(max_length=63)
-    interfaces: list[InterfaceIn] = Field(max_length=16)
-    web: PortsIn = Field(default_factory=PortsIn)
 
 
 class InterfaceOut(BaseModel):

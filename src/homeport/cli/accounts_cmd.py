@@ -71,7 +71,7 @@ def user_add(
 ) -> None:
     """Create an account; the password is read from the terminal (or one line of standard input)."""
     groups = [*(group or []), *(["administrators"] if admin else [])]
-    password = read_new_password()
+    password = read_new_password(as_json=as_json)
     body = {
         "name": name,
         "password": password,
@@ -93,7 +93,7 @@ def user_passwd(
     as_json: JsonOption = False,
 ) -> None:
     """Set an account's password (ends its sessions); read from the terminal or standard input."""
-    password = read_new_password()
+    password = read_new_password(as_json=as_json)
     with DaemonClient(home, as_json=as_json) as daemon:
         daemon.call("PUT", f"/users/{name}/password", json={"password": password, "must_change_password": must_change})
     emit_json({"name": name, "password_set": True}) if as_json else say(f"Password of {name} set.")

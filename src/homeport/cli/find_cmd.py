@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 
-from homeport.cli.output import emit_json, say, table
+from homeport.cli.output import emit_json, say, show
+from homeport.core.text import neutralise_direction_controls
+
+if TYPE_CHECKING:
+    from homeport.discovery.records import Sighting
 
 
 def find(
@@ -33,5 +40,24 @@ def find(
     if not found:
         say(f"No Homeport answered within {timeout:g} s. Is this computer on the same network (LAN) as the device?")
         return
-    rows = [[s.name, s.state, "\n".join(s.addresses), s.mac, s.model, s.console_url, s.next_step] for s in found]
-    table("Homeport devices on this network", ["Name", "State", "Addresses", "MAC", "Model", "Console", "Next"], rows)
+    show(Group(Text("Homeport devices on this network", style="bold"), *(_device(s) for s in found)))
+
+
+def _device(seen: Sighting) -> Group:
+    """One device, a detail a line: an address, a MAC or a URL is copied or typed as it is, so it is never broken
+    inside (a seven-column table did that at 80 columns); a long name or sentence wraps between words."""
+    details = Table.grid(padding=(0, 2))
+    details.add_column(no_wrap=True, style="dim")
+    details.add_column(overflow="fold")  # a word breaks only when a whole line cannot hold it
+    for label, value, style in (
+        ("Name", seen.name, "bold"),
+        ("State", seen.state, ""),
+        ("Model", seen.model, ""),
+        ("Addresses", "\n".join(seen.addresses) or "-", ""),
+        ("MAC", seen.mac, ""),
+        ("Console", seen.console_url, ""),
+        ("Next", seen.next_step, ""),
+    ):
+        # What the LAN announced is plain text with direction controls replaced, never rich markup.
+        details.add_row(label, Text(neutralise_direction_controls(value), style=style))
+    return Group(Text(""), details)

@@ -52,7 +52,7 @@ def log(
 ) -> None:
     """Show the audit log: the last LIMIT entries, newest first (as in the console)."""
     if follow and as_json:
-        fail("--json prints one document; use --jsonl to follow the log.", INVALID)
+        fail("--json prints one document; use --jsonl to follow the log.", INVALID, as_json=True)
     params: dict[str, Any] = {"limit": limit, "user": user, "q": search}
     if kind:
         params["kind"] = kind

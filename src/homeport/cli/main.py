@@ -19,7 +19,7 @@ from homeport.cli import (
     serve_cmd,
     status_cmd,
 )
-from homeport.cli.output import CliExit
+from homeport.cli.output import OK, CliExit, json_error
 
 app = typer.Typer(
     help="Homeport: the control plane of your NAS.",
@@ -44,10 +44,22 @@ app.add_typer(files_cmd.share_app, name="share")
 app.add_typer(files_cmd.smb_app, name="smb")
 
 
-def run() -> None:
+def run(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app()
+        if "--json" not in args:
+            app(args=args)
+            return
+        # Not standalone: a usage problem (a wrong option value) comes back here, to be told as JSON too.
+        code = app(args=args, standalone_mode=False)
     except CliExit as exc:
         sys.exit(exc.code)
+    except typer.TyperException as exc:
+        json_error(exc.format_message(), exc.exit_code)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else OK)

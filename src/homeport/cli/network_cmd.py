@@ -9,7 +9,7 @@ import typer
 
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
-from homeport.cli.output import INVALID, emit_json, fail, say, table
+from homeport.cli.output import INVALID, NOT_FOUND, emit_json, fail, say, table
 
 network_app = typer.Typer(help="Network settings and their snapshots.", no_args_is_help=True)
 
@@ -47,16 +47,18 @@ def show(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None:
         say(f"A change (#{pending['snapshot']}) waits for confirmation until {_when(pending['deadline'])}.")
 
 
-def _edit(config: dict[str, Any], interface: str | None, changes: dict[str, Any]) -> dict[str, Any]:
+def _edit(config: dict[str, Any], interface: str | None, changes: dict[str, Any], as_json: bool) -> dict[str, Any]:
     body = {k: config[k] for k in ("hostname", "interfaces", "web")}
     body["interfaces"] = [{k: v for k, v in i.items() if k != "mac"} for i in config["interfaces"]]
     if interface is None:
         if any(v is not None for v in changes.values()):
-            fail("Name the interface these settings are for with --interface.", INVALID)
+            fail("Name the interface these settings are for with --interface.", INVALID, as_json=as_json)
         return body
     target = next((i for i in body["interfaces"] if i["name"] == interface), None)
     if target is None:
-        fail(f"Homeport does not manage an interface named {interface}.", INVALID)
+        managed = ", ".join(i["name"] for i in body["interfaces"]) or "none"
+        fail(f"Homeport does not manage an interface named {interface} (it manages: {managed}).", NOT_FOUND,
+             as_json=as_json)  # fmt: skip
     for key, value in changes.items():
         if value is not None:
             target[key] = value
@@ -83,11 +85,11 @@ def set_(
 ) -> None:
     """Change the settings; what is not given stays as it is. Applied at once (root on the machine)."""
     if dhcp and static:
-        fail("Choose --dhcp or --static, not both.", INVALID)
+        fail("Choose --dhcp or --static, not both.", INVALID, as_json=as_json)
     mode = "dhcp" if dhcp else ("static" if static else None)
     changes = {"mode": mode, "address": static, "gateway": gateway, "dns": dns, "mtu": mtu}
     with DaemonClient(home, as_json=as_json) as daemon:
-        body = _edit(daemon.call("GET", "/network")["config"], interface, changes)
+        body = _edit(daemon.call("GET", "/network")["config"], interface, changes, as_json)
         if hostname is not None:
             body["hostname"] = hostname
         if http_port is not None:

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -40,12 +40,17 @@ class CliExit(Exception):
         self.code = code
 
 
+def json_error(message: str, code: int, fields: dict[str, str] | None = None) -> None:
+    """An error as the JSON document a command given `--json` promises, on standard error."""
+    body: dict[str, Any] = {"error": {"message": message, "exit_code": code}}
+    if fields:
+        body["error"]["fields"] = fields
+    print(json.dumps(body), file=sys.stderr)
+
+
 def fail(message: str, code: int, fields: dict[str, str] | None = None, *, as_json: bool = False) -> NoReturn:
     if as_json:
-        body: dict[str, Any] = {"error": {"message": message, "exit_code": code}}
-        if fields:
-            body["error"]["fields"] = fields
-        print(json.dumps(body), file=sys.stderr)
+        json_error(message, code, fields)
     else:
         if fields:  # a terminal has no form: the problems are listed below the message
             message = message.replace("see the fields", "see below")
@@ -75,6 +80,11 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         # controls replaced, never obeyed as rich markup or as reordering of the terminal line.
         grid.add_row(*(Text(neutralise_direction_controls(cell)) for cell in row))
     out.print(grid)
+
+
+def show(renderable: RenderableType) -> None:
+    """A rich layout of the caller's own (its cells already plain `Text`)."""
+    out.print(renderable)
 
 
 def say(message: str) -> None:

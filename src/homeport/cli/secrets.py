@@ -10,18 +10,19 @@ from homeport.cli.output import INVALID, fail
 MAX_STDIN = 8192  # a password is at most 1024 bytes; anything this long is not one
 
 
-def read_new_password(prompt: str = "New password") -> str:
+def read_new_password(prompt: str = "New password", *, as_json: bool = False) -> str:
+    """`as_json`: the command was given `--json`, so a problem is reported as its JSON document."""
     if sys.stdin.isatty():
         first = getpass.getpass(f"{prompt}: ")
         second = getpass.getpass(f"{prompt} again: ")
         if first != second:
-            fail("The two passwords differ; nothing was changed.", INVALID)
+            fail("The two passwords differ; nothing was changed.", INVALID, as_json=as_json)
         return first
     text = sys.stdin.read(MAX_STDIN)
     lines = text.splitlines()
     if not lines:
-        fail("Expected the password on standard input (one line).", INVALID)
+        fail("Expected the password on standard input (one line).", INVALID, as_json=as_json)
     if len(lines) > 1 or len(text) >= MAX_STDIN:
         # A second line is a mistake (two passwords, a file piped in): refuse rather than guess which one.
-        fail(f"Standard input held {len(lines)} lines; give exactly one line: the password.", INVALID)
+        fail(f"Standard input held {len(lines)} lines; give exactly one line: the password.", INVALID, as_json=as_json)
     return lines[0]

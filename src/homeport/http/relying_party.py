@@ -20,11 +20,16 @@ from homeport.services import Services
 _HOST = re.compile(r"^([A-Za-z0-9.-]{1,253}?)\.?(?::(\d{1,5}))?$")
 
 
-def passkey_host(svc: Services) -> str:
-    """The one host name passkeys are registered on: `<label>.local`."""
+def local_host(svc: Services) -> str:
+    """The `.local` name the LAN knows the device by: its name, or `<name>-N` when another device had it first."""
     name = svc.device.name()
     label = svc.advertiser.host_for(name) if svc.advertiser is not None else None
-    return f"{(label or name).lower()}.local"
+    return f"{label or name}.local"
+
+
+def passkey_host(svc: Services) -> str:
+    """The one host name passkeys are registered on: `<label>.local`."""
+    return local_host(svc).lower()
 
 
 def request_host(request: Request) -> str:

@@ -25,6 +25,8 @@ SECOND_FACTOR_SETTINGS = ("second_factor_required", "second_factor_users", "seco
 NETWORK_LISTS = ("allow_list", "trusted_proxies")
 NAME_LISTS = ("second_factor_users", "second_factor_groups")
 LIST_SETTINGS = NETWORK_LISTS + NAME_LISTS
+# No entry of these lists is longer: the longest address or network is 49 characters, names are refused beyond.
+LIST_ENTRY_MAX = 64
 SECOND_FACTOR_POLICIES = ("nobody", "administrators", "everyone", "chosen")
 NAME_LIST_MAX = 200
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -175,7 +177,7 @@ def _names(entries: object) -> tuple[str, ...]:
     if not isinstance(entries, list | tuple) or len(entries) > NAME_LIST_MAX:
         raise ValueError(f"Give a list of at most {NAME_LIST_MAX} names.")
     names = {str(entry).strip() for entry in entries if str(entry).strip()}
-    bad = [n for n in names if len(n) > 64 or not n.isprintable()]
+    bad = [n for n in names if len(n) > LIST_ENTRY_MAX or not n.isprintable()]
     if bad:
         raise ValueError(f"'{ascii(bad[0][:40])[1:-1]}' is not a user or group name.")
     return tuple(sorted(names, key=str.lower))

@@ -20,9 +20,10 @@ import functools
 import inspect
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
@@ -114,15 +115,34 @@ def parse(model: type[Model], data: Mapping[str, Any], *, depth: int = 1) -> Mod
         raise InvalidInput(NOT_SAVED, fields=field_problems(list(exc.errors()), depth=depth)) from None
 
 
-def limits(model: type[BaseModel]) -> dict[str, int]:
-    """Each text field's maximum length, for the page's `maxlength` (the same bound the server checks)."""
+ENTRY_SEPARATOR_MAX = 2  # a list typed as text: ", " between entries, or a line break a browser counts as two
+
+
+def limits(model: type[BaseModel], *, entry_max: int | None = None) -> dict[str, int]:
+    """Each text field's maximum length, for the page's `maxlength` (the same bound the server checks). A list
+    typed as text (an entry a line, or separated on one line) holds at most its number of entries, each at most
+    `entry_max` long (the bound the service checks) with a separator; without `entry_max` a list gets none."""
     found: dict[str, int] = {}
     for name, info in model.model_fields.items():
-        for rule in info.metadata:  # pydantic keeps `Field(max_length=...)` as a rule with that attribute
-            bound = getattr(rule, "max_length", None)
-            if isinstance(bound, int):
-                found[name] = bound
+        bound = _max_length(info.metadata)
+        if bound is not None and not _is_list(info.annotation):
+            found[name] = bound
+        elif bound is not None and entry_max is not None:
+            found[name] = bound * (entry_max + ENTRY_SEPARATOR_MAX)
     return found
+
+
+def _max_length(rules: Iterable[Any]) -> int | None:
+    # pydantic keeps `Field(max_length=...)` as a rule with that attribute
+    bounds = [getattr(rule, "max_length", None) for rule in rules]
+    return next((bound for bound in bounds if isinstance(bound, int)), None)
+
+
+def _is_list(annotation: Any) -> bool:
+    """A list, or an optional one."""
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_list(arg) for arg in get_args(annotation))
+    return get_origin(annotation) is list
 
 
 def token_matches(who: Viewer, form: Submitted) -> bool:

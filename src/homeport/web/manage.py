@@ -22,6 +22,8 @@ from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
 LOG_PAGE = 100
+LOG_SEARCH_MAX = 100  # what the log search and its user filter read of what was typed
+LOG_USER_MAX = 64
 
 
 # --- users ------------------------------------------------------------------------------------------------
@@ -256,8 +258,9 @@ def log_page(
 ) -> Response:  # fmt: skip
     who = viewer(request, admin=True)
     matching = LogFilter(
-        kind=kind if kind in LOG_KINDS else "", actor=user[:64], outcome=outcome if outcome in LOG_OUTCOMES else "",
-        since=_day(since), until=_day(until, end=True), text=q[:100],
+        kind=kind if kind in LOG_KINDS else "", actor=user[:LOG_USER_MAX],
+        outcome=outcome if outcome in LOG_OUTCOMES else "", since=_day(since), until=_day(until, end=True),
+        text=q[:LOG_SEARCH_MAX],
     )  # fmt: skip
     records = services(request).audit.query(limit=LOG_PAGE, before=before, matching=matching)
     older = None
@@ -267,7 +270,7 @@ def log_page(
     return render(
         request, "log.html", me=who.user, csrf=who.csrf, records=records, older=older, filters=matching,
         kinds=list(LOG_KIND_NAMES.items()), outcomes=LOG_OUTCOMES, since=since[:10], until=until[:10],
-        filtered=matching != LogFilter(),
+        filtered=matching != LogFilter(), limits={"q": LOG_SEARCH_MAX, "user": LOG_USER_MAX},
     )  # fmt: skip
 
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from homeport.core.errors import Conflict, HomeportError
+from homeport.http.network_inputs import ADDRESS_MAX, InterfaceIn, NetworkIn
 from homeport.http.requests import services, via
 from homeport.network.describe import describe, differences
 from homeport.network.service import ApplyOutcome
 from homeport.network.validate import parse_config
 from homeport.web.flash import keep, recall
-from homeport.web.forms import Submitted, handle, run_form
+from homeport.web.forms import Submitted, handle, limits, run_form
 from homeport.web.guard import Viewer, redirect, viewer
 from homeport.web.render import render
 
@@ -31,6 +32,7 @@ async def network_page(request: Request) -> Response:
         live={i.name: i for i in await network.live()},
         snapshots=network.snapshots(20), describe=describe,
         pending=network.pending(), backend=network.backend, ports_fixed=network.ports_fixed,
+        limits={**limits(NetworkIn), **limits(InterfaceIn, entry_max=ADDRESS_MAX)},
     )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from homeport.http.cookies import (
     set_sign_in_cookies,
 )
 from homeport.http.inputs import LoginIn, PasswordChangeIn, RestoreIn, SetupAdminIn, SetupIn
+from homeport.http.relying_party import local_host
 from homeport.http.requests import client_address, origin_of, services
 from homeport.recovery.backups import shared_folders
 from homeport.system.health import read_health
@@ -89,6 +90,7 @@ def setup_page(request: Request) -> Response:
         request,
         "setup.html",
         default_name=svc.device.name(),
+        local_name=local_host(svc),
         backups=svc.restore.backups(),
         folders=shared_folders(svc.volumes.paths),
         limits={**limits(SetupIn), **limits(SetupAdminIn), **{f"restore_{k}": v for k, v in limits(RestoreIn).items()}},
@@ -221,7 +223,10 @@ async def logout_submit(request: Request) -> Response:
 def password_page(request: Request) -> Response:
     who = viewer(request, allow_restricted=True)
     forced = who.user.must_change_password
-    return render(request, "password.html", me=who.user, csrf=who.csrf, forced=forced, restricted=forced)
+    return render(
+        request, "password.html", me=who.user, csrf=who.csrf, forced=forced, restricted=forced,
+        limits=limits(PasswordChangeIn),
+    )  # fmt: skip
 
 
 @router.post("/password")

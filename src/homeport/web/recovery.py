@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from homeport.core.errors import InvalidInput, Unauthenticated
 from homeport.http.cookies import clear_session_cookie
+from homeport.http.inputs import PasswordChangeIn
 from homeport.http.requests import services, via
 from homeport.recovery.access import Presence
 from homeport.web.flash import keep
-from homeport.web.forms import Submitted, handle
+from homeport.web.forms import Submitted, handle, limits, parse
 from homeport.web.guard import Viewer, redirect, viewer
 from homeport.web.render import render
 
@@ -36,7 +37,7 @@ def recovery_password_page(request: Request) -> Response:
     opened = services(request).recovery_access.open_window()
     return render(
         request, "recovery_password.html", me=who.user, csrf=who.csrf, until=opened.closes_at if opened else None,
-        presence=presence, restricted=True,
+        presence=presence, restricted=True, limits=limits(PasswordChangeIn),
     )  # fmt: skip
 
 
@@ -52,7 +53,9 @@ async def recovery_password_submit(request: Request) -> Response:
             return presence
         if form.text("new_password") != form.text("new_password_again"):
             raise InvalidInput.field("new_password_again", "The two passwords differ; type the same one twice.")
-        access.set_password(who.session, form.text("new_password"), who.actor)
+        # The API's body for a recovery session's password: no current password (that is what was lost).
+        body = parse(PasswordChangeIn, {"current_password": "", "new_password": form.text("new_password")})
+        access.set_password(who.session, body.new_password, who.actor)
         response = redirect("/login?done=recovery-password")
         clear_session_cookie(response)
         return response

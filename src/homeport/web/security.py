@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from homeport.http.inputs import SecuritySettingsIn
 from homeport.http.requests import services
-from homeport.system.settings import LIST_SETTINGS, SHOWN_RANGES
+from homeport.system.settings import LIST_ENTRY_MAX, LIST_SETTINGS, SHOWN_RANGES
 from homeport.web.forms import Submitted, handle, limits, parse
 from homeport.web.guard import Viewer, viewer
 from homeport.web.render import render
@@ -45,7 +45,7 @@ def security_page(request: Request) -> Response:
         allows_everyone=settings.allows_everyone(),
         blocks=svc.throttle.blocklist.active(),
         pauses=svc.throttle.pauses(),
-        limits=limits(SecuritySettingsIn),
+        limits=limits(SecuritySettingsIn, entry_max=LIST_ENTRY_MAX),
     )
 
 

@@ -15,7 +15,6 @@ from homeport.api.network_schemas import (
     LeftBehindPasskeyOut,
     LiveOut,
     NeighbourOut,
-    NetworkIn,
     NetworkOut,
     PendingOut,
     RestorePreviewOut,
@@ -23,6 +22,7 @@ from homeport.api.network_schemas import (
 )
 from homeport.core.errors import Conflict
 from homeport.http.inputs import SnapshotRestoreIn
+from homeport.http.network_inputs import NetworkIn
 from homeport.http.relying_party import passkey_host
 from homeport.http.requests import via
 from homeport.network.describe import differences

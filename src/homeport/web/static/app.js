@@ -9,13 +9,15 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-// The setup wizard shows the `.local` name as it is typed.
+// The setup wizard shows the `.local` name as it is typed; back at the name it had, the name the LAN knows now
+// (the page's, which may be `<name>-2.local` when another device had the name first).
 document.addEventListener("input", (event) => {
   const field = event.target;
   const shown = field instanceof HTMLInputElement && field.dataset.showsLocalName
     ? document.getElementById(field.dataset.showsLocalName) : null;
   if (shown) {
-    shown.textContent = `${field.value || "…"}.local`;
+    shown.dataset.known ||= shown.textContent;
+    shown.textContent = field.value === field.defaultValue ? shown.dataset.known : `${field.value || "…"}.local`;
   }
 });
 
