@@ -160,9 +160,15 @@ def test_busy_answers_count_against_the_address(owner: TestClient, services: Ser
         started.set()
         release.wait(10)
 
-    # Strangers' hashes run on one of the two workers (the other is kept for known devices), 16 wait.
-    holders = [threading.Thread(target=services.hasher._pool.run, args=(hold,)) for _ in range(1 + 16)]
-    for thread in holders:
+    # Both workers hashing first (a worker is kept for known devices only once strangers queue), then 16 wait.
+    holders = [threading.Thread(target=services.hasher._pool.run, args=(hold,)) for _ in range(2 + 16)]
+    for thread in holders[:2]:
+        thread.start()
+    for _ in range(1000):  # until both run (bounded)
+        if services.hasher._pool._ordinary_running == 2:
+            break
+        threading.Event().wait(0.01)
+    for thread in holders[2:]:
         thread.start()
     try:
         assert started.wait(10)

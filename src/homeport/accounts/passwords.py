@@ -148,14 +148,16 @@ class _PriorityPool:
 
     When the queue is full a `first` job still gets in, taking the place of the newest ordinary job (whose
     caller gets `Busy`): a flood of strangers' sign-ins can fill the queue but never keep a known device out.
-    With two workers or more, one is kept for `first` jobs: a known device's sign-in never waits for a
+    Under pressure (at least twice as many strangers waiting as there are workers: a flood, not a few people
+    signing in at once) one worker is kept for `first` jobs, so a known device's sign-in never waits for a
     stranger's hash to finish, only shares the CPU with the ones running.
     """
 
     def __init__(self, workers: int, queue_limit: int) -> None:
         self._queue_limit = queue_limit
         self.capacity = max(1, workers) + queue_limit
-        self._ordinary_limit = max(1, workers - 1)
+        self._workers = max(1, workers)
+        self._pressure = 2 * self._workers  # strangers waiting from which one worker is kept for known devices
         self._ordinary_running = 0
         self._condition = threading.Condition()
         self._waiting: list[tuple[int, int, _Job]] = []  # heap of (rank, order, job); rank 0 goes first
@@ -213,7 +215,12 @@ class _PriorityPool:
 
     def _may_take(self) -> bool:
         """Under the lock: a `first` job waits at the top, or an ordinary one and an ordinary place is free."""
-        return bool(self._waiting) and (self._waiting[0][0] == 0 or self._ordinary_running < self._ordinary_limit)
+        if not self._waiting:
+            return False
+        if self._waiting[0][0] == 0:
+            return True
+        kept = 1 if len(self._waiting) >= self._pressure and self._workers > 1 else 0
+        return self._ordinary_running < self._workers - kept
 
     def close(self) -> None:
         with self._condition:

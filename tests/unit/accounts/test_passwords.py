@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import argon2
@@ -154,18 +155,58 @@ def test_a_known_device_is_refused_only_when_the_queue_holds_no_stranger() -> No
     assert pool.order == ["holder", "owner-1"]
 
 
-def test_with_two_workers_one_is_kept_for_known_devices() -> None:
-    """A stranger's hash runs on one worker (the holder): the next stranger waits although a worker is free, and a
-    known device's sign-in takes the free one at once instead of waiting for the stranger's."""
+def test_under_pressure_one_worker_is_kept_for_known_devices() -> None:
+    """With twice as many strangers waiting as there are workers (a flood), a worker that frees up takes no
+    stranger's hash: a known device's sign-in gets it at once instead of waiting for a stranger's to finish."""
+    hasher = PasswordHasher(FLOOR, workers=2, queue_limit=8)
+    pool = hasher._pool
+    releases = [threading.Event(), threading.Event()]
+    busy = threading.Semaphore(0)
+    order: list[str] = []
+
+    def hold(index: int) -> None:
+        busy.release()
+        releases[index].wait(10)
+
+    holders = [threading.Thread(target=pool.run, args=(hold, n)) for n in range(2)]
+    strangers = [threading.Thread(target=pool.run, args=(order.append, f"stranger-{n}")) for n in range(4)]
+    owner = threading.Thread(target=pool.run, args=(order.append, "owner"), kwargs={"first": True})
+    try:
+        for thread in holders:
+            thread.start()
+        assert busy.acquire(timeout=10) and busy.acquire(timeout=10)  # both workers hashing
+        for thread in strangers:
+            thread.start()
+        assert until(lambda: len(pool._waiting) == 4)
+        releases[0].set()  # a worker is free, and four strangers wait: it keeps itself for known devices
+        assert not until(lambda: bool(order), seconds=0.3)
+        owner.start()
+        assert until(lambda: order == ["owner"])
+    finally:
+        for release in releases:
+            release.set()
+        for thread in (*holders, *strangers, owner):
+            if thread.ident is not None:
+                thread.join(10)
+        hasher.close()
+    assert sorted(order) == ["owner", "stranger-0", "stranger-1", "stranger-2", "stranger-3"]
+
+
+def test_a_few_strangers_at_once_use_every_worker() -> None:
+    """No pressure (a few people signing in at once): a stranger takes the free worker beside a running one."""
     pool = Occupied(PasswordHasher(FLOOR, workers=2, queue_limit=4))
-    owner_done = threading.Event()
     try:
         pool.submit("stranger", lambda: "stranger")
-        pool.wait_queued(1)  # not taken by the free worker
-        pool.submit("owner", lambda: owner_done.set() or "owner", first=True)
-        assert owner_done.wait(10), "the known device waited for the stranger's hash"
-        pool.wait_queued(1)  # the stranger still waits for the holder
+        assert until(lambda: "stranger" in pool.results)  # while the holder still holds the other worker
     finally:
         pool.finish()
-    assert pool.order == ["holder", "owner", "stranger"]
-    assert pool.results["stranger"] == "stranger" and pool.results["owner"] == "owner"
+    assert pool.order == ["holder", "stranger"]
+
+
+def until(check: Any, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return bool(check())
