@@ -23,6 +23,7 @@ import structlog
 from homeport.application import create_app
 from homeport.daemon import BuildOptions, StartupError, build_services, close_services, start_services, stop_services
 from homeport.home import Home, HomeUnusable
+from homeport.idle_memory import IdleTrim
 from homeport.listeners import PortUnavailable, QuietServer, WebServers, uvicorn_config
 from homeport.network.model import WebPorts
 from homeport.services import Services
@@ -107,8 +108,9 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
         return console_urls(options.binds, web.ports.https, announced or name)
 
     ca = services.tls.ca_certificate_pem()
+    console = IdleTrim(create_app(services, urls=urls))
     web.attach(
-        create_app(services, urls=urls),
+        console,
         services.tls.server_context(),
         lambda port: create_redirect_app(ca, port, services.tls.known_hosts),
     )
@@ -131,7 +133,11 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
             network=services.network.backend.kind,
         )
         _announce_next_step(services, urls(), home.root.absolute())
-        await asyncio.gather(web.run(), local.serve(sockets=[unix]))
+        trimming = asyncio.create_task(console.run())
+        try:
+            await asyncio.gather(web.run(), local.serve(sockets=[unix]))
+        finally:
+            trimming.cancel()
     finally:
         await stop_services(services)
         with contextlib.suppress(FileNotFoundError):

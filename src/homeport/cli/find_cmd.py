@@ -6,14 +6,13 @@ import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 
 from homeport.cli.output import emit_json, say, show
 from homeport.core.text import neutralise_direction_controls
 
 if TYPE_CHECKING:
+    from rich.console import Group
+
     from homeport.discovery.records import Sighting
 
 
@@ -40,12 +39,19 @@ def find(
     if not found:
         say(f"No Homeport answered within {timeout:g} s. Is this computer on the same network (LAN) as the device?")
         return
+    from rich.console import Group
+    from rich.text import Text
+
     show(Group(Text("Homeport devices on this network", style="bold"), *(_device(s) for s in found)))
 
 
 def _device(seen: Sighting) -> Group:
     """One device, a detail a line: an address, a MAC or a URL is copied or typed as it is, so it is never broken
     inside (a seven-column table did that at 80 columns); a long name or sentence wraps between words."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     details = Table.grid(padding=(0, 2))
     details.add_column(no_wrap=True, style="dim")
     details.add_column(overflow="fold")  # a word breaks only when a whole line cannot hold it

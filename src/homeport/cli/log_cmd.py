@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
+from homeport.cli import output
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
-from homeport.cli.output import INVALID, emit_json, fail, out
+from homeport.cli.output import INVALID, emit_json, fail
 
 FOLLOW_INTERVAL = 1.0
 
@@ -27,7 +28,7 @@ def _show(record: dict[str, Any], as_jsonl: bool) -> None:
     if as_jsonl:
         print(json.dumps(record, sort_keys=True), flush=True)
     else:
-        out.print(_line(record), markup=False)
+        output.out.print(_line(record), markup=False)
 
 
 def log(

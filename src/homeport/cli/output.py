@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
-
-from rich.console import Console, RenderableType
-from rich.table import Table
-from rich.text import Text
+from functools import cache
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from homeport.core.text import neutralise_direction_controls
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 OK, FAILED, INVALID, UNREACHABLE, NOT_FOUND, REFUSED, NOT_ALLOWED, RETRY_LATER, CHECK_FAILED = range(9)
 EXIT_OF_STATUS = {
@@ -30,8 +30,28 @@ EXIT_OF_STATUS = {
     503: RETRY_LATER,
 }
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+@cache
+def _consoles() -> tuple[Console, Console]:
+    # Made when first used: `homeport serve` imports every command and never prints a table (0.5 MB saved).
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _console(name: str) -> Console:
+    """`out` or `err`: made on first use, and kept as the module's attribute (a test may put its own there)."""
+    if name not in globals():
+        globals()[name] = _consoles()[name == "err"]
+    console: Console = globals()[name]
+    return console
+
+
+def __getattr__(name: str) -> Console:
+    """`output.out` and `output.err`, the consoles for standard output and standard error."""
+    if name in ("out", "err"):
+        return _console(name)
+    raise AttributeError(name)
 
 
 class CliExit(Exception):
@@ -54,6 +74,7 @@ def fail(message: str, code: int, fields: dict[str, str] | None = None, *, as_js
     else:
         if fields:  # a terminal has no form: the problems are listed below the message
             message = message.replace("see the fields", "see below")
+        err = _console("err")
         err.print(f"[bold red]Error:[/] {message}", markup=True)
         for name, problem in (fields or {}).items():
             if problem != message:
@@ -72,6 +93,9 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         grid.add_column(column, overflow="fold")  # a long address wraps; it is never cut short
@@ -79,13 +103,13 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         # Cells hold data from the daemon or the LAN (names, mDNS answers): shown as plain text, with direction
         # controls replaced, never obeyed as rich markup or as reordering of the terminal line.
         grid.add_row(*(Text(neutralise_direction_controls(cell)) for cell in row))
-    out.print(grid)
+    _console("out").print(grid)
 
 
 def show(renderable: RenderableType) -> None:
     """A rich layout of the caller's own (its cells already plain `Text`)."""
-    out.print(renderable)
+    _console("out").print(renderable)
 
 
 def say(message: str) -> None:
-    out.print(neutralise_direction_controls(message), markup=False)
+    _console("out").print(neutralise_direction_controls(message), markup=False)
