@@ -184,6 +184,8 @@ def test_a_shared_folder_made_in_the_console_is_used_over_smb(
                 time.sleep(0.2)
 
         eventually_ok()
+        # The share is listed to the accounts browsing this real daemon's smbd (its helpers run as smbd starts them).
+        assert "Letters" in clients.run("bob", SEED_PASSWORD, None, "").out
         assert (daemon.volume / "Letters" / "letter.txt").read_text() == letter.read_text()
         fetched = tmp_path / "fetched.txt"
         assert clients.run("carol", SEED_PASSWORD, "Letters", f"get letter.txt {fetched}").ok

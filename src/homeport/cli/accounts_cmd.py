@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from homeport.accounts.names import NAME_PATTERN
+from homeport.accounts.names import NAME_PATTERN, check_account_name
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
 from homeport.cli.output import INVALID, NOT_FOUND, emit_json, fail, say, table
 from homeport.cli.secrets import read_new_password
+from homeport.core.errors import InvalidInput
 
 user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 group_app = typer.Typer(help="Manage groups.", no_args_is_help=True)
@@ -71,6 +72,10 @@ def user_add(
 ) -> None:
     """Create an account; the password is read from the terminal (or one line of standard input)."""
     groups = [*(group or []), *(["administrators"] if admin else [])]
+    try:  # a name that cannot be is said before a password is asked for
+        check_account_name(name)
+    except InvalidInput as exc:
+        fail(exc.message, INVALID, exc.fields, as_json=as_json)
     password = read_new_password(as_json=as_json)
     body = {
         "name": name,

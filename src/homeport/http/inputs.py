@@ -8,7 +8,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-NAME_MAX = 64
 ACCOUNT_NAME_MAX = 32  # user and group names (accounts/names.py)
 DEVICE_NAME_MAX = 63  # a DNS label (system/device.py)
 TEXT_MAX = 256
@@ -20,7 +19,7 @@ class Strict(BaseModel):
 
 
 class SetupAdminIn(Strict):
-    username: str = Field(min_length=1, max_length=NAME_MAX)
+    username: str = Field(min_length=1, max_length=ACCOUNT_NAME_MAX)
     password: str = Field(max_length=PASSWORD_MAX)
 
 
@@ -31,7 +30,7 @@ class SetupIn(Strict):
 
 class RestoreIn(Strict):
     backup: str = Field(max_length=256)
-    administrator: str = Field(min_length=1, max_length=NAME_MAX)
+    administrator: str = Field(min_length=1, max_length=ACCOUNT_NAME_MAX)
     password: str = Field(max_length=PASSWORD_MAX)
 
 

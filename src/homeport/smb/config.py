@@ -96,8 +96,6 @@ def _global(layout: SambaLayout, settings: SmbSettings, server: ServerSection) -
         "pam password change = no",
         "obey pam restrictions = no",
         "guest ok = no",
-        # Share lists show each account only the shares it may use (and so none of their folders on the disk).
-        "access based share enum = yes",
         # A crashing smbd holds NT hashes (password-equivalent) in memory: no core file on the disk.
         "enable core files = no",
         # The owner keeps the x bit Samba maps the archive attribute to: only then does the owner get full control

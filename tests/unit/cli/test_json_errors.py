@@ -65,6 +65,13 @@ def test_user_add_with_json_reports_two_lines_as_json(tmp_path: Path) -> None:
     assert "exactly one line" in str(json_error(answer.stderr)["message"])
 
 
+def test_user_add_says_a_name_that_cannot_be_before_asking_for_a_password(tmp_path: Path) -> None:
+    answer = CliRunner().invoke(app, ["user", "add", "BAD/Name", "--home", str(tmp_path), "--json"], input="")
+    assert isinstance(answer.exception, output.CliExit) and answer.exception.code == output.INVALID
+    said = json_error(answer.stderr)
+    assert "Use 1-32 characters" in str(said["message"]) and "name" in said["fields"]  # type: ignore[operator]
+
+
 @pytest.mark.parametrize(
     "args",
     [
