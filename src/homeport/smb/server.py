@@ -120,12 +120,22 @@ def _file_id(path: Path) -> tuple[int, int] | None:
 SAMBA_DAEMONS = (b"/smbd", b"/samba-dcerpcd")
 
 
+def pid_in(pid_file: Path) -> int | None:
+    """The pid a Samba daemon wrote, or None when there is no readable one."""
+    try:
+        return int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def stop_stale(pid_folder: Path, conf: Path) -> None:
     """This home's Samba daemons left running, stopped with their process groups: an smbd of a daemon that was
     killed, and samba-dcerpcd, which smbd starts on demand in a session of its own and which outlives it."""
     for pid_file in pid_folder.glob("*.pid"):
+        pid = pid_in(pid_file)
+        if pid is None:
+            continue
         with contextlib.suppress(OSError, ValueError):
-            pid = int(pid_file.read_text().strip())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             if cmdline[0].endswith(SAMBA_DAEMONS) and any(str(conf).encode() in part for part in cmdline):
                 try:

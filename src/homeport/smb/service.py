@@ -39,7 +39,7 @@ from homeport.smb.config import ServerSection, ShareSection, netbios_name, rende
 from homeport.smb.confine import helpers_to_hide, is_confined
 from homeport.smb.layout import SambaLayout, remove_stale_runtimes
 from homeport.smb.passdb import Passdb, PassdbEntry, PassdbUnreadable, remove_leftover_imports
-from homeport.smb.server import EmbeddedSmbd
+from homeport.smb.server import EmbeddedSmbd, pid_in
 from homeport.smb.settings import SMB_KEY, SmbSettings, from_stored, validate_smb
 from homeport.smb.tools import SambaTools, SambaUnavailable
 from homeport.smb.unix_accounts import HostAccounts, UnixAccounts, WrappedAccounts, systemd_drop_in
@@ -587,7 +587,7 @@ class FileService:
     def password_service_reachable(self) -> bool:
         """Whether the running smbd could start Samba's SAMR helper (smb/confine.py hides it)."""
         hidden = helpers_to_hide()
-        pid = self.server.state().pid if self.server is not None else _pid_in(self.layout.folder("pid") / "smbd.pid")
+        pid = self.server.state().pid if self.server is not None else pid_in(self.layout.folder("pid") / "smbd.pid")
         return bool(hidden) and pid is not None and not is_confined(pid, hidden)
 
     def running(self) -> bool:
@@ -608,13 +608,6 @@ class FileService:
             text = systemd_drop_in(self.layout.conf, helpers_to_hide())
             if not DROP_IN.exists() or DROP_IN.read_text() != text:
                 DROP_IN.write_text(text)
-
-
-def _pid_in(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def smbd_connections(conf: Path) -> list[tuple[int, str]]:
