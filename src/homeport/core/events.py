@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import structlog
 
@@ -39,6 +39,20 @@ class HostClaimed:
 @dataclass(frozen=True)
 class AddressesChanged:
     """An interface gained or lost an address, or the web ports moved (published on the event loop)."""
+
+
+@dataclass(frozen=True)
+class NoticeRaised:
+    """Something the administrators must hear of (an update rolled back, a backup failed...).
+
+    Any domain publishes it; the notice service keeps it on the overview and sends it by email and webhook.
+    `title` and `body` are plain sentences for a person and never hold a secret (they leave the device).
+    """
+
+    kind: str  # a stable machine name, e.g. "update.rolled_back"
+    title: str
+    body: str
+    severity: Literal["info", "warning", "critical"] = "info"
 
 
 class EventBus:
