@@ -67,6 +67,7 @@ from homeport.recovery.button import ButtonTimings
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
+from homeport.selftest.service import SelfTestPaths, SelfTestService
 from homeport.services import Services
 from homeport.smb.layout import SambaLayout
 from homeport.smb.service import DEFAULT_SMB_PORT, FileService, SmbMode
@@ -116,6 +117,7 @@ class BuildOptions:
     smb: SmbMode = "off"  # `homeport serve` defaults to embedded; in-process tests run without Samba
     smb_port: int = DEFAULT_SMB_PORT
     smb_binds: tuple[str, ...] = ()
+    selftest: SelfTestPaths = field(default_factory=SelfTestPaths)  # dpkg's log and apt's cache (tests: own)
 
 
 class StartupError(Exception):
@@ -278,6 +280,7 @@ def build_services(
             ButtonTimings().scaled(options.button_time_scale),
         ),
         feedback=feedback,
+        selftest=SelfTestService(db, clock, audit, bus, options.selftest),
         started_at=clock.monotonic(),
     )
 
@@ -433,6 +436,7 @@ async def start_services(services: Services) -> None:
     services.recovery_access.bind(asyncio.get_running_loop())
     await services.network.start()
     await services.recovery.resume()
+    await asyncio.to_thread(services.selftest.start, services.files)  # before the file service's first pass
     await asyncio.to_thread(services.files.start)
     if services.advertiser is not None:
         await services.advertiser.start()

@@ -16,6 +16,7 @@ from homeport.cli import (
     log_cmd,
     network_cmd,
     recover_cmd,
+    selftest_cmd,
     serve_cmd,
     status_cmd,
 )
@@ -34,6 +35,7 @@ app.command("log")(log_cmd.log)
 app.command("find")(find_cmd.find)
 app.command("advisor")(advisor_cmd.advisor)
 app.command("approve")(approve_cmd.approve)
+app.command("selftest")(selftest_cmd.selftest)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")

@@ -93,6 +93,16 @@ def serve(
         int,
         typer.Option("--smb-port", envvar="HOMEPORT_SMB_PORT", min=1, max=65535, help="SMB port (default 445)."),
     ] = 445,
+    apt_hook: Annotated[
+        str,
+        typer.Option(
+            "--apt-hook",
+            envvar="HOMEPORT_APT_HOOK",
+            help="Where to write the apt snippet that runs `homeport selftest --after-package-change` after every "
+            "dpkg run: a path, `none` (remove Homeport's snippet), or `auto` (/etc/apt/apt.conf.d/80homeport when "
+            "root runs Homeport as a systemd service).",
+        ),
+    ] = "auto",
     button_time_scale: Annotated[
         float,
         typer.Option(
@@ -137,6 +147,7 @@ def serve(
             smb_port=smb_port,
             smb_binds=tuple(bind or ()),
         ),
+        apt_hook=apt_hook,
     )
     try:
         run(options)

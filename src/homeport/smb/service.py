@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,7 @@ from homeport.core.errors import Conflict
 from homeport.files import repository as shares_repository
 from homeport.files.access import effective_access, readers_and_writers
 from homeport.files.service import ShareService
-from homeport.smb import accounts
+from homeport.smb import accounts, transient
 from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.auth_audit import SmbSignIns, StaleClient
@@ -494,6 +494,28 @@ class FileService:
         except SambaUnavailable as exc:
             return CheckResult(Drift(), False, (), str(exc))
         return CheckResult(accounts.compare(want.entries, have, want.needs_password), False, want.needs_password)
+
+    @contextlib.contextmanager
+    def transient_account(self, name: str, nt_hash: str) -> Iterator[None]:
+        """An SMB account in Samba only, for the block (smb/transient.py); the worker waits meanwhile."""
+        if self.mode == "off":
+            raise Conflict("The SMB service is off (homeport serve --smb off).", code="smb_off")
+        with self._work:
+            with self._db.read() as conn:
+                keep = {e.name: e.uid for e in accounts.wanted(conn, self._sealer).entries.values()}
+            transient.add(self._unix, self._passdb, keep, name, nt_hash)
+            try:
+                yield
+            finally:
+                transient.remove(self._unix, self._passdb, keep, name)
+
+    def remove_transient_leftovers(self, prefix: str) -> list[str]:
+        """Transient accounts a killed daemon left in passdb; run before start (the drift check would call them
+        drift)."""
+        if self.mode == "off" or not self.layout.conf.exists():
+            return []
+        with self._work:
+            return transient.remove_leftovers(self._passdb, prefix)
 
     def settings(self) -> SmbSettings:
         with self._db.read() as conn:
