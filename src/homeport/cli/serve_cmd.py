@@ -10,6 +10,8 @@ import typer
 from homeport.cli.options import DEFAULT, HomeOption
 from homeport.cli.output import FAILED, INVALID, fail
 from homeport.daemon import BuildOptions, NetworkKind
+from homeport.selftest.packages import APT_ARCHIVES, DPKG_LOG
+from homeport.selftest.service import SelfTestPaths
 from homeport.serve import ServeOptions, StartupFailed, run
 from homeport.smb.service import SmbMode
 
@@ -103,6 +105,12 @@ def serve(
             "root runs Homeport as a systemd service).",
         ),
     ] = "auto",
+    dpkg_log: Annotated[
+        Path, typer.Option("--dpkg-log", hidden=True, help="dpkg's log, read by the self-test (tests only).")
+    ] = DPKG_LOG,
+    apt_archives: Annotated[
+        Path, typer.Option("--apt-archives", hidden=True, help="apt's package cache (tests only).")
+    ] = APT_ARCHIVES,
     button_time_scale: Annotated[
         float,
         typer.Option(
@@ -146,6 +154,7 @@ def serve(
             smb=smb_mode,
             smb_port=smb_port,
             smb_binds=tuple(bind or ()),
+            selftest=SelfTestPaths(dpkg_log=dpkg_log.absolute(), archives=apt_archives.absolute()),
         ),
         apt_hook=apt_hook,
     )

@@ -40,11 +40,15 @@ def canary_name() -> str:
 
 def sign_in_once(files: FileService) -> CanaryOutcome:
     """Blocking (a few tenths of a second; CLIENT_TIMEOUT at most): run it off the event loop."""
-    name = canary_name()
     password = secrets.token_urlsafe(24)
+    return sign_in_with(files, canary_name(), nt_hash(password).hex().upper(), password)
+
+
+def sign_in_with(files: FileService, name: str, hash_in_samba: str, password: str) -> CanaryOutcome:
+    """The account `name` with `hash_in_samba` in passdb signs in with `password` (a test gives a wrong one)."""
     host = files.server.host if files.server is not None else "127.0.0.1"
     try:
-        with files.transient_account(name, nt_hash(password).hex().upper()):
+        with files.transient_account(name, hash_in_samba):
             code, out = _smbclient(files, host, name, password)
     except (SambaUnavailable, OSError) as exc:
         return CanaryOutcome(False, f"The temporary SMB account could not be made or removed: {exc}", name)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from homeport.accounts.guardrails import sign_in_problem
-from homeport.audit.log import Actor
+from homeport.audit.log import SYSTEM
 from homeport.selftest.canary import sign_in_once
 from homeport.selftest.snapshot import Snapshot, mdns_announcing
 from homeport.smb.server import EmbeddedSmbd
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 _log = structlog.get_logger("homeport.selftest")
 
 SMBD_START_SECONDS = 15.0
-SELFTEST = Actor("system", "self-test")
 TITLES = {
     "sign_in": "Console sign-in",
     "smb_config": "Samba's configuration",
@@ -150,8 +149,8 @@ def _smb_canary(services: Services) -> CheckResult:
         return CheckResult("smb_canary", False, "Not tried: smbd is not running, so nobody can sign in over SMB.")
     outcome = sign_in_once(files)
     services.audit.record_now(
-        "selftest.smb_canary",
-        SELFTEST,
+        "system.selftest_canary",
+        SYSTEM,
         target=outcome.account,
         outcome="success" if outcome.ok else "failure",
         detail=outcome.detail,

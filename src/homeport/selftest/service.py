@@ -106,7 +106,7 @@ class SelfTestService:
             _log.warning("could not look for a left-over canary SMB account", reason=str(exc))
             return
         for name in left:
-            self.audit.record_now("selftest.canary_removed", SYSTEM, target=name)
+            self.audit.record_now("system.selftest_canary_removed", SYSTEM, target=name)
 
     def with_apt_hook(self, path: Path | None, problem: str = "") -> None:
         """What `homeport serve --apt-hook` did, for the page."""
@@ -151,7 +151,7 @@ class SelfTestService:
             elif run.after_package_change:
                 write_value(conn, BANNER_KEY, run.as_dict())
             self.audit.record(
-                conn, "selftest.run", actor, outcome="success" if run.ok else "failure",
+                conn, "system.selftest", actor, outcome="success" if run.ok else "failure",
                 target="after a package change" if run.after_package_change else "on demand",
                 failed=[c.name for c in run.failed], packages=[f"{c.package} {c.new or '(removed)'}"
                                                               for c in run.changes][:50],
@@ -179,7 +179,7 @@ class SelfTestService:
             if read_value(conn, BANNER_KEY) is None:
                 raise NotFound("No failed self-test is shown.", code="no_selftest_banner")
             conn.execute("DELETE FROM settings WHERE key = ?", (BANNER_KEY,))
-            self.audit.record(conn, "selftest.banner_dismissed", actor)
+            self.audit.record(conn, "system.selftest_banner_dismissed", actor)
 
 
 def _notice(run: SelfTestRun) -> NoticeRaised:

@@ -1,0 +1,90 @@
+"""The apt snippet: valid for apt itself, never failing dpkg, written atomically, removed only if it is Homeport's."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from homeport.selftest import apt_hook
+from homeport.selftest.apt_hook import AptHookRefused, MARKER, apply_choice, install, remove, snippet
+
+
+def post_invoke(conf: Path) -> list[str]:
+    """Homeport's commands as apt itself reads them from the file (`apt-config dump -c FILE`; the host's own
+    snippets may add other Post-Invoke commands)."""
+    done = subprocess.run(
+        ["apt-config", "dump", "-c", str(conf), "DPkg::Post-Invoke"], capture_output=True, text=True, check=False,
+        timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "E:" not in done.stderr and "W:" not in done.stderr, done.stderr
+    found = re.findall(r'^DPkg::Post-Invoke:: "(.*)";$', done.stdout, re.MULTILINE)
+    return [command for command in found if "selftest --after-package-change" in command]
+
+
+def test_apt_reads_the_snippet_and_its_command_never_fails_dpkg(tmp_path: Path) -> None:
+    stand_in = tmp_path / "homeport"  # the CLI failing as it does when the daemon is down (exit 3)
+    stand_in.write_text("#!/bin/sh\necho \"$@\" > " + str(tmp_path / "args") + "\nexit 3\n")
+    stand_in.chmod(0o755)
+    conf = tmp_path / "80homeport"
+    assert install(conf, snippet([str(stand_in)], tmp_path / "home"))
+    (command,) = post_invoke(conf)
+    assert command.startswith("if [ -x ")
+    done = subprocess.run(["sh", "-c", command], capture_output=True, timeout=30, check=False)
+    assert done.returncode == 0
+    assert (tmp_path / "args").read_text().split() == [
+        "selftest", "--after-package-change", "--home", str(tmp_path / "home"),
+    ]  # fmt: skip
+    stand_in.unlink()  # Homeport uninstalled without removing the snippet: dpkg still runs
+    assert subprocess.run(["sh", "-c", command], timeout=30, check=False).returncode == 0
+
+
+def test_the_command_is_bounded_in_time(tmp_path: Path) -> None:
+    stuck = tmp_path / "homeport"
+    stuck.write_text("#!/bin/sh\nsleep 30\n")
+    stuck.chmod(0o755)
+    conf = tmp_path / "80homeport"
+    install(conf, snippet([str(stuck)], tmp_path, timeout=1))
+    (command,) = post_invoke(conf)
+    done = subprocess.run(["sh", "-c", command], timeout=20, check=False)
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("home", ['/var/lib/home"port', "/var/lib/home port", "/var/lib/homeport\\x", "relative"])
+def test_a_path_apt_cannot_quote_is_refused(home: str) -> None:
+    with pytest.raises(AptHookRefused):
+        snippet(["/usr/bin/homeport"], Path(home))
+
+
+def test_a_file_that_is_not_homeports_is_neither_replaced_nor_removed(tmp_path: Path) -> None:
+    theirs = tmp_path / "80homeport"
+    theirs.write_text('APT::Get::Assume-Yes "true";\n')
+    with pytest.raises(AptHookRefused, match="not written by Homeport"):
+        install(theirs, snippet(["/usr/bin/homeport"], tmp_path))
+    assert not remove(theirs) and theirs.exists()
+    ours = tmp_path / "81homeport"
+    text = snippet(["/usr/bin/homeport"], tmp_path)
+    assert install(ours, text) and not install(ours, text)  # unchanged: not written again
+    assert ours.read_text().startswith(MARKER) and ours.stat().st_mode & 0o777 == 0o644
+    assert remove(ours) and not ours.exists()
+
+
+def test_the_serve_choices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    default = tmp_path / "apt.conf.d" / "80homeport"
+    default.parent.mkdir()
+    monkeypatch.setattr(apt_hook, "DEFAULT_APT_HOOK", default)
+    assert apply_choice("auto", tmp_path, as_service=False) == (None, "")
+    assert not default.exists()  # `make run`: nothing is written
+    assert apply_choice("auto", tmp_path, as_service=True) == (default, "")
+    assert post_invoke(default)
+    assert apply_choice("none", tmp_path, as_service=True) == (None, "")
+    assert not default.exists()  # opt-out removes it
+    elsewhere = tmp_path / "hook"
+    assert apply_choice(str(elsewhere), tmp_path, as_service=False) == (elsewhere, "")
+    missing = tmp_path / "no-such-folder" / "hook"
+    path, problem = apply_choice(str(missing), tmp_path, as_service=False)
+    assert path is None and "does not exist" in problem
+    assert apply_choice("relative/hook", tmp_path, as_service=False)[1].startswith("--apt-hook needs an absolute")
