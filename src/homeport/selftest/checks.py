@@ -132,8 +132,8 @@ def _embedded_smbd(server: EmbeddedSmbd, port: int, restart: bool) -> CheckResul
         if server.running():
             return CheckResult("smbd", True, f"smbd runs and answers on port {port}.")
         state = server.state()
-        if state.pid is None and state.last_exit and " was restarted" not in state.last_exit:
-            break  # it started and stopped again: the supervisor is backing off
+        if state.pid is None and " was restarted" not in state.last_exit:
+            break  # stopped, or started and stopped again (the supervisor is backing off): no use waiting
         time.sleep(0.1)
     why = server.state().last_exit or "it did not answer"
     return CheckResult("smbd", False, f"smbd does not answer on port {port}: {why}.")

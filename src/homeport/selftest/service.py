@@ -56,7 +56,7 @@ class SelfTestRun:
     def as_dict(self) -> dict[str, Any]:
         return {
             "at": self.at, "actor": self.actor, "after_package_change": self.after_package_change, "ok": self.ok,
-            "seconds": round(self.seconds, 2), "checks": [c.as_dict() for c in self.checks],
+            "seconds": self.seconds, "checks": [c.as_dict() for c in self.checks],
             "changes": [c.as_dict() for c in self.changes],
         }  # fmt: skip
 
@@ -93,13 +93,10 @@ class SelfTestService:
     def start(self, files: FileService) -> None:
         """At start, before the file service's worker: remember where dpkg's log ends (the first run after
         install counts changes from here on), and remove a canary account a killed daemon left in Samba."""
-        with self.db.read() as conn:
-            known = read_value(conn, POSITION_KEY)
-        if known is None:
+        if self._position() is None:
             _, position = read_changes(self.paths.dpkg_log, None)
             if position is not None:
-                with self.db.write() as conn:
-                    write_value(conn, POSITION_KEY, position.as_dict())
+                self._remember(position)
         try:
             left = files.remove_transient_leftovers(CANARY_PREFIX)
         except SambaUnavailable as exc:
@@ -123,7 +120,7 @@ class SelfTestService:
             checks = await run_checks(services, None, restart_smb=restart)
             run = SelfTestRun(
                 at=self.clock.now(), actor=actor.name, after_package_change=after_package_change,
-                ok=all(c.ok for c in checks), seconds=time.monotonic() - started, checks=tuple(checks),
+                ok=all(c.ok for c in checks), seconds=round(time.monotonic() - started, 2), checks=tuple(checks),
                 changes=tuple(changes),
             )  # fmt: skip
             await asyncio.to_thread(self._record, run, actor)
@@ -131,14 +128,22 @@ class SelfTestService:
                 self.bus.publish(_notice(run))
             return run
 
-    def _take_changes(self) -> list[PackageChange]:
+    def _position(self) -> LogPosition | None:
+        """Where the last look at dpkg's log ended (None: never looked, or at another log)."""
         with self.db.read() as conn:
             known = read_value(conn, POSITION_KEY)
-        since = LogPosition.from_dict(known) if known else None
-        changes, position = read_changes(self.paths.dpkg_log, since)
+        if not known or known.get("log") != str(self.paths.dpkg_log):
+            return None
+        return LogPosition.from_dict(known)
+
+    def _remember(self, position: LogPosition) -> None:
+        with self.db.write() as conn:
+            write_value(conn, POSITION_KEY, {"log": str(self.paths.dpkg_log), **position.as_dict()})
+
+    def _take_changes(self) -> list[PackageChange]:
+        changes, position = read_changes(self.paths.dpkg_log, self._position())
         if position is not None:
-            with self.db.write() as conn:
-                write_value(conn, POSITION_KEY, position.as_dict())
+            self._remember(position)
         return [with_way_back(c, self.paths.archives, self.paths.kept) for c in changes]
 
     def _record(self, run: SelfTestRun, actor: Actor) -> None:
