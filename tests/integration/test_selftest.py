@@ -33,7 +33,6 @@ from tests.support.samba import (
     ROOT,
     SambaHomeport,
     kill_processes_of,
-    private_folder,
     samba_homeport,
     traversable_root,
 )
@@ -163,7 +162,7 @@ def hook_daemon() -> Iterator[tuple[Daemon, Path]]:
     broken = root / "broken"
     (wrappers / "smbd").write_text(
         f"#!/bin/sh\nif [ -e {broken} ]; then echo 'smbd: error while loading shared libraries: libsmbd-base' >&2;"
-        f" exit 127; fi\nexec {real} \"$@\"\n"
+        f' exit 127; fi\nexec {real} "$@"\n'
     )
     (wrappers / "smbd").chmod(0o755)
     (root / "volume1").mkdir()
@@ -216,10 +215,8 @@ def test_the_apt_hook_after_a_samba_upgrade_that_breaks_smbd(hook_daemon: tuple[
     daemon, root = hook_daemon
     daemon.start()
     daemon.set_up(OWNER, OWNER_PASSWORD)
-    status, body, headers = daemon.request("POST", "/api/v1/auth/login", {"username": OWNER, "password": OWNER_PASSWORD})
-    assert status == 200, body
-    cookie = headers["set-cookie"].split(";")[0]
-    auth = {"Cookie": cookie, "X-CSRF-Token": body["csrf_token"]}
+    cookie, csrf = sign_in(daemon)
+    auth = {"Cookie": cookie, "X-CSRF-Token": csrf}
     status, state, _ = daemon.request("GET", "/api/v1/selftest", None, auth)
     assert status == 200 and state["apt_hook"] == str(root / "80homeport") and state["banner"] is None
     command = hook_command(root / "80homeport")
@@ -269,13 +266,15 @@ def test_the_apt_hook_after_a_samba_upgrade_that_breaks_smbd(hook_daemon: tuple[
     while daemon.cli("selftest").returncode != 0:
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    assert "selftest-banner" not in console_page(daemon, "/", cookie_after_restart(daemon))
+    assert "selftest-banner" not in console_page(daemon, "/", sign_in(daemon)[0])
 
 
-def cookie_after_restart(daemon: Daemon) -> str:
-    status, body, headers = daemon.request("POST", "/api/v1/auth/login", {"username": OWNER, "password": OWNER_PASSWORD})
-    assert status == 200, body
-    return headers["set-cookie"].split(";")[0]
+def sign_in(daemon: Daemon) -> tuple[str, str]:
+    """The owner's session cookie and CSRF token."""
+    body = {"username": OWNER, "password": OWNER_PASSWORD}
+    status, answer, headers = daemon.request("POST", "/api/v1/auth/login", body)
+    assert status == 200, answer
+    return headers["set-cookie"].split(";")[0], answer["csrf_token"]
 
 
 def test_not_root_is_told_clearly(hook_daemon: tuple[Daemon, Path]) -> None:

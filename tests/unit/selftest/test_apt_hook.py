@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from homeport.selftest import apt_hook
-from homeport.selftest.apt_hook import AptHookRefused, MARKER, apply_choice, install, remove, snippet
+from homeport.selftest.apt_hook import MARKER, AptHookRefused, apply_choice, install, remove, snippet
 
 
 def post_invoke(conf: Path) -> list[str]:
@@ -27,7 +27,7 @@ def post_invoke(conf: Path) -> list[str]:
 
 def test_apt_reads_the_snippet_and_its_command_never_fails_dpkg(tmp_path: Path) -> None:
     stand_in = tmp_path / "homeport"  # the CLI failing as it does when the daemon is down (exit 3)
-    stand_in.write_text("#!/bin/sh\necho \"$@\" > " + str(tmp_path / "args") + "\nexit 3\n")
+    stand_in.write_text('#!/bin/sh\necho "$@" > ' + str(tmp_path / "args") + "\nexit 3\n")
     stand_in.chmod(0o755)
     conf = tmp_path / "80homeport"
     assert install(conf, snippet([str(stand_in)], tmp_path / "home"))
