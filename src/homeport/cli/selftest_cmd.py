@@ -4,13 +4,15 @@ apt hook's call (it also reads dpkg's log, and a failure raises the console bann
 from __future__ import annotations
 
 import datetime
+import sys
 from typing import Annotated, Any
 
 import typer
 
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
-from homeport.cli.output import CHECK_FAILED, CliExit, emit_json, say, table
+from homeport.cli.output import CHECK_FAILED, FAILED, CliExit, emit_json, fail, say, table
+from homeport.selftest.kept_packages import debs_from, keep, kept_folder
 
 RUN_TIMEOUT = 120.0  # the checks restart smbd and sign in over SMB: seconds, not minutes, unless Samba hangs
 
@@ -61,3 +63,15 @@ def selftest(
         show_run(run)
     if not run["ok"]:
         raise CliExit(CHECK_FAILED)
+
+
+def keep_packages(home: HomeOption = DEFAULT) -> None:
+    """Keep copies of the Samba packages apt is about to install (apt's Pre-Install-Pkgs hook: their paths on
+    standard input), so that a later upgrade can be undone. Needs no daemon."""
+    debs = debs_from(sys.stdin)
+    try:
+        made = keep(debs, kept_folder(home))
+    except OSError as exc:
+        fail(f"Could not keep the package files: {exc.strerror} ({exc.filename}).", FAILED)
+    for path in made:
+        say(f"Homeport kept a copy of {path.name} in {path.parent}.")

@@ -44,13 +44,20 @@ def snippet(command: list[str], home: Path, timeout: int = HOOK_TIMEOUT) -> str:
             raise AptHookRefused(f"{part!r} cannot go in an apt configuration string.")
     if not command[0].startswith("/") or not home.is_absolute():
         raise AptHookRefused("The apt hook needs absolute paths for Homeport's command and home.")
-    run = " ".join([*(shlex.quote(p) for p in command), "selftest", "--after-package-change", "--home",
-                    shlex.quote(str(home))])  # fmt: skip
-    shell = f"if [ -x {shlex.quote(command[0])} ]; then timeout --kill-after=5 {timeout} {run}; fi || true"
+    home_text = shlex.quote(str(home))
+    prefix = " ".join(shlex.quote(p) for p in command)
+    check = f"{prefix} selftest --after-package-change --home {home_text}"
+    keep = f"{prefix} keep-packages --home {home_text}"
+    test = f"if [ -x {shlex.quote(command[0])} ]; then"
+    # Pre-Install-Pkgs gets the package files on stdin; a failure there would stop apt: `|| true` there too.
+    before = f"{test} timeout --kill-after=5 {timeout} {keep}; else cat >/dev/null; fi || true"
+    after = f"{test} timeout --kill-after=5 {timeout} {check}; fi || true"
     return (
-        f"{MARKER}: after every dpkg run, check that the device still works (homeport selftest).\n"
-        "// Removed by `homeport serve --apt-hook none`; it never makes dpkg fail.\n"
-        f'DPkg::Post-Invoke {{ "{shell}"; }};\n'
+        f"{MARKER}: after every dpkg run, check that the device still works (homeport selftest),\n"
+        "// and keep a copy of the Samba packages being installed (so their version can be put back later).\n"
+        "// Removed by `homeport serve --apt-hook none`; it never makes apt or dpkg fail.\n"
+        f'DPkg::Pre-Install-Pkgs {{ "{before}"; }};\n'
+        f'DPkg::Post-Invoke {{ "{after}"; }};\n'
     )
 
 
@@ -87,17 +94,19 @@ def remove(path: Path) -> bool:
     return True
 
 
-def apply_choice(choice: str, home: Path, *, as_service: bool) -> tuple[Path | None, str]:
+def apply_choice(
+    choice: str, home: Path, *, as_service: bool, default: Path = DEFAULT_APT_HOOK
+) -> tuple[Path | None, str]:
     """`homeport serve --apt-hook`: `auto` (the default: DEFAULT_APT_HOOK when root runs Homeport as a system
     service, else nothing), `none` (opt out: Homeport's snippet at the default path is removed), or a path.
     Returns where the snippet is and, if it could not be written, why (start-up goes on either way)."""
     if choice == "none":
-        remove(DEFAULT_APT_HOOK)
+        remove(default)
         return None, ""
     if choice == "auto":
         if not as_service:
             return None, ""
-        path = DEFAULT_APT_HOOK
+        path = default
     else:
         path = Path(choice)
         if not path.is_absolute():

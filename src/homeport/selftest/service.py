@@ -5,6 +5,7 @@ broke something, and lowers the banner at the next passing self-test or when an 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +108,7 @@ class SelfTestService:
 
     def with_apt_hook(self, path: Path | None, problem: str = "") -> None:
         """What `homeport serve --apt-hook` did, for the page."""
-        self.paths = SelfTestPaths(self.paths.dpkg_log, self.paths.archives, self.paths.kept, path, problem)
+        self.paths = dataclasses.replace(self.paths, apt_hook=path, apt_hook_problem=problem)
 
     async def run(self, services: Services, actor: Actor, *, after_package_change: bool = False) -> SelfTestRun:
         """One self-test at a time (a second caller waits for the first to end, then runs its own)."""

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from homeport.selftest import apt_hook
 from homeport.selftest.apt_hook import MARKER, AptHookRefused, apply_choice, install, remove, snippet
 
 
-def post_invoke(conf: Path) -> list[str]:
+def post_invoke(conf: Path, key: str = "DPkg::Post-Invoke") -> list[str]:
     """Homeport's commands as apt itself reads them from the file (`apt-config dump -c FILE`; the host's own
-    snippets may add other Post-Invoke commands)."""
+    snippets may add other commands)."""
     done = subprocess.run(
-        ["apt-config", "dump", "-c", str(conf), "DPkg::Post-Invoke"], capture_output=True, text=True, check=False,
-        timeout=30,
-    )  # fmt: skip
+        ["apt-config", "dump", "-c", str(conf), key], capture_output=True, text=True, check=False, timeout=30
+    )
     assert done.returncode == 0, done.stderr
     assert "E:" not in done.stderr and "W:" not in done.stderr, done.stderr
-    found = re.findall(r'^DPkg::Post-Invoke:: "(.*)";$', done.stdout, re.MULTILINE)
-    return [command for command in found if "selftest --after-package-change" in command]
+    found = re.findall(rf'^{key}:: "(.*)";$', done.stdout, re.MULTILINE)
+    return [command for command in found if " --home " in command and "homeport" in command]
 
 
 def test_apt_reads_the_snippet_and_its_command_never_fails_dpkg(tmp_path: Path) -> None:
@@ -72,19 +72,44 @@ def test_a_file_that_is_not_homeports_is_neither_replaced_nor_removed(tmp_path: 
     assert remove(ours) and not ours.exists()
 
 
-def test_the_serve_choices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_serve_choices(tmp_path: Path) -> None:
     default = tmp_path / "apt.conf.d" / "80homeport"
     default.parent.mkdir()
-    monkeypatch.setattr(apt_hook, "DEFAULT_APT_HOOK", default)
-    assert apply_choice("auto", tmp_path, as_service=False) == (None, "")
+    assert apply_choice("auto", tmp_path, as_service=False, default=default) == (None, "")
     assert not default.exists()  # `make run`: nothing is written
-    assert apply_choice("auto", tmp_path, as_service=True) == (default, "")
+    assert apply_choice("auto", tmp_path, as_service=True, default=default) == (default, "")
     assert post_invoke(default)
-    assert apply_choice("none", tmp_path, as_service=True) == (None, "")
+    assert apply_choice("none", tmp_path, as_service=True, default=default) == (None, "")
     assert not default.exists()  # opt-out removes it
     elsewhere = tmp_path / "hook"
     assert apply_choice(str(elsewhere), tmp_path, as_service=False) == (elsewhere, "")
     missing = tmp_path / "no-such-folder" / "hook"
     path, problem = apply_choice(str(missing), tmp_path, as_service=False)
     assert path is None and "does not exist" in problem
-    assert apply_choice("relative/hook", tmp_path, as_service=False)[1].startswith("--apt-hook needs an absolute")
+    assert apply_choice("relative/hook", tmp_path, as_service=False, default=default)[1].startswith(
+        "--apt-hook needs an absolute"
+    )
+
+
+def test_the_packages_being_installed_are_kept_by_the_real_command(tmp_path: Path) -> None:
+    """apt's Pre-Install-Pkgs hook: the package files on standard input; Homeport's own CLI copies Samba's."""
+    cache, home = tmp_path / "archives", tmp_path / "home"
+    cache.mkdir()
+    home.mkdir()
+    (cache / "samba_2%3a4.17.13-1_amd64.deb").write_bytes(b"new samba")
+    (cache / "tree_2.1.0-2_amd64.deb").write_bytes(b"tree")
+    conf = tmp_path / "80homeport"
+    install(conf, snippet([sys.executable, "-m", "homeport"], home))
+    (command,) = post_invoke(conf, "DPkg::Pre-Install-Pkgs")
+    listing = "".join(f"{p}\n" for p in sorted(cache.iterdir()))
+    done = subprocess.run(["sh", "-c", command], input=listing, capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in (home / "packages").iterdir()] == ["samba_2%3a4.17.13-1_amd64.deb"]
+    assert "kept a copy of samba_2%3a4.17.13-1_amd64.deb" in done.stdout
+    shutil.rmtree(home / "packages")
+    (home / "packages").write_text("not a folder")  # cannot keep anything: apt still goes on
+    failing = subprocess.run(["sh", "-c", command], input=listing, capture_output=True, text=True, timeout=60,
+                             check=False)  # fmt: skip
+    assert failing.returncode == 0
+    assert "Could not keep the package files" in failing.stderr and "Traceback" not in failing.stderr
