@@ -40,6 +40,7 @@ from tests.support.samba import (
 # Samba is installed by `make test` (Makefile SMB_TEST_DEBS): a machine without it fails here, it never skips.
 
 OLD, NEW = "2:4.17.12+dfsg-0+deb12u1", "2:4.17.12+dfsg-0+deb12u2"
+DEB_OLD = f"samba_{OLD.replace(':', '%3a')}_amd64.deb"
 
 
 @pytest.fixture(scope="module")
@@ -184,20 +185,20 @@ def hook_daemon() -> Iterator[tuple[Daemon, Path]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def hook_command(conf: Path) -> str:
-    """The command apt runs after dpkg, as apt itself reads it from the snippet."""
-    done = subprocess.run(["apt-config", "dump", "-c", str(conf), "DPkg::Post-Invoke"], capture_output=True,
-                          text=True, timeout=30, check=False)  # fmt: skip
+def hook_command(conf: Path, key: str = "DPkg::Post-Invoke") -> str:
+    """A command apt runs (after dpkg, or before it with the package files), as apt itself reads it."""
+    done = subprocess.run(["apt-config", "dump", "-c", str(conf), key], capture_output=True, text=True, timeout=30,
+                          check=False)  # fmt: skip
     assert done.returncode == 0 and "E:" not in done.stderr, done.stderr
-    ours = [c for c in re.findall(r'^DPkg::Post-Invoke:: "(.*)";$', done.stdout, re.M) if "selftest" in c]
+    ours = [c for c in re.findall(rf'^{key}:: "(.*)";$', done.stdout, re.M) if " --home " in c]
     assert len(ours) == 1, done.stdout
     return ours[0]
 
 
-def run_hook(command: str) -> subprocess.CompletedProcess[str]:
-    """As dpkg runs it: `sh -c`, in a session of its own, bounded."""
-    return subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=150, check=False,
-                          start_new_session=True)  # fmt: skip
+def run_hook(command: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """As apt runs it: `sh -c`, in a session of its own, bounded."""
+    return subprocess.run(["sh", "-c", command], input=stdin, capture_output=True, text=True, timeout=150,
+                          check=False, start_new_session=True)  # fmt: skip
 
 
 def console_page(daemon: Daemon, path: str, cookie: str) -> str:
@@ -229,9 +230,16 @@ def test_the_apt_hook_after_a_samba_upgrade_that_breaks_smbd(hook_daemon: tuple[
         time.sleep(0.5)
     assert "every check passed" in passed.stdout, passed.stdout + passed.stderr
 
-    # Samba "upgraded" to a build that cannot start; the old package is still in apt's cache.
+    # When samba OLD was installed, apt's Pre-Install-Pkgs hook handed Homeport its package file: a copy is kept
+    # (apt deletes its own once installed).
+    cache = root / "cache"
+    cache.mkdir()
+    (cache / DEB_OLD).write_bytes(b"samba, as it was")
+    kept = run_hook(hook_command(root / "80homeport", "DPkg::Pre-Install-Pkgs"), f"{cache / DEB_OLD}\n")
+    assert kept.returncode == 0, kept.stderr
+    (cache / DEB_OLD).unlink()
+    # Samba "upgraded" to a build that cannot start.
     (root / "broken").touch()
-    (root / "archives" / f"samba_{OLD.replace(':', '%3a')}_amd64.deb").touch()
     with (root / "dpkg.log").open("a") as handle:
         handle.write(f"2026-12-01 05:00:01 upgrade samba:amd64 {OLD} {NEW}\n")
     failed = run_hook(command)
@@ -246,11 +254,11 @@ def test_the_apt_hook_after_a_samba_upgrade_that_breaks_smbd(hook_daemon: tuple[
     assert "libsmbd-base" in smbd["detail"] or "exited with status 127" in smbd["detail"], smbd
     (change,) = banner["changes"]
     assert (change["package"], change["old"], change["new"]) == ("samba", OLD, NEW)
-    assert change["way_back"].startswith(f"apt-get install samba={OLD}")
+    assert change["way_back"] == f"apt-get install {daemon.home.absolute() / 'packages' / DEB_OLD}"
     page = console_page(daemon, "/", cookie)
     assert 'data-testid="selftest-banner"' in page and "samba" in page
     health = console_page(daemon, "/system-health", cookie)
-    assert f"apt-get install samba={OLD}" in health
+    assert f"apt-get install {daemon.home.absolute() / 'packages' / DEB_OLD}" in health
 
     # The daemon down: the hook still exits 0, and the command itself says why it could not run.
     (root / "broken").unlink()
