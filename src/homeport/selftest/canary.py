@@ -23,7 +23,9 @@ from homeport.smb.passdb import TMPFS_CANDIDATES
 from homeport.smb.service import FileService
 from homeport.smb.tools import SambaUnavailable
 
-CANARY_PREFIX = "hp-canary-"
+# Account names start with a letter (accounts/names.py): no Homeport account can ever have this prefix, so the
+# clean-up at start never touches a person's passdb entry.
+CANARY_PREFIX = "_homeport-canary-"
 CLIENT_TIMEOUT = 20.0
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _log = structlog.get_logger("homeport.selftest")
 
 SMBD_START_SECONDS = 15.0
+RESTART_REASON = "a system package changed: the self-test starts the smbd now installed"
 TITLES = {
     "sign_in": "Console sign-in",
     "smb_config": "Samba's configuration",
@@ -125,15 +126,16 @@ def _smbd(services: Services, before: Snapshot | None, restart: bool) -> CheckRe
 
 
 def _embedded_smbd(server: EmbeddedSmbd, port: int, restart: bool) -> CheckResult:
-    if restart and server.state().running:
-        server.restart("a system package changed: the self-test starts the smbd now installed")
+    restarted = restart and server.state().running
+    if restarted:
+        server.restart(RESTART_REASON)
     deadline = time.monotonic() + SMBD_START_SECONDS
     while time.monotonic() < deadline:
         if server.running():
             return CheckResult("smbd", True, f"smbd runs and answers on port {port}.")
         state = server.state()
-        if state.pid is None and " was restarted" not in state.last_exit:
-            break  # stopped, or started and stopped again (the supervisor is backing off): no use waiting
+        if state.pid is None and not (restarted and state.last_exit.endswith(RESTART_REASON)):
+            break  # stopped, or it started and stopped again (the supervisor is backing off): no use waiting
         time.sleep(0.1)
     why = server.state().last_exit or "it did not answer"
     return CheckResult("smbd", False, f"smbd does not answer on port {port}: {why}.")
