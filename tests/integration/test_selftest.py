@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import os
 import re
 import shutil
@@ -145,8 +146,12 @@ def test_drift_and_a_stopped_smbd_fail_their_checks(hp: SambaHomeport) -> None:
     assert not found["smbd"].ok and not found["smb_canary"].ok
     assert not found["smb_drift"].ok and "mallory: in Samba but not in Homeport" in found["smb_drift"].detail
     assert found["sign_in"].ok and found["smb_config"].ok and found["network"].ok
-    moved = Snapshot(smb_running=True, smb_port=hp.port, mdns_announcing=False, network_snapshot_id=99)
-    assert not checks(hp, moved)["network"].ok
+    moved = Snapshot(smb_running=True, smb_port=hp.port, mdns_announcing=True, network_snapshot_id=99)
+    after = checks(hp, moved)
+    assert not after["network"].ok and "#99 was before" in after["network"].detail
+    assert not after["mdns"].ok and "now discovery is off" in after["mdns"].detail
+    elsewhere = Snapshot(smb_running=True, smb_port=hp.port + 1, mdns_announcing=False, network_snapshot_id=None)
+    assert "before, now on" in checks(hp, elsewhere)["smbd"].detail
 
 
 # --- a real daemon, its apt hook, and an upgrade of Samba that breaks smbd ------------------------------------
@@ -291,4 +296,8 @@ def test_not_root_is_told_clearly(hook_daemon: tuple[Daemon, Path]) -> None:
     daemon.set_up(OWNER, OWNER_PASSWORD)
     nobody = daemon.cli("selftest", "--json", as_user=65534)
     assert nobody.returncode == 6, nobody.stderr
-    assert "run as root" in nobody.stderr and "Traceback" not in nobody.stderr
+    error = json.loads(nobody.stderr)["error"]  # --json: one JSON document, the error too
+    assert error["exit_code"] == 6 and "run as root" in error["message"]
+    done = daemon.cli("selftest", "--json")
+    assert done.returncode in (0, 8), done.stderr  # 8 while smbd is still starting
+    assert [c["name"] for c in json.loads(done.stdout)["checks"]] == list(TITLES)

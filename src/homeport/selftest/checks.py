@@ -110,12 +110,22 @@ def _smb_config(services: Services) -> CheckResult:
     return CheckResult("smb_config", True, f"testparm accepts {conf}.")
 
 
+def _smb_moved(services: Services, before: Snapshot | None) -> CheckResult | None:
+    """What ran before and does not now, or elsewhere."""
+    files = services.files
+    if before is None or not before.smb_running:
+        return None
+    if files.mode == "off":
+        return CheckResult("smbd", False, f"SMB ran before (port {before.smb_port}); now it is off.")
+    if before.smb_port != files.port:
+        return CheckResult("smbd", False, f"SMB listened on port {before.smb_port} before, now on {files.port}.")
+    return None
+
+
 def _smbd(services: Services, before: Snapshot | None, restart: bool) -> CheckResult:
     files = services.files
-    if before is not None and before.smb_port is not None and before.smb_port != files.port:
-        return CheckResult("smbd", False, f"SMB listened on port {before.smb_port} before, now on {files.port}.")
-    if (off := _smb_off(services, "smbd")) is not None:
-        return off
+    if (found := _smb_moved(services, before) or _smb_off(services, "smbd")) is not None:
+        return found
     if not files.settings().enabled and not (before is not None and before.smb_running):
         return CheckResult("smbd", True, "Not checked: SMB is turned off in the file service settings.")
     if files.server is None:  # the host's own smbd (`--smb system`)
@@ -173,10 +183,12 @@ def _smb_drift(services: Services) -> CheckResult:
 
 
 async def _mdns(services: Services, before: Snapshot | None) -> CheckResult:
-    if services.advertiser is None:
-        return CheckResult("mdns", True, "Not checked: LAN discovery is off (homeport serve --no-discovery).")
     if before is not None and not before.mdns_announcing:
         return CheckResult("mdns", True, "Not checked: the device was not announcing before either.")
+    if services.advertiser is None:
+        if before is not None:
+            return CheckResult("mdns", False, "The device was announced on the LAN before; now discovery is off.")
+        return CheckResult("mdns", True, "Not checked: LAN discovery is off (homeport serve --no-discovery).")
     if mdns_announcing(services):
         return CheckResult("mdns", True, "The device is announced on the LAN.")
     return CheckResult("mdns", False, "The device is not announced on the LAN (no address, or mDNS failed).")
