@@ -445,7 +445,7 @@ async def start_services(services: Services) -> None:
     services.recovery_access.bind(asyncio.get_running_loop())
     await services.network.start()
     await services.recovery.resume()
-    await asyncio.to_thread(services.selftest.start, services.files)  # before the file service's first pass
+    await asyncio.to_thread(services.selftest.start)
     await asyncio.to_thread(services.files.start)
     if services.advertiser is not None:
         await services.advertiser.start()

@@ -53,7 +53,7 @@ def test_a_failed_run_after_a_package_change_shows_on_every_admin_page_until_dis
     log = short_tmp / "dpkg.log"
     log.write_text("")
     services.selftest.paths = SelfTestPaths(dpkg_log=log, archives=short_tmp)
-    services.selftest.start(services.files)
+    services.selftest.start()
     log.write_text(f"2026-12-01 05:00:01 upgrade samba:amd64 {OLD} {NEW}\n")
     answer = local_client.post("/api/v1/selftest", json={"after_package_change": True})
     assert answer.status_code == 200, answer.text

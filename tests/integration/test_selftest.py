@@ -18,6 +18,8 @@ import pytest
 
 from homeport.accounts.nt_hash import nt_hash
 from homeport.core.events import NoticeRaised
+from homeport.daemon import BuildOptions, build_services, close_services
+from homeport.home import Home
 from homeport.selftest import CheckResult, Snapshot, run_checks, take_snapshot
 from homeport.selftest.canary import CANARY_PREFIX, sign_in_with
 from homeport.selftest.checks import TITLES
@@ -28,6 +30,7 @@ from homeport.smb.transient import TRANSIENT_UID
 from homeport.smb.unix_accounts import WrappedAccounts
 from tests.conftest import FLOOR
 from tests.support.daemon import Daemon, free_port
+from tests.support.fakes import StaticInterfaces
 from tests.support.samba import (
     OWNER,
     OWNER_PASSWORD,
@@ -86,18 +89,6 @@ def test_the_canary_fails_when_samba_refuses_its_password(hp: SambaHomeport) -> 
     assert name not in hp.passdb_names()
 
 
-def test_a_canary_left_by_a_killed_daemon_is_removed_at_the_next_start(hp: SambaHomeport) -> None:
-    name = CANARY_PREFIX + "leftover"
-    WrappedAccounts(hp.files.layout).ensure({OWNER: 70001, "bob": 70002, name: TRANSIENT_UID})
-    Passdb(hp.files.tools).write([PassdbEntry(name, TRANSIENT_UID, nt_hash("x" * 20).hex().upper(), False)])
-    assert name in hp.passdb_names()
-    hp.services.selftest.start(hp.files)
-    assert name not in hp.passdb_names()
-    (record,) = hp.services.audit.query(action="system.selftest_canary_removed", limit=5)
-    assert record.target == name
-    hp.synced()
-
-
 @pytest.mark.leaves_threads("homeport-smbd")  # the module's smbd, stopped and started again; stopped at its end
 def test_a_package_change_that_stops_smbd_raises_the_banner_and_a_notice(hp: SambaHomeport, tmp_path: Path) -> None:
     log, archives = tmp_path / "dpkg.log", tmp_path / "archives"
@@ -107,7 +98,7 @@ def test_a_package_change_that_stops_smbd_raises_the_banner_and_a_notice(hp: Sam
     selftest = SelfTestService(svc.db, svc.clock, svc.audit, svc.bus, SelfTestPaths(dpkg_log=log, archives=archives))
     notices: list[NoticeRaised] = []
     svc.bus.subscribe(NoticeRaised, notices.append)
-    selftest.start(hp.files)  # remembers where dpkg's log ends: what was there before does not count
+    selftest.start()  # remembers where dpkg's log ends: what was there before does not count
     quiet = asyncio.run(selftest.run(svc, ROOT, after_package_change=True))
     assert quiet.ok and quiet.changes == () and selftest.banner() is None and notices == []
 
@@ -152,6 +143,31 @@ def test_drift_and_a_stopped_smbd_fail_their_checks(hp: SambaHomeport) -> None:
     assert not after["mdns"].ok and "now discovery is off" in after["mdns"].detail
     elsewhere = Snapshot(smb_running=True, smb_port=hp.port + 1, mdns_announcing=False, network_snapshot_id=None)
     assert "before, now on" in checks(hp, elsewhere)["smbd"].detail
+
+
+def test_a_canary_left_by_a_killed_daemon_is_removed_at_the_next_start() -> None:
+    with samba_homeport(FLOOR) as first:
+        name = CANARY_PREFIX + "leftover"
+        users = {e.name: e.uid for e in Passdb(first.files.tools).entries().values()}
+        first.files.stop()  # as if killed in the middle of a canary sign-in:
+        WrappedAccounts(first.files.layout).ensure({**users, name: TRANSIENT_UID})
+        Passdb(first.files.tools).write([PassdbEntry(name, TRANSIENT_UID, nt_hash("x" * 20).hex().upper(), False)])
+        assert name in first.passdb_names()
+        options = BuildOptions(
+            volumes=(first.volume,), argon2=FLOOR, hash_workers=1, smb="embedded", smb_port=first.port,
+            smb_binds=("127.0.0.1",), discovery=False,
+        )  # fmt: skip
+        again = build_services(Home(first.root / "home"), options, interfaces=StaticInterfaces())
+        try:
+            again.files.start()  # the next start
+            assert again.files.wait_started(20)
+            assert first.passdb_names() == {OWNER}
+            (record,) = again.audit.query(action="smb.transient_account_removed", limit=5)
+            assert record.target == name
+            assert again.audit.query(action="smb.drift_repaired", limit=5) == []  # not mistaken for drift
+        finally:
+            again.files.stop()
+            close_services(again)
 
 
 # --- a real daemon, its apt hook, and an upgrade of Samba that breaks smbd ------------------------------------

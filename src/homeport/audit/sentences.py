@@ -79,7 +79,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "system.selftest": "{who} ran the self-test ({target}): it passed",
     ("system.selftest_canary", "failure"): "The self-test's temporary SMB account {target} could not sign in",
     "system.selftest_canary": "The self-test's temporary SMB account {target} signed in and was removed",
-    "system.selftest_canary_removed": "A temporary SMB account the self-test left ({target}) was removed",
+    "smb.transient_account_removed": "A temporary SMB account a stopped daemon left ({target}) was removed",
     "system.selftest_banner_dismissed": "{who} dismissed the failed self-test banner",
 }
 

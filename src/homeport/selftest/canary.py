@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homeport.accounts.nt_hash import nt_hash
+from homeport.smb import transient
 from homeport.smb.passdb import TMPFS_CANDIDATES
 from homeport.smb.service import FileService
 from homeport.smb.tools import SambaUnavailable
 
-# Account names start with a letter (accounts/names.py): no Homeport account can ever have this prefix, so the
-# clean-up at start never touches a person's passdb entry.
-CANARY_PREFIX = "_homeport-canary-"
+CANARY_PREFIX = transient.PREFIX + "canary-"  # never an account's name (smb/transient.py)
 CLIENT_TIMEOUT = 20.0
 
 

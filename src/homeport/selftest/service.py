@@ -13,20 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from homeport.audit.log import SYSTEM, Actor, AuditLog
+from homeport.audit.log import Actor, AuditLog
 from homeport.core.clock import Clock
 from homeport.core.errors import NotFound
 from homeport.core.events import EventBus, NoticeRaised
-from homeport.selftest.canary import CANARY_PREFIX
 from homeport.selftest.checks import TITLES, CheckResult, run_checks
 from homeport.selftest.packages import APT_ARCHIVES, DPKG_LOG, LogPosition, PackageChange, read_changes, with_way_back
-from homeport.smb.tools import SambaUnavailable
 from homeport.store.db import Database
 from homeport.system.settings import read_value, write_value
 
 if TYPE_CHECKING:
     from homeport.services import Services
-    from homeport.smb.service import FileService
 
 _log = structlog.get_logger("homeport.selftest")
 
@@ -91,20 +88,12 @@ class SelfTestService:
     paths: SelfTestPaths = field(default_factory=SelfTestPaths)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def start(self, files: FileService) -> None:
-        """At start, before the file service's worker: remember where dpkg's log ends (the first run after
-        install counts changes from here on), and remove a canary account a killed daemon left in Samba."""
+    def start(self) -> None:
+        """At start: remember where dpkg's log ends, so the first run after install counts changes from here on."""
         if self._position() is None:
             _, position = read_changes(self.paths.dpkg_log, None)
             if position is not None:
                 self._remember(position)
-        try:
-            left = files.remove_transient_leftovers(CANARY_PREFIX)
-        except SambaUnavailable as exc:
-            _log.warning("could not look for a left-over canary SMB account", reason=str(exc))
-            return
-        for name in left:
-            self.audit.record_now("system.selftest_canary_removed", SYSTEM, target=name)
 
     def with_apt_hook(self, path: Path | None, problem: str = "") -> None:
         """What `homeport serve --apt-hook` did, for the page."""

@@ -195,6 +195,7 @@ class FileService:
         listening. The configuration and passdb first, so smbd starts on the current ones."""
         with contextlib.suppress(SambaUnavailable):
             self.version = self.tools.version()
+        self._remove_transient_leftovers()
         try:
             self._pass(full=True)
         except Exception:
@@ -210,6 +211,19 @@ class FileService:
                     self._tell_if_announcement_changed()
         if self.wsdd is not None and not self._stopping.is_set():
             self.wsdd.start()
+
+    def _remove_transient_leftovers(self) -> None:
+        """Before the first drift check (which would call them drift): transient accounts a killed daemon left."""
+        if not self.layout.conf.exists():
+            return
+        try:
+            with self._work:
+                left = transient.remove_leftovers(self._passdb)
+        except SambaUnavailable as exc:
+            _log.warning("could not look for left-over temporary SMB accounts", reason=str(exc))
+            return
+        for name in left:
+            self._audit.record_now("smb.transient_account_removed", SYSTEM, target=name)
 
     def _run(self) -> None:
         try:
@@ -498,6 +512,8 @@ class FileService:
     @contextlib.contextmanager
     def transient_account(self, name: str, nt_hash: str) -> Iterator[None]:
         """An SMB account in Samba only, for the block (smb/transient.py); the worker waits meanwhile."""
+        if not name.startswith(transient.PREFIX):
+            raise ValueError(f"a transient SMB account's name starts with {transient.PREFIX}")
         if self.mode == "off":
             raise Conflict("The SMB service is off (homeport serve --smb off).", code="smb_off")
         with self._work:
@@ -508,14 +524,6 @@ class FileService:
                 yield
             finally:
                 transient.remove(self._unix, self._passdb, keep, name)
-
-    def remove_transient_leftovers(self, prefix: str) -> list[str]:
-        """Transient accounts a killed daemon left in passdb; run before start (the drift check would call them
-        drift)."""
-        if self.mode == "off" or not self.layout.conf.exists():
-            return []
-        with self._work:
-            return transient.remove_leftovers(self._passdb, prefix)
 
     def settings(self) -> SmbSettings:
         with self._db.read() as conn:
