@@ -45,6 +45,7 @@ app.add_typer(button_cmd.button_app, name="button")
 app.add_typer(recover_cmd.recover_app, name="recover")
 app.add_typer(files_cmd.share_app, name="share")
 app.add_typer(files_cmd.smb_app, name="smb")
+app.add_typer(selftest_cmd.apt_hook_app, name="apt-hook")
 
 
 def run(argv: list[str] | None = None) -> None:

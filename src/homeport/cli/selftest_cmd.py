@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
-from homeport.cli.output import CHECK_FAILED, FAILED, CliExit, emit_json, fail, say, table
+from homeport.cli.output import CHECK_FAILED, FAILED, REFUSED, CliExit, emit_json, fail, say, table
+from homeport.selftest.apt_hook import DEFAULT_APT_HOOK, remove
 from homeport.selftest.kept_packages import debs_from, keep, kept_folder
 
 RUN_TIMEOUT = 120.0  # the checks restart smbd and sign in over SMB: seconds, not minutes, unless Samba hangs
@@ -75,3 +77,22 @@ def keep_packages(home: HomeOption = DEFAULT) -> None:
         fail(f"Could not keep the package files: {exc.strerror} ({exc.filename}).", FAILED)
     for path in made:
         say(f"Homeport kept a copy of {path.name} in {path.parent}.")
+
+
+apt_hook_app = typer.Typer(help="The apt snippet that runs the self-test after dpkg (for packaging and opting out).")
+
+
+@apt_hook_app.command("remove")
+def apt_hook_remove(
+    path: Annotated[
+        Path, typer.Option("--path", help="Where the snippet is (the default is where `auto` writes it).")
+    ] = DEFAULT_APT_HOOK,
+) -> None:
+    """Remove Homeport's apt snippet (an uninstall runs this; a file not written by Homeport is left alone).
+    Needs no daemon. A daemon started with --apt-hook writes it again: start it with --apt-hook none."""
+    if remove(path):
+        say(f"Removed Homeport's apt hook {path}.")
+    elif path.exists():
+        fail(f"{path} was not written by Homeport; it is left as it is.", REFUSED)
+    else:
+        say(f"No apt hook at {path}: nothing to remove.")

@@ -113,3 +113,19 @@ def test_the_packages_being_installed_are_kept_by_the_real_command(tmp_path: Pat
                              check=False)  # fmt: skip
     assert failing.returncode == 0
     assert "Could not keep the package files" in failing.stderr and "Traceback" not in failing.stderr
+
+
+def test_an_uninstall_removes_only_homeports_snippet(tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "80homeport", tmp_path / "81other"
+    install(ours, snippet(["/usr/bin/homeport"], tmp_path))
+    theirs.write_text('APT::Get::Assume-Yes "true";\n')
+
+    def remove_hook(path: Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "homeport", "apt-hook", "remove", "--path", str(path)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    done = remove_hook(ours)
+    assert done.returncode == 0 and "Removed Homeport's apt hook" in done.stdout and not ours.exists()
+    assert remove_hook(ours).returncode == 0  # nothing left: nothing to do
+    refused = remove_hook(theirs)
+    assert refused.returncode == 5 and "not written by Homeport" in refused.stderr and theirs.exists()
