@@ -86,7 +86,7 @@ class SelfTestService:
     audit: AuditLog
     bus: EventBus
     paths: SelfTestPaths = field(default_factory=SelfTestPaths)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     def start(self) -> None:
         """At start: remember where dpkg's log ends, so the first run after install counts changes from here on."""
