@@ -6,6 +6,7 @@ Nothing else constructs adapters, so tests assemble the same services with fakes
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import os
 import sqlite3
@@ -67,6 +68,8 @@ from homeport.recovery.button import ButtonTimings
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
+from homeport.selftest.kept_packages import kept_folder
+from homeport.selftest.service import SelfTestPaths, SelfTestService
 from homeport.services import Services
 from homeport.smb.layout import SambaLayout
 from homeport.smb.service import DEFAULT_SMB_PORT, FileService, SmbMode
@@ -116,6 +119,7 @@ class BuildOptions:
     smb: SmbMode = "off"  # `homeport serve` defaults to embedded; in-process tests run without Samba
     smb_port: int = DEFAULT_SMB_PORT
     smb_binds: tuple[str, ...] = ()
+    selftest: SelfTestPaths = field(default_factory=SelfTestPaths)  # dpkg's log and apt's cache (tests: own)
 
 
 class StartupError(Exception):
@@ -278,8 +282,16 @@ def build_services(
             ButtonTimings().scaled(options.button_time_scale),
         ),
         feedback=feedback,
+        selftest=SelfTestService(db, clock, audit, bus, _selftest_paths(options.selftest, home)),
         started_at=clock.monotonic(),
     )
+
+
+def _selftest_paths(paths: SelfTestPaths, home: Home) -> SelfTestPaths:
+    """The copies of replaced Samba packages live in the home (selftest/kept_packages.py), unless a test says."""
+    if paths.kept is not None:
+        return paths
+    return dataclasses.replace(paths, kept=kept_folder(home.root))
 
 
 def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) -> None:
@@ -433,6 +445,7 @@ async def start_services(services: Services) -> None:
     services.recovery_access.bind(asyncio.get_running_loop())
     await services.network.start()
     await services.recovery.resume()
+    await asyncio.to_thread(services.selftest.start)
     await asyncio.to_thread(services.files.start)
     if services.advertiser is not None:
         await services.advertiser.start()

@@ -26,6 +26,7 @@ from homeport.home import Home, HomeUnusable
 from homeport.idle_memory import IdleTrim
 from homeport.listeners import PortUnavailable, QuietServer, WebServers, uvicorn_config
 from homeport.network.model import WebPorts
+from homeport.selftest.apt_hook import apply_choice
 from homeport.services import Services
 from homeport.slow_clients import HandshakeBoundLoop
 from homeport.store.migrate import MigrationError
@@ -45,6 +46,7 @@ class ServeOptions:
     http_port: int | None = None  # None: follow the network settings (default 5000)
     https_port: int | None = None  # None: follow the network settings (default 5001)
     build: BuildOptions = field(default_factory=BuildOptions)
+    apt_hook: str = ""  # `--apt-hook`: auto, none or a path (selftest/apt_hook.py); "": leave it alone
 
 
 def configure_logging() -> None:
@@ -157,6 +159,18 @@ def _announce_next_step(services: Services, urls: list[str], home: Path) -> None
     print(f"Command line:     {cli_command()} status --home {home}", file=sys.stderr, flush=True)
 
 
+def _install_apt_hook(services: Services, choice: str, home: Home) -> None:
+    """The apt snippet that runs the self-test after dpkg; a failure is said (log, System health page), and the
+    daemon starts anyway: console sign-in never depends on it."""
+    as_service = os.geteuid() == 0 and "INVOCATION_ID" in os.environ  # started by systemd
+    path, problem = apply_choice(choice, home.root, as_service=as_service)
+    services.selftest.with_apt_hook(path, problem)
+    if problem:
+        _log.warning("apt hook not installed", reason=problem)
+    elif path is not None:
+        _log.info("apt hook installed", path=str(path))
+
+
 def smb_line(services: Services) -> str:
     files = services.files
     if files.mode == "off":
@@ -204,6 +218,8 @@ def run(options: ServeOptions) -> None:
     except (OSError, sqlite3.Error) as exc:
         os.close(lock_fd)
         raise StartupFailed(f"Cannot open the configuration store {home.db_path}: {exc}") from exc
+    if options.apt_hook:
+        _install_apt_hook(services, options.apt_hook, home)
     try:
         web.ports = _initial_ports(options, services)
         web.bind()

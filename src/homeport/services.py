@@ -28,6 +28,7 @@ from homeport.recovery.access import RecoveryAccess
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor
 from homeport.recovery.restore import ConfigurationRestore
+from homeport.selftest.service import SelfTestService
 from homeport.smb.service import FileService
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
@@ -69,6 +70,7 @@ class Services:
     restore: ConfigurationRestore
     button: ButtonDriver
     feedback: FeedbackPanel
+    selftest: SelfTestService
     started_at: float
 
     def other_homeports(self) -> list[Sighting]:

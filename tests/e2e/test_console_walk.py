@@ -33,13 +33,14 @@ CHECKS = """() => {
 }"""
 
 
-# Run in the signed-in page: a second user, a group, and the id of a network snapshot to look at.
+# Run in the signed-in page: a second user, a group, a self-test, and the id of a network snapshot to look at.
 SEED = """async ([name, password]) => {
   const json = (body, csrf) => ({method: "POST", body: JSON.stringify(body),
     headers: {"content-type": "application/json", ...(csrf ? {"X-CSRF-Token": csrf} : {})}});
   const login = await (await fetch("/api/v1/auth/login", json({username: name, password}))).json();
   await fetch("/api/v1/users", json({name: "bob", password: "a long enough password"}, login.csrf_token));
   await fetch("/api/v1/groups", json({name: "family", description: "Us"}, login.csrf_token));
+  await fetch("/api/v1/selftest", json({}, login.csrf_token));  // System health then shows its checks
   return (await (await fetch("/api/v1/network/snapshots")).json())[0].id;
 }"""
 
@@ -100,7 +101,7 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
         "snapshot": f"/network/snapshots/{snapshot}", "security": "/security", "sessions": "/sessions",
         "log": "/log", "report": "/recovery/report", "advisor": "/advisor", "account": "/account",
         "password": "/password", "sign-in-methods": "/account/sign-in-methods", "shares": "/shares",
-        "file-services": "/file-services",
+        "file-services": "/file-services", "system-health": "/system-health",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

@@ -27,6 +27,8 @@ FORBIDDEN = {
     "smb": OUTER | {"recovery", "network"},
     "recovery": OUTER,
     "advisor": OUTER,
+    # Its checks look at every running service, so they take the Services aggregate (a type only); nothing else.
+    "selftest": OUTER - {"services"},
     # The HTTP floor serves both surfaces; the API and the console share it, never each other.
     "http": APPLICATION | {"api", "web"},
     "api": APPLICATION | {"web"},

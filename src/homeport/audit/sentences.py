@@ -75,6 +75,12 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "smb.passdb_rebuilt": "Samba's password database could not be read; it was set aside and made again",
     ("smb.config_refused", "failure"): "Samba refused a new configuration; the one before stays in use",
     ("smb.sign_in", "failure"): "An SMB sign-in as {target_or_tried} failed",
+    ("system.selftest", "failure"): "{who} ran the self-test ({target}): it failed",
+    "system.selftest": "{who} ran the self-test ({target}): it passed",
+    ("system.selftest_canary", "failure"): "The self-test's temporary SMB account {target} could not sign in",
+    "system.selftest_canary": "The self-test's temporary SMB account {target} signed in and was removed",
+    "smb.transient_account_removed": "A temporary SMB account a stopped daemon left ({target}) was removed",
+    "system.selftest_banner_dismissed": "{who} dismissed the failed self-test banner",
 }
 
 

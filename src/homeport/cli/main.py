@@ -16,6 +16,7 @@ from homeport.cli import (
     log_cmd,
     network_cmd,
     recover_cmd,
+    selftest_cmd,
     serve_cmd,
     status_cmd,
 )
@@ -34,6 +35,8 @@ app.command("log")(log_cmd.log)
 app.command("find")(find_cmd.find)
 app.command("advisor")(advisor_cmd.advisor)
 app.command("approve")(approve_cmd.approve)
+app.command("selftest")(selftest_cmd.selftest)
+app.command("keep-packages", hidden=True)(selftest_cmd.keep_packages)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")
@@ -42,6 +45,7 @@ app.add_typer(button_cmd.button_app, name="button")
 app.add_typer(recover_cmd.recover_app, name="recover")
 app.add_typer(files_cmd.share_app, name="share")
 app.add_typer(files_cmd.smb_app, name="smb")
+app.add_typer(selftest_cmd.apt_hook_app, name="apt-hook")
 
 
 def run(argv: list[str] | None = None) -> None:

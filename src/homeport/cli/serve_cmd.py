@@ -10,6 +10,8 @@ import typer
 from homeport.cli.options import DEFAULT, HomeOption
 from homeport.cli.output import FAILED, INVALID, fail
 from homeport.daemon import BuildOptions, NetworkKind
+from homeport.selftest.packages import APT_ARCHIVES, DPKG_LOG
+from homeport.selftest.service import SelfTestPaths
 from homeport.serve import ServeOptions, StartupFailed, run
 from homeport.smb.service import SmbMode
 
@@ -93,6 +95,22 @@ def serve(
         int,
         typer.Option("--smb-port", envvar="HOMEPORT_SMB_PORT", min=1, max=65535, help="SMB port (default 445)."),
     ] = 445,
+    apt_hook: Annotated[
+        str,
+        typer.Option(
+            "--apt-hook",
+            envvar="HOMEPORT_APT_HOOK",
+            help="Where to write the apt snippet that runs `homeport selftest --after-package-change` after every "
+            "dpkg run: a path, `none` (remove Homeport's snippet), or `auto` (/etc/apt/apt.conf.d/80homeport when "
+            "root runs Homeport as a systemd service).",
+        ),
+    ] = "auto",
+    dpkg_log: Annotated[
+        Path, typer.Option("--dpkg-log", hidden=True, help="dpkg's log, read by the self-test (tests only).")
+    ] = DPKG_LOG,
+    apt_archives: Annotated[
+        Path, typer.Option("--apt-archives", hidden=True, help="apt's package cache (tests only).")
+    ] = APT_ARCHIVES,
     button_time_scale: Annotated[
         float,
         typer.Option(
@@ -136,7 +154,9 @@ def serve(
             smb=smb_mode,
             smb_port=smb_port,
             smb_binds=tuple(bind or ()),
+            selftest=SelfTestPaths(dpkg_log=dpkg_log.absolute(), archives=apt_archives.absolute()),
         ),
+        apt_hook=apt_hook,
     )
     try:
         run(options)

@@ -49,6 +49,11 @@ class EmbeddedSmbd:
             why_stopped=self._why_it_ended,
         )
 
+    @property
+    def host(self) -> str:
+        """The address it listens on that clients on this machine reach (loopback unless bound elsewhere)."""
+        return self._host
+
     def _before_start(self) -> None:
         stop_stale(self._tools.layout.folder("pid"), self._tools.layout.conf)
         with self._lock:

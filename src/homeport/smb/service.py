@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,7 @@ from homeport.core.errors import Conflict
 from homeport.files import repository as shares_repository
 from homeport.files.access import effective_access, readers_and_writers
 from homeport.files.service import ShareService
-from homeport.smb import accounts
+from homeport.smb import accounts, transient
 from homeport.smb.accounts import Confirmed, Drift
 from homeport.smb.apply import ConfigRefused, apply_config
 from homeport.smb.auth_audit import SmbSignIns, StaleClient
@@ -195,6 +195,7 @@ class FileService:
         listening. The configuration and passdb first, so smbd starts on the current ones."""
         with contextlib.suppress(SambaUnavailable):
             self.version = self.tools.version()
+        self._remove_transient_leftovers()
         try:
             self._pass(full=True)
         except Exception:
@@ -210,6 +211,19 @@ class FileService:
                     self._tell_if_announcement_changed()
         if self.wsdd is not None and not self._stopping.is_set():
             self.wsdd.start()
+
+    def _remove_transient_leftovers(self) -> None:
+        """Before the first drift check (which would call them drift): transient accounts a killed daemon left."""
+        if not self.layout.conf.exists():
+            return
+        try:
+            with self._work:
+                left = transient.remove_leftovers(self._passdb)
+        except SambaUnavailable as exc:
+            _log.warning("could not look for left-over temporary SMB accounts", reason=str(exc))
+            return
+        for name in left:
+            self._audit.record_now("smb.transient_account_removed", SYSTEM, target=name)
 
     def _run(self) -> None:
         try:
@@ -494,6 +508,22 @@ class FileService:
         except SambaUnavailable as exc:
             return CheckResult(Drift(), False, (), str(exc))
         return CheckResult(accounts.compare(want.entries, have, want.needs_password), False, want.needs_password)
+
+    @contextlib.contextmanager
+    def transient_account(self, name: str, nt_hash: str) -> Iterator[None]:
+        """An SMB account in Samba only, for the block (smb/transient.py); the worker waits meanwhile."""
+        if not name.startswith(transient.PREFIX):
+            raise ValueError(f"a transient SMB account's name starts with {transient.PREFIX}")
+        if self.mode == "off":
+            raise Conflict("The SMB service is off (homeport serve --smb off).", code="smb_off")
+        with self._work:
+            with self._db.read() as conn:
+                keep = {e.name: e.uid for e in accounts.wanted(conn, self._sealer).entries.values()}
+            transient.add(self._unix, self._passdb, keep, name, nt_hash)
+            try:
+                yield
+            finally:
+                transient.remove(self._unix, self._passdb, keep, name)
 
     def settings(self) -> SmbSettings:
         with self._db.read() as conn:

@@ -26,6 +26,7 @@ from homeport.web import (
     passkeys,
     recovery,
     security,
+    selftest,
     shares,
     signin,
 )
@@ -70,6 +71,7 @@ def install(app: FastAPI) -> None:
     app.include_router(advisor.router)
     app.include_router(shares.router)
     app.include_router(file_services.router)
+    app.include_router(selftest.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

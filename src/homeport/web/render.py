@@ -79,6 +79,9 @@ DONE_MESSAGES = {
     "was deleted.",
     "smb-settings-saved": "The file service settings have been saved.",
     "smb-checked": "Samba's accounts have been checked; what was found is under Check now.",
+    "selftest-passed": "The self-test has run: every check passed.",
+    "selftest-failed": "The self-test has run: some checks failed (below, with what was found).",
+    "selftest-dismissed": "The package change banner is dismissed (the log keeps the run).",
 }
 
 
@@ -186,6 +189,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         if me.is_admin:
             base["reset_notice"] = svc.report.unacknowledged()
             base["approval_reports"] = svc.approvals.reports()
+            base["selftest_banner"] = svc.selftest.banner()
     failure = recall_failure(request)
     if failure is not None:
         context = {**context, **failure.context()}
