@@ -49,7 +49,7 @@ class Outside:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class SendResult:
     channel: Channel
     ok: bool
     reason: Reason | None = None
@@ -203,7 +203,7 @@ class NotifyService:
         with self._db.read() as conn:
             return queue.next_due_at(conn)
 
-    def test(self, actor: Actor, channel: Channel) -> TestResult:
+    def test(self, actor: Actor, channel: Channel) -> SendResult:
         """A test message through the saved settings, now, not queued: success or the exact failure. Audited."""
         notice = Notice(
             0, "notify.test", "A test message from Homeport",
@@ -213,9 +213,9 @@ class NotifyService:
         try:
             self.send(channel, notice)
         except DeliveryFailed as exc:
-            result = TestResult(channel, False, exc.reason, exc.message)
+            result = SendResult(channel, False, exc.reason, exc.message)
         else:
-            result = TestResult(channel, True, None, "Sent.")
+            result = SendResult(channel, True, None, "Sent.")
         self._audit.record_now(
             "notify.test_sent", actor, target=channel, outcome="success" if result.ok else "failure",
             reason=result.reason or "",
