@@ -72,7 +72,7 @@ class Mailbox:
     logins: list[tuple[str, bool]] = field(default_factory=list)
     password: str = SMTP_PASSWORD
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         self.messages.append((str(envelope.mail_from), list(envelope.rcpt_tos), bytes(content)))
         return "250 Message accepted for delivery"
