@@ -34,7 +34,10 @@ SECTIONS: tuple[Section, ...] = (
             Page("/sessions", "Sessions", admin=False),
         ),
     ),
-    Section("System", (Page("/log", "Log"), Page("/recovery/report", "Reset report"))),
+    Section(
+        "System",
+        (Page("/log", "Log"), Page("/notifications", "Notifications"), Page("/recovery/report", "Reset report")),
+    ),
 )
 
 

@@ -79,6 +79,8 @@ DONE_MESSAGES = {
     "was deleted.",
     "smb-settings-saved": "The file service settings have been saved.",
     "smb-checked": "Samba's accounts have been checked; what was found is under Check now.",
+    "notify-email-saved": "The email settings have been saved. Send a test message to check them.",
+    "notify-webhook-saved": "The webhook settings have been saved. Send a test message to check them.",
 }
 
 
