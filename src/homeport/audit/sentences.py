@@ -75,6 +75,10 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "smb.passdb_rebuilt": "Samba's password database could not be read; it was set aside and made again",
     ("smb.config_refused", "failure"): "Samba refused a new configuration; the one before stays in use",
     ("smb.sign_in", "failure"): "An SMB sign-in as {target_or_tried} failed",
+    "notify.settings_changed": "{who} changed the notification settings",
+    ("notify.test_sent", "failure"): "{who} sent a test message by {target}; it could not be sent",
+    "notify.test_sent": "{who} sent a test message by {target}",
+    "notify.notices_read": "{who} marked notices read",
 }
 
 
