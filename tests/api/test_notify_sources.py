@@ -163,3 +163,21 @@ def test_notices_are_marked_read_one_or_all(installed: TestClient, services: Ser
     assert installed.get("/api/v1/notifications/notices?unread=true").json() == {"unread": 0, "notices": []}
     record = services.audit.query(action="notify.notices_read")[0]
     assert record.actor == "alice" and record.detail == {"count": 2, "every": True}
+
+
+def test_a_password_reset_and_a_new_administrator(installed: TestClient, services: Services) -> None:
+    answer = installed.put(
+        "/api/v1/users/bob/password", json={"password": "another long password 7", "admin_password": ADMIN_PASSWORD}
+    )
+    assert answer.status_code in (200, 204), answer.text
+    assert installed.patch("/api/v1/users/bob", json={"groups": ["administrators"]}).status_code == 200
+    titles = [n.title for n in reversed(services.notices.service.notices())]
+    assert titles == ["The password of bob was reset", "bob is now an administrator"]
+
+
+def test_a_notice_that_cannot_be_kept_never_undoes_its_action(services: Services) -> None:
+    with services.db.write() as conn:
+        conn.execute("DROP TABLE notice_channels")  # enqueueing now fails inside the action's transaction
+        services.audit.record(conn, "recovery.mode1", SYSTEM, target="#7")
+    assert services.audit.query(action="recovery.mode1")[0].target == "#7"
+    assert services.notices.service.notices() == []

@@ -11,8 +11,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
+
 from homeport.audit.log import AuditRecord
 from homeport.notify.models import NoticeDraft, Severity
+
+_log = structlog.get_logger("homeport.notify")
 
 SPELL_BLOCKS = 5
 SPELL_SECONDS = 600.0
@@ -64,6 +68,14 @@ TOLD: dict[str, Told] = {
     ),
     "auth.recovery_codes_replaced": Told(
         "auth.factor_changed", "New recovery codes were made for {target}", _FACTOR_BODY, "info"
+    ),
+    "user.password_reset": Told(
+        "user.password_reset", "The password of {target} was reset",
+        "{actor} set a new password for {target}. If this was not expected, check the log.", "info",
+    ),
+    "user.admin_granted": Told(
+        "user.admin_granted", "{target} is now an administrator",
+        "{actor} made {target} an administrator. If this was not expected, check the account and the log.", "warning",
     ),
     "smb.drift_repaired": Told(
         "smb.drift_repaired", "Samba's accounts were changed outside Homeport and repaired",
@@ -121,8 +133,15 @@ def audit_listener(
     """The hook for AuditLog.listen: a notice for the record, queued in its transaction."""
 
     def listen(conn: sqlite3.Connection, record: AuditRecord) -> None:
-        draft = notice_for(conn, record)
-        if draft is not None:
-            enqueue(conn, draft)
+        # A savepoint: a notice that cannot be kept is undone alone and never takes its action down with it.
+        conn.execute("SAVEPOINT notice")
+        try:
+            draft = notice_for(conn, record)
+            if draft is not None:
+                enqueue(conn, draft)
+        except Exception:
+            conn.execute("ROLLBACK TO notice")
+            _log.exception("a notice could not be kept", action=record.action)
+        conn.execute("RELEASE notice")
 
     return listen
