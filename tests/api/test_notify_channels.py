@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from homeport.core.events import NoticeRaised
 from homeport.services import Services
-from tests.support.api import ADMIN_PASSWORD, error_code
+from tests.support.api import ADMIN_PASSWORD, create_user, error_code
 from tests.support.mail import SMTP_PASSWORD, SMTP_USER, RunningServer, smtp_server
 from tests.support.receiver import Receiver, webhook_receiver
 
@@ -231,3 +231,19 @@ def test_the_password_is_sealed_in_the_store(owner: TestClient, services: Servic
         ))  # fmt: skip
     assert SMTP_PASSWORD.encode() not in stored
     assert save(owner, email={"clear_password": True}).json()["email"]["password_set"] is False
+
+
+def test_a_title_cannot_inject_a_header_and_only_enabled_administrators_are_mailed(
+    owner: TestClient, services: Services, mail: RunningServer
+) -> None:
+    create_user(owner, "carol", email="carol@home.test", groups=["administrators"])
+    create_user(owner, "dave", email="dave@home.test", groups=["administrators"])
+    assert owner.patch("/api/v1/users/dave", json={"enabled": False}).status_code == 200
+    create_user(owner, "erin", email="erin@home.test")  # not an administrator
+    assert save(owner, email=email_body(mail)).status_code == 200
+    services.bus.publish(NoticeRaised("backup.failed", "Backup failed\r\nBcc: mallory@evil.test", "Disk full."))
+    assert send_due(services, owner) == 1
+    _, recipients, raw = mail.mailbox.messages[0]
+    assert sorted(recipients) == ["alice@home.test", "carol@home.test"]
+    headers = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in headers and b"Subject: [nas] Backup failed Bcc: mallory@evil.test" in headers

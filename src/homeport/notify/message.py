@@ -14,6 +14,11 @@ from homeport.notify.models import DeviceFacts, Notice
 NTFY_PRIORITY = {"info": 3, "warning": 4, "critical": 5}
 
 
+def one_line(text: str, limit: int = 150) -> str:
+    """A header's text: line breaks and control characters become spaces (no header can be injected)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:limit]
+
+
 def when(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
 
@@ -24,7 +29,7 @@ def iso_time(at: float) -> str:
 
 def mail(notice: Notice, device: DeviceFacts, sender: str, recipients: list[str]) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = f"[{device.name}] {notice.title}"
+    message["Subject"] = one_line(f"[{device.name}] {notice.title}")
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(notice.created_at, usegmt=True)

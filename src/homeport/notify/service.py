@@ -187,10 +187,13 @@ class NotifyService:
         """One queued delivery: sent, or its failure recorded with the next try (blocking)."""
         try:
             self.send(delivery.channel, delivery.notice)
-        except DeliveryFailed as exc:
+        except Exception as exc:  # an unexpected one too: it must not hold up the deliveries behind it
+            failure = exc if isinstance(exc, DeliveryFailed) else DeliveryFailed("failed", "An internal error.")
+            if not isinstance(exc, DeliveryFailed):
+                _log.exception("sending a notice failed unexpectedly", channel=delivery.channel)
             with self._db.write() as conn:
-                state = queue.mark_failed_attempt(conn, delivery, exc.message, self._clock.now())
-            _log.warning("notice not delivered", channel=delivery.channel, reason=exc.reason, state=state)
+                state = queue.mark_failed_attempt(conn, delivery, failure.message, self._clock.now())
+            _log.warning("notice not delivered", channel=delivery.channel, reason=failure.reason, state=state)
             return
         with self._db.write() as conn:
             queue.mark_sent(conn, delivery.id, self._clock.now())
