@@ -27,6 +27,7 @@ FORBIDDEN = {
     "smb": OUTER | {"recovery", "network"},
     "recovery": OUTER,
     "advisor": OUTER,
+    "notify": OUTER | {"recovery", "discovery", "network", "smb", "files"},
     # The HTTP floor serves both surfaces; the API and the console share it, never each other.
     "http": APPLICATION | {"api", "web"},
     "api": APPLICATION | {"web"},
