@@ -247,3 +247,15 @@ def test_a_title_cannot_inject_a_header_and_only_enabled_administrators_are_mail
     assert sorted(recipients) == ["alice@home.test", "carol@home.test"]
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\nBcc:" not in headers and b"Subject: [nas] Backup failed Bcc: mallory@evil.test" in headers
+
+
+def test_turning_a_channel_off_gives_up_what_it_still_had_to_send(
+    owner: TestClient, services: Services, receiver: Receiver
+) -> None:
+    assert save(owner, webhook={"enabled": True, "url": receiver.url + "/x"}).status_code == 200
+    services.bus.publish(NoticeRaised("backup.failed", "Backup failed", "Disk full."))
+    assert save(owner, webhook={"enabled": False}).status_code == 200
+    assert send_due(services, owner) == 1
+    assert receiver.requests == []
+    (delivery,) = services.notices.service.queue_summary().recent
+    assert delivery.state == "failed" and "turned off" in delivery.last_error

@@ -16,7 +16,7 @@ from homeport.notify.volumes import CHECK_SECONDS
 _log = structlog.get_logger("homeport.notify")
 
 IDLE_SECONDS = 60.0
-STOP_SECONDS = 20.0  # a delivery under way finishes (SMTP's timeout is 15 s) before the store closes
+STOP_SECONDS = 5.0  # a delivery under way may finish; a hanging server does not hold up the stop for long
 
 
 class Dispatcher:

@@ -131,6 +131,13 @@ def mark_failed_attempt(conn: sqlite3.Connection, delivery: Delivery, error: str
     return "pending"
 
 
+def give_up(conn: sqlite3.Connection, delivery_id: int, reason: str, now: float) -> None:
+    conn.execute(
+        "UPDATE notice_deliveries SET state = 'failed', last_error = ?, finished_at = ? WHERE id = ?",
+        (reason[:ERROR_MAX], now, delivery_id),
+    )
+
+
 def deliveries(conn: sqlite3.Connection, *, limit: int = 50) -> list[Delivery]:
     """Pending and failed first, then the latest sent."""
     rows = conn.execute(

@@ -184,7 +184,12 @@ class NotifyService:
             webhook.post(hook.url, message.webhook_json(notice, device), secret, hook.fingerprint)
 
     def deliver(self, delivery: Delivery) -> None:
-        """One queued delivery: sent, or its failure recorded with the next try (blocking)."""
+        """One queued delivery: sent, or its failure recorded with the next try (blocking). A channel turned off
+        since the notice was queued sends nothing more: its deliveries are given up."""
+        with self._db.write() as conn:
+            if delivery.channel not in channels.enabled_channels(conn):
+                queue.give_up(conn, delivery.id, "Not sent: the channel was turned off.", self._clock.now())
+                return
         try:
             self.send(delivery.channel, delivery.notice)
         except Exception as exc:  # an unexpected one too: it must not hold up the deliveries behind it
