@@ -15,6 +15,8 @@ from starlette.testclient import TestClient
 from homeport.core.events import NoticeRaised
 from homeport.services import Services
 from tests.support.api import ADMIN_PASSWORD, create_user, error_code
+from tests.support.clock import FakeClock
+from tests.support.factors import enrol_totp
 from tests.support.mail import SMTP_PASSWORD, SMTP_USER, RunningServer, smtp_server
 from tests.support.receiver import Receiver, webhook_receiver
 
@@ -74,26 +76,31 @@ def secrets_of(services: Services) -> list[bytes]:
 
 
 def test_a_notice_is_mailed_over_starttls_with_auth_and_holds_no_secret(
-    owner: TestClient, services: Services, mail: RunningServer
+    owner: TestClient, services: Services, clock: FakeClock, mail: RunningServer
 ) -> None:
     answer = save(owner, email=email_body(mail))
     assert answer.status_code == 200, answer.text
     shown = answer.json()["email"]
     assert shown["password_set"] is True
     assert SMTP_PASSWORD not in answer.text  # never shown back
+    totp_secret, recovery_codes = enrol_totp(owner, clock)  # a notice of its own: a factor added
     services.bus.publish(NoticeRaised("backup.failed", "The nightly backup failed", "volume1 is full.", "warning"))
-    assert send_due(services, owner) == 1
-    assert len(mail.mailbox.messages) == 1
-    sender, recipients, raw = mail.mailbox.messages[0]
+    assert send_due(services, owner) == 2
+    assert len(mail.mailbox.messages) == 2
+    sender, recipients, raw = mail.mailbox.messages[1]
     assert (sender, recipients) == ("nas@home.test", ["alice@home.test"])
-    assert mail.mailbox.logins == [("PLAIN", True)] or mail.mailbox.logins == [("LOGIN", True)]
+    assert {mechanism for mechanism, ok in mail.mailbox.logins if ok} <= {"PLAIN", "LOGIN"}
+    assert all(ok for _, ok in mail.mailbox.logins)
     text = raw.decode()
     assert "Subject: [nas] The nightly backup failed" in text
     assert "volume1 is full." in text and "https://nas.local" in text and services.device.identity.serial in text
-    for secret in secrets_of(services):
-        assert secret not in raw
+    assert "An authenticator app was added for alice" in mail.mailbox.messages[0][2].decode()
+    secrets = [*secrets_of(services), totp_secret.encode(), *(code.encode() for code in recovery_codes)]
+    for _, _, sent in mail.mailbox.messages:
+        for secret in secrets:
+            assert secret not in sent
     queue = owner.get("/api/v1/notifications/queue").json()
-    assert (queue["pending"], queue["sent"]) == (0, 1)
+    assert (queue["pending"], queue["sent"]) == (0, 2)
 
 
 def test_implicit_tls_and_the_test_message(owner: TestClient, services: Services) -> None:
