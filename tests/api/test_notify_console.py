@@ -109,3 +109,12 @@ def test_the_overview_shows_unread_notices_until_marked_read(owner: TestClient, 
     assert 'data-testid="notices"' not in owner.get("/").text
     # ...and the Notifications page still lists them, read.
     assert "The update was rolled back" in owner.get("/notifications").text
+
+
+def test_marking_a_notice_that_does_not_exist_marks_nothing(owner: TestClient, services: Services) -> None:
+    services.bus.publish(NoticeRaised("backup.failed", "The backup failed", "volume1 is full.", "warning"))
+    token = form_token(owner.get("/").text)
+    for wrong in ("999", "18446744073709551616", "-1", "x"):
+        answer = owner.post("/notifications/read", data={"csrf_token": token, "id": wrong, "back": "/"})
+        assert answer.status_code == 404, answer.text
+    assert services.notices.service.unread_count() == 1

@@ -102,13 +102,20 @@ class RunningServer:
 
 
 @contextmanager
-def smtp_server(*, implicit_tls: bool = False, port: int | None = None) -> Iterator[RunningServer]:
-    """STARTTLS (required before AUTH) on a free loopback port, or TLS from the first byte; stopped on exit."""
+def smtp_server(
+    *, implicit_tls: bool = False, port: int | None = None, exclude_auth: tuple[str, ...] = ()
+) -> Iterator[RunningServer]:
+    """STARTTLS (required before AUTH) on a free loopback port, or TLS from the first byte; stopped on exit.
+    `exclude_auth` leaves AUTH mechanisms out (("PLAIN",): the client must use LOGIN)."""
     certificate = self_signed()
     mailbox = Mailbox()
     port = port or free_port()
     context = certificate.server_context()
-    kwargs: dict[str, Any] = {"authenticator": mailbox.authenticate, "auth_require_tls": True}
+    kwargs: dict[str, Any] = {
+        "authenticator": mailbox.authenticate,
+        "auth_require_tls": True,
+        "auth_exclude_mechanism": list(exclude_auth),
+    }
     if implicit_tls:
         # aiosmtpd counts only STARTTLS as TLS for AUTH; this connection is TLS from its first byte.
         kwargs["auth_require_tls"] = False

@@ -3,7 +3,7 @@ models). Bounds here; notify/rules.py gives the precise, friendly rules."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -55,8 +55,13 @@ class NotificationSettingsIn(Strict):
     current_password: str | None = Field(default=None, max_length=SECRET_MAX, description="Needed to save.")
 
 
+NoticeId = Annotated[int, Field(ge=1, le=2**62)]
+
+
 class NoticesReadIn(Strict):
-    ids: list[int] | None = Field(default=None, max_length=1000, description="The notices to mark read; left out: all.")
+    ids: list[NoticeId] | None = Field(
+        default=None, max_length=1000, description="The notices to mark read; left out: every unread one."
+    )
 
 
 class NotifyTestIn(Strict):

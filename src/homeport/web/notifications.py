@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from homeport.core.errors import NotFound
 from homeport.http.notify_inputs import EmailSettingsIn, NotificationSettingsIn, WebhookSettingsIn
 from homeport.http.requests import services
 from homeport.notify.models import Channel
@@ -20,6 +21,7 @@ from homeport.web.render import render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/notifications"
+MAX_ID_DIGITS = 18
 
 EMAIL_TEXT = ("host", "port", "security", "username", "password", "from_address", "fingerprint")
 WEBHOOK_TEXT = ("url", "format", "token", "fingerprint")
@@ -109,7 +111,9 @@ async def notices_read(request: Request) -> Response:
 
     def act(who: Viewer, form: Submitted) -> str:
         chosen = form.text("id")
-        notify.mark_read(who.actor, [int(chosen)] if chosen.isdigit() else None)
+        if chosen and not (chosen.isdigit() and len(chosen) <= MAX_ID_DIGITS):
+            raise NotFound("There is no such notice.", code="no_notice")
+        notify.mark_read(who.actor, [int(chosen)] if chosen else None)
         back = form.text("back")
         return back if back in ("/", PAGE) else "/"
 
