@@ -133,6 +133,8 @@ def audit_listener(
     """The hook for AuditLog.listen: a notice for the record, queued in its transaction."""
 
     def listen(conn: sqlite3.Connection, record: AuditRecord) -> None:
+        if record.action not in TOLD and record.action != "auth.address_blocked":
+            return  # most records (sign-ins, page views of the log...) tell nobody: no work at all
         # A savepoint: a notice that cannot be kept is undone alone and never takes its action down with it.
         conn.execute("SAVEPOINT notice")
         try:
