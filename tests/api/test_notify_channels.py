@@ -255,6 +255,7 @@ def test_a_title_cannot_inject_a_header_and_only_enabled_administrators_are_mail
     assert sorted(recipients) == ["alice@home.test", "carol@home.test"]
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\nBcc:" not in headers and b"Subject: [nas] Backup failed Bcc: mallory@evil.test" in headers
+    assert services.notices.service.notices()[0].title == "Backup failed Bcc: mallory@evil.test"  # one line
 
 
 def test_turning_a_channel_off_gives_up_what_it_still_had_to_send(

@@ -33,6 +33,8 @@ from homeport.system.volumes import Volume
 
 _log = structlog.get_logger("homeport.notify")
 
+KIND_MAX, TITLE_MAX, BODY_MAX = 100, 200, 2000  # a notice is a sentence or two, whoever raises it
+
 
 class PasswordCheck(Protocol):
     def __call__(self, user: User, password: str, client: str, field: str) -> None: ...
@@ -76,7 +78,8 @@ class NotifyService:
 
     def notice_raised(self, event: NoticeRaised) -> None:
         """The bus's NoticeRaised, from any domain."""
-        self.raise_notice(NoticeDraft(event.kind[:100], event.title[:200], event.body[:2000], event.severity))
+        title = message.one_line(event.title, TITLE_MAX)
+        self.raise_notice(NoticeDraft(event.kind[:KIND_MAX], title, event.body[:BODY_MAX], event.severity))
 
     def notices(self, *, unread_only: bool = False, limit: int = 100) -> list[Notice]:
         with self._db.read() as conn:
