@@ -20,6 +20,7 @@ import structlog
 
 from homeport import __version__
 from homeport.accounts.guardrails import sign_in_problem
+from homeport.accounts.models import User
 from homeport.accounts.passwords import Argon2Parameters, PasswordHasher, calibrate
 from homeport.accounts.service import AccountService
 from homeport.advisor.advisor import Advisor
@@ -39,7 +40,14 @@ from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock, SystemClock
-from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateChanged, EventBus, HostClaimed
+from homeport.core.events import (
+    AddressesChanged,
+    DeviceRenamed,
+    DeviceStateChanged,
+    EventBus,
+    HostClaimed,
+    NoticeRaised,
+)
 from homeport.core.live import LiveHub
 from homeport.discovery.advertiser import Advertiser
 from homeport.discovery.finder import Browser
@@ -63,6 +71,10 @@ from homeport.network.interfaces import (
 from homeport.network.listeners import FixedPorts
 from homeport.network.local import LocalNetworks
 from homeport.network.service import DEFAULT_CONFIRM_SECONDS, NetworkService, WebListeners
+from homeport.notify.dispatcher import Dispatcher
+from homeport.notify.models import DeviceFacts
+from homeport.notify.service import NotifyService, Outside
+from homeport.notify.sources import audit_listener
 from homeport.recovery.access import PRESENCE_SECONDS, RecoveryAccess
 from homeport.recovery.button import ButtonTimings
 from homeport.recovery.driver import ButtonDriver
@@ -70,7 +82,7 @@ from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
 from homeport.selftest.kept_packages import kept_folder
 from homeport.selftest.service import SelfTestPaths, SelfTestService
-from homeport.services import Services
+from homeport.services import Notices, Services
 from homeport.smb.layout import SambaLayout
 from homeport.smb.service import DEFAULT_SMB_PORT, FileService, SmbMode
 from homeport.store.db import Database
@@ -283,6 +295,7 @@ def build_services(
         ),
         feedback=feedback,
         selftest=SelfTestService(db, clock, audit, bus, _selftest_paths(options.selftest, home)),
+        notices=_notices(db, clock, sealer, audit, bus, device, listeners, accounts, login, volume_service),
         started_at=clock.monotonic(),
     )
 
@@ -361,6 +374,54 @@ def _keep_certificate_current(
     bus.subscribe(DeviceRenamed, reissue_off_loop)
     bus.subscribe(AddressesChanged, reissue_off_loop)
     bus.subscribe(HostClaimed, host_claimed)
+
+
+def _notices(
+    db: Database,
+    clock: Clock,
+    sealer: Sealer,
+    audit: AuditLog,
+    bus: EventBus,
+    device: DeviceService,
+    listeners: WebListeners,
+    accounts: AccountService,
+    login: LoginService,
+    volumes: VolumeService,
+) -> Notices:
+    """The notices: told of audited actions in their transaction and of NoticeRaised on the bus; the dispatcher
+    wakes on every commit, so a new notice goes out at once."""
+    notify = NotifyService(
+        db,
+        clock,
+        sealer,
+        audit,
+        Outside(
+            device=lambda: _device_facts(device, listeners),
+            recipients=lambda: administrator_addresses(accounts.list_users()),
+            volumes=volumes.list,
+            confirm_password=login.confirm_password,
+        ),
+    )
+    audit.listen(audit_listener(notify.enqueue))
+    bus.subscribe(NoticeRaised, notify.notice_raised)
+    dispatcher = Dispatcher(notify, clock)
+    db.listen_to_commits(dispatcher.poke)
+    return Notices(notify, dispatcher)  # fmt: skip
+
+
+def administrator_addresses(users: list[User]) -> list[str]:
+    """Where notices are mailed: every enabled administrator's address, once each."""
+    found: dict[str, str] = {}
+    for user in users:
+        if user.enabled and user.is_admin and user.email.strip():
+            found.setdefault(user.email.strip().lower(), user.email.strip())
+    return list(found.values())
+
+
+def _device_facts(device: DeviceService, listeners: WebListeners) -> DeviceFacts:
+    port = listeners.ports.https
+    suffix = "" if port == 443 else f":{port}"
+    return DeviceFacts(device.name(), device.identity.serial, f"https://{device.name()}.local{suffix}/")
 
 
 def _advise_when_back_in_service(advisor: Advisor, settings: SettingsService, bus: EventBus) -> None:
@@ -450,10 +511,12 @@ async def start_services(services: Services) -> None:
     if services.advertiser is not None:
         await services.advertiser.start()
     services.button.start()
+    services.notices.dispatcher.start()
     services.feedback.play("recovery" if services.device.state() == "recovery" else "ready")
 
 
 async def stop_services(services: Services) -> None:
+    await services.notices.dispatcher.close()
     services.approvals.close()
     await asyncio.to_thread(services.files.stop)
     await services.button.close()

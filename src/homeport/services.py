@@ -24,6 +24,8 @@ from homeport.discovery.records import Sighting
 from homeport.files.service import ShareService
 from homeport.hardware.setup import FeedbackPanel
 from homeport.network.service import NetworkService
+from homeport.notify.dispatcher import Dispatcher
+from homeport.notify.service import NotifyService
 from homeport.recovery.access import RecoveryAccess
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor
@@ -36,6 +38,14 @@ from homeport.system.settings import SettingsService
 from homeport.system.setup import SetupService
 from homeport.system.volumes import VolumeService
 from homeport.tls.manager import TlsManager
+
+
+@dataclass(frozen=True)
+class Notices:
+    """The notice service (notices, settings, sending) and the task that works through its queue."""
+
+    service: NotifyService
+    dispatcher: Dispatcher
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class Services:
     button: ButtonDriver
     feedback: FeedbackPanel
     selftest: SelfTestService
+    notices: Notices
     started_at: float
 
     def other_homeports(self) -> list[Sighting]:

@@ -33,7 +33,8 @@ CHECKS = """() => {
 }"""
 
 
-# Run in the signed-in page: a second user, a group, a self-test, and the id of a network snapshot to look at.
+# Run in the signed-in page: a second user, a group, a self-test, a webhook that cannot be reached and a notice for it
+# (bob's second factors cleared: the overview's banner, a delivery waiting with its error), and a network snapshot's id.
 SEED = """async ([name, password]) => {
   const json = (body, csrf) => ({method: "POST", body: JSON.stringify(body),
     headers: {"content-type": "application/json", ...(csrf ? {"X-CSRF-Token": csrf} : {})}});
@@ -41,6 +42,10 @@ SEED = """async ([name, password]) => {
   await fetch("/api/v1/users", json({name: "bob", password: "a long enough password"}, login.csrf_token));
   await fetch("/api/v1/groups", json({name: "family", description: "Us"}, login.csrf_token));
   await fetch("/api/v1/selftest", json({}, login.csrf_token));  // System health then shows its checks
+  const webhook = {enabled: true, url: "http://127.0.0.1:9/hook", token: "walk-token"};
+  await fetch("/api/v1/notifications/settings",
+    {...json({webhook, current_password: password}, login.csrf_token), method: "PUT"});
+  await fetch("/api/v1/users/bob/factors", {...json({admin_password: password}, login.csrf_token), method: "DELETE"});
   return (await (await fetch("/api/v1/network/snapshots")).json())[0].id;
 }"""
 
@@ -102,6 +107,7 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
         "log": "/log", "report": "/recovery/report", "advisor": "/advisor", "account": "/account",
         "password": "/password", "sign-in-methods": "/account/sign-in-methods", "shares": "/shares",
         "file-services": "/file-services", "system-health": "/system-health",
+        "notifications": "/notifications",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

@@ -29,6 +29,7 @@ FORBIDDEN = {
     "advisor": OUTER,
     # Its checks look at every running service, so they take the Services aggregate (a type only); nothing else.
     "selftest": OUTER - {"services"},
+    "notify": OUTER | {"recovery", "discovery", "network", "smb", "files"},
     # The HTTP floor serves both surfaces; the API and the console share it, never each other.
     "http": APPLICATION | {"api", "web"},
     "api": APPLICATION | {"web"},

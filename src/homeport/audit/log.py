@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,10 +81,20 @@ def _without_secrets(detail: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in detail.items() if not any(word in k.lower() for word in _SECRET_WORDS)}
 
 
+AuditListener = Callable[[sqlite3.Connection, AuditRecord], None]
+
+
 class AuditLog:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._listeners: list[AuditListener] = []
+
+    def listen(self, listener: AuditListener) -> None:
+        """Call `listener` with every record, inside the transaction that writes it (the notices use this, so a
+        notice exists if and only if the action it tells of committed). It must not fail: it runs in that
+        transaction, and an exception would roll the action back."""
+        self._listeners.append(listener)
 
     def record(
         self,
@@ -95,18 +106,17 @@ class AuditLog:
         outcome: str = "success",
         **detail: Any,
     ) -> None:
-        conn.execute(
+        at = self._clock.now()
+        kept = _without_secrets(detail)
+        cursor = conn.execute(
             "INSERT INTO audit_log (at, action, outcome, actor, client, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                self._clock.now(),
-                action,
-                outcome,
-                actor.name,
-                actor.client,
-                target,
-                json.dumps(_without_secrets(detail), sort_keys=True),
-            ),
+            (at, action, outcome, actor.name, actor.client, target, json.dumps(kept, sort_keys=True)),
         )
+        if self._listeners:
+            row_id = int(cursor.lastrowid or 0)
+            record = AuditRecord(row_id, at, action, outcome, actor.name, actor.client, target, kept)
+            for listener in self._listeners:
+                listener(conn, record)
 
     def record_now(
         self, action: str, actor: Actor, *, target: str = "", outcome: str = "success", **detail: Any

@@ -81,6 +81,10 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "system.selftest_canary": "The self-test's temporary SMB account {target} signed in and was removed",
     "smb.transient_account_removed": "A temporary SMB account a stopped daemon left ({target}) was removed",
     "system.selftest_banner_dismissed": "{who} dismissed the failed self-test banner",
+    "notify.settings_changed": "{who} changed the notification settings",
+    ("notify.test_sent", "failure"): "{who} sent a test message by {target}; it could not be sent",
+    "notify.test_sent": "{who} sent a test message by {target}",
+    "notify.notices_read": "{who} marked notices read",
 }
 
 

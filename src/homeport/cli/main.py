@@ -15,6 +15,7 @@ from homeport.cli import (
     find_cmd,
     log_cmd,
     network_cmd,
+    notify_cmd,
     recover_cmd,
     selftest_cmd,
     serve_cmd,
@@ -46,6 +47,7 @@ app.add_typer(recover_cmd.recover_app, name="recover")
 app.add_typer(files_cmd.share_app, name="share")
 app.add_typer(files_cmd.smb_app, name="smb")
 app.add_typer(selftest_cmd.apt_hook_app, name="apt-hook")
+app.add_typer(notify_cmd.notify_app, name="notify")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -22,6 +22,7 @@ from homeport.web import (
     file_services,
     manage,
     network,
+    notifications,
     pages,
     passkeys,
     recovery,
@@ -72,6 +73,7 @@ def install(app: FastAPI) -> None:
     app.include_router(shares.router)
     app.include_router(file_services.router)
     app.include_router(selftest.router)
+    app.include_router(notifications.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -36,7 +36,12 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "System",
-        (Page("/log", "Log"), Page("/system-health", "System health"), Page("/recovery/report", "Reset report")),
+        (
+            Page("/log", "Log"),
+            Page("/system-health", "System health"),
+            Page("/notifications", "Notifications"),
+            Page("/recovery/report", "Reset report"),
+        ),
     ),
 )
 

@@ -55,6 +55,9 @@ def ca_certificate(request: Request) -> Response:
 router.add_api_route("/ca.crt", ca_certificate, methods=["GET"])
 
 
+NOTICES_SHOWN = 10
+
+
 @router.get("/")
 def overview(request: Request) -> Response:
     who = viewer(request)
@@ -74,6 +77,7 @@ def overview(request: Request) -> Response:
         smb=svc.files.status() if admin else None,
         shares=svc.shares.list() if admin else [],
         events=events,
+        notices=svc.notices.service.notices(unread_only=True, limit=NOTICES_SHOWN) if admin else [],
         health=read_health(),
     )
 

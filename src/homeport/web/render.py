@@ -82,6 +82,8 @@ DONE_MESSAGES = {
     "selftest-passed": "The self-test has run: every check passed.",
     "selftest-failed": "The self-test has run: some checks failed (below, with what was found).",
     "selftest-dismissed": "The package change banner is dismissed (the log keeps the run).",
+    "notify-email-saved": "The email settings have been saved. Send a test message to check them.",
+    "notify-webhook-saved": "The webhook settings have been saved. Send a test message to check them.",
 }
 
 

@@ -35,5 +35,6 @@ MIGRATIONS: tuple[Migration, ...] = tuple(
         "m0005_factors",
         "m0006_files",
         "m0007_unix_ids",
+        "m0008_notices",
     )
 )
