@@ -29,7 +29,7 @@ from homeport.home import Home, HomeUnusable
 from homeport.network import snapshots
 from homeport.network.model import dhcp_everywhere
 from homeport.network.service import CURRENT_KEY, PENDING_KEY
-from homeport.recovery.backups import STORE_FILE
+from homeport.backups.layout import STORE_FILE
 from homeport.store.backup import backup_to, restore_from
 from homeport.store.db import Database, connect
 from homeport.store.migrate import migrate

@@ -28,7 +28,7 @@ from homeport.auth.throttle import LoginThrottle
 from homeport.core.clock import Clock
 from homeport.network.service import NetworkService
 from homeport.recovery import journal, window
-from homeport.recovery.backups import find_backups, remove_partials, write_backup
+from homeport.backups.layout import find_backups, remove_partials, write_backup
 from homeport.recovery.button import Decision
 from homeport.store.db import Database
 from homeport.system.device import DeviceService

@@ -29,7 +29,7 @@ from homeport.files.models import Share
 from homeport.files.service import draft_of
 from homeport.network import snapshots
 from homeport.network.model import NetworkConfig
-from homeport.recovery.backups import STORE_FILE, FoundBackup, find_backups
+from homeport.backups.layout import STORE_FILE, FoundBackup, find_backups
 from homeport.smb.settings import SMB_KEY
 from homeport.store.db import connect
 from homeport.store.migrate import migrate
