@@ -37,6 +37,11 @@ from homeport.auth.pending import WaitingSignIns
 from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
+from homeport.backups.keys import WrapParameters
+from homeport.backups.restore import LiveRestore, RestoreParts
+from homeport.backups.scheduler import BackupScheduler
+from homeport.backups.service import BackupService
+from homeport.backups.writer import BackupWriter, WriterParts
 from homeport.core.clock import Clock, SystemClock
 from homeport.core.events import AddressesChanged, DeviceRenamed, DeviceStateChanged, EventBus, HostClaimed
 from homeport.core.live import LiveHub
@@ -116,6 +121,8 @@ class BuildOptions:
     smb: SmbMode = "off"  # `homeport serve` defaults to embedded; in-process tests run without Samba
     smb_port: int = DEFAULT_SMB_PORT
     smb_binds: tuple[str, ...] = ()
+    backup_wrap: WrapParameters | None = None  # Argon2id for the recovery passphrase (tests: a cheap one)
+    backup_poll_seconds: float = 30.0
 
 
 class StartupError(Exception):
@@ -210,9 +217,10 @@ def build_services(
         _record_damage(db, device, audit, damage)
     backend = _backend(options, home, managed, interfaces, bus)
     listeners = listeners or FixedPorts()
+    writer, backups = _backup_services(db, clock, device, audit, bus, home, options, login)
     network = NetworkService(
         db, clock, backend, device, audit, managed, listeners, options.confirm_seconds,
-        on_addresses_changed=lambda: bus.publish(AddressesChanged()),
+        on_addresses_changed=lambda: bus.publish(AddressesChanged()), before_confirmed_change=backups.before,
     )  # fmt: skip
     bus.subscribe(DhcpEvent, network.record_lease)
     _keep_certificate_current(tls, device, network, interfaces, bus)
@@ -228,10 +236,10 @@ def build_services(
         feedback = feedback_from(options.buzzer, options.led)
     except SpecError as exc:
         raise StartupError(str(exc)) from exc
-    parts = RecoveryParts(
-        db, clock, device, network, settings, sessions, throttle, audit, volume_service.paths, feedback.play, factors
-    )
-    executor = RecoveryExecutor(parts)
+    executor = RecoveryExecutor(RecoveryParts(
+        db, clock, device, network, settings, sessions, throttle, audit, volume_service.paths, feedback.play, factors,
+        lambda reason, extra: [b.path for b in backups.create(reason, extra=extra)],
+    ))  # fmt: skip
     access = RecoveryAccess(
         db, clock, device, accounts, sessions, settings, audit, factors, local, feedback.play,
         options.presence_seconds,
@@ -279,7 +287,27 @@ def build_services(
         ),
         feedback=feedback,
         started_at=clock.monotonic(),
+        backups=backups,
+        backup_restore=LiveRestore(
+            RestoreParts(db, backups, network, device, settings, sessions, audit, writer.sealing_key_id)
+        ),
+        backup_scheduler=BackupScheduler(
+            backups, clock, lambda: device.state() == "ready", poll_seconds=options.backup_poll_seconds
+        ),
     )
+
+
+def _backup_services(
+    db: Database, clock: Clock, device: DeviceService, audit: AuditLog, bus: EventBus, home: Home,
+    options: BuildOptions, login: LoginService,
+) -> tuple[BackupWriter, BackupService]:  # fmt: skip
+    """Configuration backups on the data volumes (before the network service, which calls them)."""
+    volume_paths = list(options.volumes)
+    writer = BackupWriter(WriterParts(db, clock, device, audit, bus, lambda: volume_paths, home.root))
+    backups = BackupService(
+        db, clock, audit, writer, lambda: volume_paths, login.confirm_password, options.backup_wrap
+    )  # fmt: skip
+    return writer, backups
 
 
 def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) -> None:
@@ -433,6 +461,7 @@ async def start_services(services: Services) -> None:
     services.recovery_access.bind(asyncio.get_running_loop())
     await services.network.start()
     await services.recovery.resume()
+    services.backup_scheduler.start()
     await asyncio.to_thread(services.files.start)
     if services.advertiser is not None:
         await services.advertiser.start()
@@ -442,6 +471,7 @@ async def start_services(services: Services) -> None:
 
 async def stop_services(services: Services) -> None:
     services.approvals.close()
+    await services.backup_scheduler.close()
     await asyncio.to_thread(services.files.stop)
     await services.button.close()
     services.recovery.close()

@@ -1,14 +1,19 @@
-"""Mode 2's configuration backups on the data volumes: `<volume>/@homeport/config/<stamp>/`, written whole
-(a `.partial` folder renamed into place) with the store, the audit log and a manifest."""
+"""The one layout of configuration backups on the data volumes: `<volume>/@homeport/config/<stamp>/`, written
+whole (a `.partial` folder renamed into place) with the store, the audit log, the sealed key material (when the
+owner set a recovery passphrase) and, last, a manifest holding every other file's SHA-256.
+
+Mode 2, the daily schedule, the backups before risky changes and the manual ones all write through
+`write_backup` and are all found by `find_backups`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,10 @@ from homeport.store.backup import backup_to
 FOLDER = "@homeport"
 STORE_FILE = "config.sqlite"
 AUDIT_FILE = "audit.jsonl"
+KEYS_FILE = "keys.json"
 MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 2  # 1: Mode 2's first backups (no checksums, no reason); 2: checksums, reason, counts, keys
+PARTIAL = ".partial"
 
 
 @dataclass(frozen=True)
@@ -30,14 +38,43 @@ class FoundBackup:
     @property
     def id(self) -> str:
         """Stable and path-free, for forms and APIs: `<volume name>/<stamp>`."""
-        return f"{self.path.parents[2].name}/{self.path.name}"
+        return f"{self.volume}/{self.path.name}"
+
+    @property
+    def volume(self) -> str:
+        return self.path.parents[2].name
+
+    @property
+    def reason(self) -> str:
+        """Why it was made; Mode 2's first backups carry only their reset's number."""
+        return str(self.manifest.get("reason") or ("mode2" if "reset" in self.manifest else "unknown"))
+
+    @property
+    def created_at(self) -> float:
+        value = self.manifest.get("created_at")
+        return float(value) if isinstance(value, int | float) else self.path.stat().st_mtime
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.manifest.get("keys_included")) and (self.path / KEYS_FILE).is_file()
+
+    def size(self) -> int:
+        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
 
 
 def config_folder(volume: Path) -> Path:
     return volume / FOLDER / "config"
 
 
-def _write_json_lines(path: Path, records: Iterable[dict[str, Any]]) -> None:
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
     with path.open("w") as out:
         for record in records:
             out.write(json.dumps(record, sort_keys=True) + "\n")
@@ -45,16 +82,45 @@ def _write_json_lines(path: Path, records: Iterable[dict[str, Any]]) -> None:
         os.fsync(out.fileno())
 
 
-def write_backup(conn: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: list[dict[str, Any]]) -> Path:
-    """One complete backup on `volume`, or none: a crash leaves only a `.partial` folder, ignored and cleaned."""
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stamp(at: float) -> str:
+    """Sorts by time (UTC), unique within a second by its microseconds (plus a counter on a clash)."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(at)) + f"-{int(at * 1_000_000) % 1_000_000:06d}"
+
+
+def write_backup(
+    conn: sqlite3.Connection,
+    volume: Path,
+    manifest: dict[str, Any],
+    audit: Iterable[Mapping[str, Any]],
+    extra: Mapping[str, bytes] | None = None,
+) -> Path:
+    """One complete backup on `volume`, or none: a crash leaves only a `.partial` folder, ignored and cleaned.
+    `extra` files (the sealed keys) are written beside the store; the manifest, last, lists every file's hash."""
     folder = config_folder(volume)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
-    partial = folder / f"{stamp}.partial"
+    at = float(manifest.get("created_at") or time.time())
+    stamp = _stamp(at)
+    while (folder / stamp).exists() or (folder / f"{stamp}{PARTIAL}").exists():
+        at += 0.000001
+        stamp = _stamp(at)
+    partial = folder / f"{stamp}{PARTIAL}"
     partial.mkdir(mode=0o700)
     backup_to(conn, partial / STORE_FILE)
     _write_json_lines(partial / AUDIT_FILE, audit)
-    (partial / MANIFEST_FILE).write_text(json.dumps(manifest, sort_keys=True, indent=2))
+    for name, data in (extra or {}).items():
+        _write_file(partial / name, data)
+    files = {p.name: sha256_of(p) for p in sorted(partial.iterdir())}
+    full = {**manifest, "format": FORMAT_VERSION, "files": files}
+    _write_file(partial / MANIFEST_FILE, json.dumps(full, sort_keys=True, indent=2).encode())
     fsync_file(partial / MANIFEST_FILE)
     fsync_directory(partial)
     final = folder / stamp
@@ -63,31 +129,47 @@ def write_backup(conn: sqlite3.Connection, volume: Path, manifest: dict[str, Any
     return final
 
 
-def find_backups(volumes: Iterable[Path]) -> list[FoundBackup]:
-    """Complete backups on the volumes, newest first."""
-    found = []
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def backup_folders(volumes: Iterable[Path]) -> list[Path]:
+    """Every finished backup's folder (complete or damaged), `.partial` ones aside."""
+    folders = []
     for volume in volumes:
         folder = config_folder(volume)
-        if not folder.is_dir():
-            continue
-        for candidate in folder.iterdir():
-            if candidate.name.endswith(".partial") or not (candidate / MANIFEST_FILE).is_file():
-                continue
-            try:
-                manifest = json.loads((candidate / MANIFEST_FILE).read_text())
-            except (OSError, ValueError):
-                continue
-            if (candidate / STORE_FILE).is_file():
-                found.append(FoundBackup(candidate, manifest))
-    return sorted(found, key=lambda b: b.path.name, reverse=True)
+        if folder.is_dir():
+            folders += [c for c in folder.iterdir() if c.is_dir() and not c.name.endswith(PARTIAL)]
+    return folders
+
+
+def find_backups(volumes: Iterable[Path]) -> list[FoundBackup]:
+    """Backups with a readable manifest and a store on the volumes, newest first."""
+    found = []
+    for candidate in backup_folders(volumes):
+        manifest = read_manifest(candidate)
+        if manifest is not None and (candidate / STORE_FILE).is_file():
+            found.append(FoundBackup(candidate, manifest))
+    return sorted(found, key=lambda b: (b.path.name, b.volume), reverse=True)
 
 
 def remove_partials(volumes: Iterable[Path]) -> None:
     for volume in volumes:
         folder = config_folder(volume)
         if folder.is_dir():
-            for leftover in folder.glob("*.partial"):
+            for leftover in folder.glob(f"*{PARTIAL}"):
                 shutil.rmtree(leftover, ignore_errors=True)
+
+
+def remove_backup(backup: FoundBackup) -> None:
+    """Gone whole or not at all to a reader: renamed to `.partial` first (cleaned at the next start if cut)."""
+    doomed = backup.path.with_name(backup.path.name + PARTIAL)
+    os.rename(backup.path, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def shared_folders(volumes: Iterable[Path]) -> list[Path]:

@@ -23,13 +23,13 @@ from homeport.accounts.policy import PasswordPolicy
 from homeport.audit.log import Actor, AuditLog
 from homeport.auth.factors import FactorService
 from homeport.auth.sealing import KEY_BYTES, Sealer
+from homeport.backups.layout import STORE_FILE
 from homeport.core.clock import SystemClock
 from homeport.core.errors import Conflict, InvalidInput, NotFound
 from homeport.home import Home, HomeUnusable
 from homeport.network import snapshots
 from homeport.network.model import dhcp_everywhere
 from homeport.network.service import CURRENT_KEY, PENDING_KEY
-from homeport.backups.layout import STORE_FILE
 from homeport.store.backup import backup_to, restore_from
 from homeport.store.db import Database, connect
 from homeport.store.migrate import migrate
