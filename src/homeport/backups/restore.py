@@ -88,20 +88,20 @@ class LiveRestore:
             network = network_of(copy)
             name = read_value(copy, "system.name")
             copy_path = Path(copy.execute("PRAGMA database_list").fetchone()[2])
-            with p.db.read() as conn:  # the store's lock, held from ATTACH to DETACH (neither runs in a transaction)
-                conn.execute("ATTACH DATABASE ? AS restored", (str(copy_path),))
+            with p.db.read() as store:  # the store's lock, held from ATTACH to DETACH (neither runs in a transaction)
+                store.execute("ATTACH DATABASE ? AS restored", (str(copy_path),))
                 try:
-                    with p.db.write() as tx:
-                        ended = p.sessions.end_all(tx)
-                        _replace_tables(tx, same_key)
+                    with p.db.write() as conn:
+                        ended = p.sessions.end_all(conn)
+                        _replace_tables(conn, same_key)
                         if name:
-                            p.device.set_name(tx, str(name))
+                            p.device.set_name(conn, str(name))
                         p.audit.record(
-                            tx, "backup.restored", actor, target=found.id, before_restore=[b.id for b in before],
+                            conn, "backup.restored", actor, target=found.id, before_restore=[b.id for b in before],
                             second_factors_kept=same_key,
                         )  # fmt: skip
                 finally:
-                    conn.execute("DETACH DATABASE restored")
+                    store.execute("DETACH DATABASE restored")
         p.settings.invalidate()
         p.device.invalidate()
         outcome = None

@@ -113,18 +113,18 @@ class BackupWriter:
             return written
 
     def _write_one(
-        self, conn: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: list[dict[str, Any]],
+        self, source: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: list[dict[str, Any]],
         sealed: dict[str, bytes], reason: str,
     ) -> Path | None:  # fmt: skip
         try:
             if not volume.is_dir():
                 raise FileNotFoundError(f"{volume} is not mounted")
-            return write_backup(conn, volume, manifest, audit, sealed)
+            return write_backup(source, volume, manifest, audit, sealed)
         except (OSError, sqlite3.Error) as exc:
             _log.warning("a configuration backup failed", volume=str(volume), reason=reason, error=str(exc))
-            with self._p.db.write() as wconn:
+            with self._p.db.write() as conn:
                 self._p.audit.record(
-                    wconn, "backup.created", SYSTEM, outcome="failure", target=volume.name, reason=reason,
+                    conn, "backup.created", SYSTEM, outcome="failure", target=volume.name, reason=reason,
                     error=type(exc).__name__,
                 )  # fmt: skip
             self._p.bus.publish(
