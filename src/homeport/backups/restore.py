@@ -10,6 +10,7 @@ account sets them up again. Restoring the keys too is `homeport recover restore-
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,13 +77,13 @@ class LiveRestore:
         found = p.backups.find(backup_id)
         if p.device.state() != "ready":
             raise Conflict("A backup is restored on a device in service (not during a recovery).", code="not_ready")
-        report = verify(found.path)
+        report = await asyncio.to_thread(verify, found.path)
         if not report.ok:
             failed = ", ".join(c.name for c in report.checks if c.failed)
             raise Conflict(f"The backup fails verification ({failed}); nothing was changed.", code="backup_damaged")
         if p.network.pending() is not None:
             raise Conflict("A network change is waiting for confirmation; confirm it first.", code="change_pending")
-        before = p.backups.before("restore")
+        before = await asyncio.to_thread(p.backups.before, "restore")
         same_key = self._same_key(found)
         with migrated_copy(found.path / STORE_FILE) as copy:
             network = network_of(copy)

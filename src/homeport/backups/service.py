@@ -76,6 +76,10 @@ class BackupService:
                 return "left_out"
             return "set" if stored.recipient(conn) is not None else "not_set"
 
+    def confirm(self, actor: Actor, user: User | None, current_password: str | None) -> None:
+        """The current password before a restore (the API checks it before the restore starts)."""
+        self._confirm(user, current_password, actor.client)
+
     def _confirm(self, user: User | None, current_password: str | None, client: str) -> None:
         """The current password, from an administrator in a browser (root on the machine has none to give)."""
         if user is None:
