@@ -27,7 +27,7 @@ def make(owner: TestClient) -> dict[str, Any]:
 
 
 def folder_of(services: Services, backup_id: str) -> Path:
-    volume, stamp = backup_id.split("/")
+    _volume, stamp = backup_id.split("/")
     return services.volumes.paths[0] / "@homeport" / "config" / stamp
 
 
