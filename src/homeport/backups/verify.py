@@ -85,7 +85,7 @@ def verify(folder: Path, passphrase: str | None = None, migrations: Sequence[Mig
         return _skip_rest(report, "manifest")
     made = f"Made for '{manifest.get('reason', 'mode2')}' by Homeport {manifest.get('version')}."
     report.add("manifest", "passed", made)
-    if not _checksums(folder, manifest, report):
+    if not check_checksums(folder, manifest, report):
         return _skip_rest(report, "checksums")
     if not _opens(folder / STORE_FILE, report):
         return _skip_rest(report, "opens")
@@ -102,7 +102,7 @@ def _skip_rest(report: Verification, after: str) -> Verification:
     return report
 
 
-def _checksums(folder: Path, manifest: dict[str, Any], report: Verification) -> bool:
+def check_checksums(folder: Path, manifest: dict[str, Any], report: Verification) -> bool:
     files = manifest.get("files")
     if not isinstance(files, dict):
         # Mode 2's first backups carry no checksums: the store's own integrity check stands in for them.

@@ -1,0 +1,66 @@
+"""A process killed (SIGKILL, like power loss) while it writes configuration backups leaves no half backup: only
+complete ones, each verifying, and a `.partial` folder that readers ignore and the next start removes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from homeport.backups.layout import backup_folders, config_folder, find_backups, remove_partials
+from homeport.backups.verify import Verification, check_checksums
+
+# A store big enough that a backup takes a while (the kill lands inside one), written again and again.
+WRITER = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    from pathlib import Path
+    from homeport.backups.layout import write_backup
+    store, volume = Path(sys.argv[1]), Path(sys.argv[2])
+    conn = sqlite3.connect(store)
+    conn.execute("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body BLOB)")
+    conn.executemany("INSERT INTO filler (body) VALUES (randomblob(4096))", [()] * 6000)
+    conn.commit()
+    audit = [{"n": n, "action": "filler", "detail": "x" * 200} for n in range(20000)]
+    while True:
+        write_backup(conn, volume, {"reason": "manual", "created_at": time.time()}, audit)
+    """
+)
+
+
+def test_sigkill_while_writing_leaves_only_whole_backups(short_tmp: Path) -> None:
+    volume = short_tmp / "volume1"
+    volume.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, "-c", WRITER, str(short_tmp / "store.sqlite"), str(volume)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        partial_seen = False
+        while time.monotonic() < deadline and child.poll() is None:
+            folder = config_folder(volume)
+            complete = backup_folders([volume])
+            partial_seen = folder.is_dir() and any(p.name.endswith(".partial") for p in folder.iterdir())
+            if partial_seen and complete:
+                break
+            time.sleep(0.005)
+        assert child.poll() is None, "the writer stopped by itself"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=30)
+    assert partial_seen, "no backup was under way to interrupt"
+    found = find_backups([volume])
+    assert found and len(found) == len(backup_folders([volume]))  # every finished folder is a whole backup
+    from homeport.backups.verify import _checksums, Verification
+
+    for backup in found:
+        report = Verification()
+        assert check_checksums(backup.path, backup.manifest, report), report.checks
+    assert any(p.name.endswith(".partial") for p in config_folder(volume).iterdir())
+    remove_partials([volume])
+    assert not any(p.name.endswith(".partial") for p in config_folder(volume).iterdir())
