@@ -56,8 +56,6 @@ def test_sigkill_while_writing_leaves_only_whole_backups(short_tmp: Path) -> Non
     assert partial_seen, "no backup was under way to interrupt"
     found = find_backups([volume])
     assert found and len(found) == len(backup_folders([volume]))  # every finished folder is a whole backup
-    from homeport.backups.verify import _checksums, Verification
-
     for backup in found:
         report = Verification()
         assert check_checksums(backup.path, backup.manifest, report), report.checks
