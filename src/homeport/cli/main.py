@@ -10,6 +10,7 @@ from homeport.cli import (
     accounts_cmd,
     advisor_cmd,
     approve_cmd,
+    backup_cmd,
     button_cmd,
     files_cmd,
     find_cmd,
@@ -42,6 +43,7 @@ app.add_typer(button_cmd.button_app, name="button")
 app.add_typer(recover_cmd.recover_app, name="recover")
 app.add_typer(files_cmd.share_app, name="share")
 app.add_typer(files_cmd.smb_app, name="smb")
+app.add_typer(backup_cmd.backup_app, name="backup")
 
 
 def run(argv: list[str] | None = None) -> None:
