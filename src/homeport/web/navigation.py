@@ -34,7 +34,7 @@ SECTIONS: tuple[Section, ...] = (
             Page("/sessions", "Sessions", admin=False),
         ),
     ),
-    Section("System", (Page("/log", "Log"), Page("/recovery/report", "Reset report"))),
+    Section("System", (Page("/log", "Log"), Page("/backups", "Backups"), Page("/recovery/report", "Reset report"))),
 )
 
 
