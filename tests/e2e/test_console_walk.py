@@ -33,14 +33,16 @@ CHECKS = """() => {
 }"""
 
 
-# Run in the signed-in page: a second user, a group, and the id of a network snapshot to look at.
+# Run in the signed-in page: a second user, a group, a configuration backup, and the ids of a network snapshot and
+# of the backup to look at.
 SEED = """async ([name, password]) => {
   const json = (body, csrf) => ({method: "POST", body: JSON.stringify(body),
     headers: {"content-type": "application/json", ...(csrf ? {"X-CSRF-Token": csrf} : {})}});
   const login = await (await fetch("/api/v1/auth/login", json({username: name, password}))).json();
   await fetch("/api/v1/users", json({name: "bob", password: "a long enough password"}, login.csrf_token));
   await fetch("/api/v1/groups", json({name: "family", description: "Us"}, login.csrf_token));
-  return (await (await fetch("/api/v1/network/snapshots")).json())[0].id;
+  const backups = await (await fetch("/api/v1/backups", json({}, login.csrf_token))).json();
+  return [(await (await fetch("/api/v1/network/snapshots")).json())[0].id, backups[0].id];
 }"""
 
 
@@ -93,14 +95,14 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(base + "/")
-    snapshot: Any = page.evaluate(SEED, [ADMIN, PASSWORD])
+    snapshot, backup = page.evaluate(SEED, [ADMIN, PASSWORD])
 
     pages = {
         "overview": "/", "users": "/users", "user": f"/users/{ADMIN}", "groups": "/groups", "network": "/network",
         "snapshot": f"/network/snapshots/{snapshot}", "security": "/security", "sessions": "/sessions",
         "log": "/log", "report": "/recovery/report", "advisor": "/advisor", "account": "/account",
         "password": "/password", "sign-in-methods": "/account/sign-in-methods", "shares": "/shares",
-        "file-services": "/file-services",
+        "file-services": "/file-services", "backups": "/backups", "backup-restore": f"/backups/restore?backup={backup}",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():
