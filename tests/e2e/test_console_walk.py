@@ -5,7 +5,6 @@ page are kept in test-artifacts/e2e/walk/ for a person to look at."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
