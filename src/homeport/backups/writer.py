@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,6 @@ REASONS = ("daily", "manual", "update", "mode2", "restore", "network")
 # What a backup's key material holds (paths in the home). The TLS authority comes too: browsers that trusted it
 # once keep trusting the device restored on new hardware, and it is sealed under the passphrase like the rest.
 KEY_MATERIAL = (KEY_FILE, "tls/ca.key", "tls/ca.crt")
-AUDIT_EXPORT_LIMIT = 1_000_000
 
 
 def key_id(key: bytes) -> str:
@@ -51,6 +51,16 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     ).fetchone()[0]
     shares = conn.execute("SELECT COUNT(*) FROM shares").fetchone()[0]
     return {"accounts": int(accounts), "administrators": int(admins), "shares": int(shares)}
+
+
+def audit_records(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """The audit log, oldest first, a row at a time (as AuditRecord's fields): no list of every record in memory."""
+    rows = conn.execute("SELECT id, at, action, outcome, actor, client, target, detail FROM audit_log ORDER BY id")
+    for row in rows:
+        yield {
+            "id": int(row[0]), "at": float(row[1]), "action": row[2], "outcome": row[3], "actor": row[4],
+            "client": row[5], "target": row[6], "detail": json.loads(row[7] or "{}"),
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,6 @@ class BackupWriter:
         """A backup on every mounted data volume; those that failed are told of, never raised."""
         p = self._p
         with self._serial:
-            audit = [r.__dict__ for r in reversed(p.audit.query(limit=AUDIT_EXPORT_LIMIT))]
             written: list[FoundBackup] = []
             with p.db.read() as conn:
                 recipient = backup_settings.recipient(conn)
@@ -106,14 +115,14 @@ class BackupWriter:
                 if recipient is not None and manifest["keys_included"]:
                     sealed[KEYS_FILE] = seal_material(recipient, self._material())
                 for volume in p.volumes():
-                    folder = self._write_one(conn, volume, manifest, audit, sealed, reason)
+                    folder = self._write_one(conn, volume, manifest, audit_records(conn), sealed, reason)
                     if folder is not None:
                         written.append(FoundBackup(folder, read_manifest(folder) or manifest))
             self._record(reason, actor, written)
             return written
 
     def _write_one(
-        self, source: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: list[dict[str, Any]],
+        self, source: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: Iterator[dict[str, Any]],
         sealed: dict[str, bytes], reason: str,
     ) -> Path | None:  # fmt: skip
         try:
