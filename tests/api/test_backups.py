@@ -44,6 +44,10 @@ def test_a_manual_backup_holds_the_store_log_and_manifest_and_verifies(
         manifest["format"] == 2 and manifest["name"] == "nas" and manifest["serial"] == services.device.identity.serial
     )
     assert set(manifest["files"]) == {"audit.jsonl", "config.sqlite"}
+    lines = [json.loads(line) for line in (folder / "audit.jsonl").read_text().splitlines()]
+    assert "system.setup" in [r["action"] for r in lines] and isinstance(lines[0]["detail"], dict)
+    assert set(lines[0]) == {"action", "actor", "at", "client", "detail", "id", "outcome", "target"}
+    assert [r["id"] for r in lines] == sorted(r["id"] for r in lines)  # oldest first
     listing = installed.get("/api/v1/backups").json()
     assert listing["passphrase"] == "not_set" and listing["settings"]["daily_at"] == "03:00"
     assert [b["id"] for b in listing["backups"]] == [made["id"]] and listing["backups"][0]["verified_ok"] is None

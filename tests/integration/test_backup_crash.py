@@ -25,7 +25,7 @@ WRITER = textwrap.dedent(
     conn.execute("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body BLOB)")
     conn.executemany("INSERT INTO filler (body) VALUES (randomblob(4096))", [()] * 6000)
     conn.commit()
-    audit = [{"n": n, "action": "filler", "detail": "x" * 200} for n in range(20000)]
+    audit = ['{"action": "filler", "detail": "%s", "n": %d}' % ("x" * 200, n) for n in range(20000)]
     while True:
         write_backup(conn, volume, {"reason": "manual", "created_at": time.time()}, audit)
     """

@@ -74,10 +74,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
     with path.open("w") as out:
-        for record in records:
-            out.write(json.dumps(record, sort_keys=True) + "\n")
+        for line in lines:
+            out.write(line + "\n")
         out.flush()
         os.fsync(out.fileno())
 
@@ -100,11 +100,12 @@ def write_backup(
     conn: sqlite3.Connection,
     volume: Path,
     manifest: dict[str, Any],
-    audit: Iterable[Mapping[str, Any]],
+    audit: Iterable[str],
     extra: Mapping[str, bytes] | None = None,
 ) -> Path:
     """One complete backup on `volume`, or none: a crash leaves only a `.partial` folder, ignored and cleaned.
-    `extra` files (the sealed keys) are written beside the store; the manifest, last, lists every file's hash."""
+    `audit` is the log as JSON lines; `extra` files (the sealed keys) are written beside the store; the manifest,
+    last, lists every file's hash."""
     folder = config_folder(volume)
     folder.mkdir(parents=True, exist_ok=True)
     at = float(manifest.get("created_at") or time.time())
@@ -115,7 +116,7 @@ def write_backup(
     partial = folder / f"{stamp}{PARTIAL}"
     partial.mkdir(mode=0o700)
     backup_to(conn, partial / STORE_FILE)
-    _write_json_lines(partial / AUDIT_FILE, audit)
+    _write_lines(partial / AUDIT_FILE, audit)
     for name, data in (extra or {}).items():
         _write_file(partial / name, data)
     files = {p.name: sha256_of(p) for p in sorted(partial.iterdir())}

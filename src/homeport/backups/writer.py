@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -53,14 +52,15 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {"accounts": int(accounts), "administrators": int(admins), "shares": int(shares)}
 
 
-def audit_records(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """The audit log, oldest first, a row at a time (as AuditRecord's fields): no list of every record in memory."""
-    rows = conn.execute("SELECT id, at, action, outcome, actor, client, target, detail FROM audit_log ORDER BY id")
-    for row in rows:
-        yield {
-            "id": int(row[0]), "at": float(row[1]), "action": row[2], "outcome": row[3], "actor": row[4],
-            "client": row[5], "target": row[6], "detail": json.loads(row[7] or "{}"),
-        }  # fmt: skip
+def audit_lines(conn: sqlite3.Connection) -> Iterator[str]:
+    """The audit log, oldest first, as JSON lines with AuditRecord's fields (keys sorted), made by SQLite a row at
+    a time: no list of every record in memory, no Python JSON round trip of each detail."""
+    rows = conn.execute(
+        "SELECT json_object('action', action, 'actor', actor, 'at', at, 'client', client, 'detail', json(detail),"
+        " 'id', id, 'outcome', outcome, 'target', target) FROM audit_log ORDER BY id"
+    )
+    for (line,) in rows:
+        yield str(line)
 
 
 @dataclass(frozen=True)
@@ -115,14 +115,14 @@ class BackupWriter:
                 if recipient is not None and manifest["keys_included"]:
                     sealed[KEYS_FILE] = seal_material(recipient, self._material())
                 for volume in p.volumes():
-                    folder = self._write_one(conn, volume, manifest, audit_records(conn), sealed, reason)
+                    folder = self._write_one(conn, volume, manifest, audit_lines(conn), sealed, reason)
                     if folder is not None:
                         written.append(FoundBackup(folder, read_manifest(folder) or manifest))
             self._record(reason, actor, written)
             return written
 
     def _write_one(
-        self, source: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: Iterator[dict[str, Any]],
+        self, source: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: Iterator[str],
         sealed: dict[str, bytes], reason: str,
     ) -> Path | None:  # fmt: skip
         try:
