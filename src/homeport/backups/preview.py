@@ -16,7 +16,8 @@ from homeport.system.settings import read_value
 
 # Settings that describe this device now, not the configuration: a restore leaves them as they are.
 KEPT_SETTINGS = (
-    "system.state", "system.name", "network.current", "network.pending", "security.argon2", "backups",
+    "system.state", "system.name", "system.damage", "recovery.window", "network.current", "network.pending",
+    "security.argon2", "backups",
     "backups.recipient", "backups.verified",
 )  # fmt: skip
 
