@@ -303,7 +303,7 @@ def _backup_services(
 ) -> tuple[BackupWriter, BackupService]:  # fmt: skip
     """Configuration backups on the data volumes (before the network service, which calls them)."""
     volume_paths = list(options.volumes)
-    writer = BackupWriter(WriterParts(db, clock, device, audit, bus, lambda: volume_paths, home.root))
+    writer = BackupWriter(WriterParts(db, clock, device, audit, bus, lambda: volume_paths, home.root, home.db_path))
     backups = BackupService(
         db, clock, audit, writer, lambda: volume_paths, login.confirm_password, options.backup_wrap
     )  # fmt: skip

@@ -17,17 +17,25 @@ from homeport.backups.verify import Verification, check_checksums
 # A store big enough that a backup takes a while (the kill lands inside one), written again and again.
 WRITER = textwrap.dedent(
     """
-    import sqlite3, sys, time
+    import sys, time
     from pathlib import Path
     from homeport.backups.layout import write_backup
+    from homeport.store.db import connect
+    from homeport.store.migrate import migrate
+    from homeport.store.migrations import MIGRATIONS
     store, volume = Path(sys.argv[1]), Path(sys.argv[2])
-    conn = sqlite3.connect(store)
-    conn.execute("CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body BLOB)")
+    conn = connect(store)
+    migrate(conn, store, store.parent / "store-backups", MIGRATIONS, lambda _: None)
+    conn.execute("BEGIN")
+    conn.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)")
     conn.executemany("INSERT INTO filler (body) VALUES (randomblob(4096))", [()] * 6000)
-    conn.commit()
-    audit = ['{"action": "filler", "detail": "%s", "n": %d}' % ("x" * 200, n) for n in range(20000)]
+    conn.executemany(
+        "INSERT INTO audit_log (at, action, outcome, detail) VALUES (?, 'filler', 'success', ?)",
+        [(n, '{"x": "%s"}' % ("x" * 200)) for n in range(20000)],
+    )
+    conn.execute("COMMIT")
     while True:
-        write_backup(conn, volume, {"reason": "manual", "created_at": time.time()}, audit)
+        write_backup(store, volume, {"reason": "manual", "created_at": time.time()})
     """
 )
 

@@ -13,11 +13,12 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from homeport.accounts.models import ADMINISTRATORS
 from homeport.core.atomic import fsync_directory, fsync_file
 from homeport.store.backup import backup_to
 
@@ -96,16 +97,13 @@ def _stamp(at: float) -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(at)) + f"-{int(at * 1_000_000) % 1_000_000:06d}"
 
 
-def write_backup(
-    conn: sqlite3.Connection,
-    volume: Path,
-    manifest: dict[str, Any],
-    audit: Iterable[str],
-    extra: Mapping[str, bytes] | None = None,
-) -> Path:
+def write_backup(store: Path, volume: Path, manifest: dict[str, Any], extra: Mapping[str, bytes] | None = None) -> Path:
     """One complete backup on `volume`, or none: a crash leaves only a `.partial` folder, ignored and cleaned.
-    `audit` is the log as JSON lines; `extra` files (the sealed keys) are written beside the store; the manifest,
-    last, lists every file's hash."""
+
+    The live store (WAL) is copied by `VACUUM INTO` through a connection of this call's own, so the daemon's
+    connection and its lock stay free (no request waits for a backup's fsyncs); the schema, the counts and the
+    audit log then come from that copy, so they describe exactly what it holds. `extra` files (the sealed keys)
+    are written beside it; the manifest, last, lists every file's SHA-256."""
     folder = config_folder(volume)
     folder.mkdir(parents=True, exist_ok=True)
     at = float(manifest.get("created_at") or time.time())
@@ -115,12 +113,21 @@ def write_backup(
         stamp = _stamp(at)
     partial = folder / f"{stamp}{PARTIAL}"
     partial.mkdir(mode=0o700)
-    backup_to(conn, partial / STORE_FILE)
-    _write_lines(partial / AUDIT_FILE, audit)
+    source = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=30)
+    try:
+        backup_to(source, partial / STORE_FILE)
+    finally:
+        source.close()
+    copy = sqlite3.connect(f"file:{partial / STORE_FILE}?mode=ro&immutable=1", uri=True)
+    try:
+        facts = {"schema": int(copy.execute("PRAGMA user_version").fetchone()[0]), "counts": counts(copy)}
+        _write_lines(partial / AUDIT_FILE, audit_lines(copy))
+    finally:
+        copy.close()
     for name, data in (extra or {}).items():
         _write_file(partial / name, data)
     files = {p.name: sha256_of(p) for p in sorted(partial.iterdir())}
-    full = {**manifest, "format": FORMAT_VERSION, "files": files}
+    full = {**manifest, **facts, "format": FORMAT_VERSION, "files": files}
     _write_file(partial / MANIFEST_FILE, json.dumps(full, sort_keys=True, indent=2).encode())
     fsync_file(partial / MANIFEST_FILE)
     fsync_directory(partial)
@@ -128,6 +135,29 @@ def write_backup(
     os.rename(partial, final)
     fsync_directory(folder)
     return final
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """What a backup holds, for the list: accounts (the built-in one aside), enabled administrators, shares."""
+    accounts = conn.execute("SELECT COUNT(*) FROM users WHERE builtin = 0").fetchone()[0]
+    admins = conn.execute(
+        "SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id"
+        " WHERE g.name = ? AND u.enabled = 1",
+        (ADMINISTRATORS,),
+    ).fetchone()[0]
+    shares = conn.execute("SELECT COUNT(*) FROM shares").fetchone()[0]
+    return {"accounts": int(accounts), "administrators": int(admins), "shares": int(shares)}
+
+
+def audit_lines(conn: sqlite3.Connection) -> Iterator[str]:
+    """The audit log, oldest first, as JSON lines with AuditRecord's fields (keys sorted), made by SQLite a row at
+    a time: no list of every record in memory, no Python JSON round trip of each detail."""
+    rows = conn.execute(
+        "SELECT json_object('action', action, 'actor', actor, 'at', at, 'client', client, 'detail', json(detail),"
+        " 'id', id, 'outcome', outcome, 'target', target) FROM audit_log ORDER BY id"
+    )
+    for (line,) in rows:
+        yield str(line)
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ from typing import Any
 import structlog
 
 from homeport import __version__
-from homeport.accounts.models import ADMINISTRATORS
 from homeport.audit.log import SYSTEM, Actor, AuditLog
 from homeport.auth.sealing import KEY_FILE
 from homeport.backups import settings as backup_settings
@@ -41,28 +40,6 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"homeport key id", hashlib.sha256).hexdigest()[:16]
 
 
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
-    accounts = conn.execute("SELECT COUNT(*) FROM users WHERE builtin = 0").fetchone()[0]
-    admins = conn.execute(
-        "SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id"
-        " WHERE g.name = ? AND u.enabled = 1",
-        (ADMINISTRATORS,),
-    ).fetchone()[0]
-    shares = conn.execute("SELECT COUNT(*) FROM shares").fetchone()[0]
-    return {"accounts": int(accounts), "administrators": int(admins), "shares": int(shares)}
-
-
-def audit_lines(conn: sqlite3.Connection) -> Iterator[str]:
-    """The audit log, oldest first, as JSON lines with AuditRecord's fields (keys sorted), made by SQLite a row at
-    a time: no list of every record in memory, no Python JSON round trip of each detail."""
-    rows = conn.execute(
-        "SELECT json_object('action', action, 'actor', actor, 'at', at, 'client', client, 'detail', json(detail),"
-        " 'id', id, 'outcome', outcome, 'target', target) FROM audit_log ORDER BY id"
-    )
-    for (line,) in rows:
-        yield str(line)
-
-
 @dataclass(frozen=True)
 class WriterParts:
     db: Database
@@ -72,6 +49,7 @@ class WriterParts:
     bus: EventBus
     volumes: Callable[[], list[Path]]
     home_root: Path
+    store: Path  # the live store's file, read by backups through their own connection
 
 
 class BackupWriter:
@@ -99,36 +77,31 @@ class BackupWriter:
             with p.db.read() as conn:
                 recipient = backup_settings.recipient(conn)
                 keys_left_out = backup_settings.load(conn).keys_left_out
-                manifest: dict[str, Any] = {
-                    **(extra or {}),
-                    "reason": reason,
-                    "created_at": p.clock.now(),
-                    "version": __version__,
-                    "schema": int(conn.execute("PRAGMA user_version").fetchone()[0]),
-                    "name": p.device.name(),
-                    "serial": p.device.identity.serial,
-                    "counts": counts(conn),
-                    "key_id": self.sealing_key_id(),
-                    "keys_included": recipient is not None and not keys_left_out,
-                }
-                sealed = {}
-                if recipient is not None and manifest["keys_included"]:
-                    sealed[KEYS_FILE] = seal_material(recipient, self._material())
-                for volume in p.volumes():
-                    folder = self._write_one(conn, volume, manifest, audit_lines(conn), sealed, reason)
-                    if folder is not None:
-                        written.append(FoundBackup(folder, read_manifest(folder) or manifest))
+            manifest: dict[str, Any] = {
+                **(extra or {}),
+                "reason": reason,
+                "created_at": p.clock.now(),
+                "version": __version__,
+                "name": p.device.name(),
+                "serial": p.device.identity.serial,
+                "key_id": self.sealing_key_id(),
+                "keys_included": recipient is not None and not keys_left_out,
+            }
+            sealed = {}
+            if recipient is not None and manifest["keys_included"]:
+                sealed[KEYS_FILE] = seal_material(recipient, self._material())
+            for volume in p.volumes():
+                folder = self._write_one(volume, manifest, sealed, reason)
+                if folder is not None:
+                    written.append(FoundBackup(folder, read_manifest(folder) or manifest))
             self._record(reason, actor, written)
             return written
 
-    def _write_one(
-        self, source: sqlite3.Connection, volume: Path, manifest: dict[str, Any], audit: Iterator[str],
-        sealed: dict[str, bytes], reason: str,
-    ) -> Path | None:  # fmt: skip
+    def _write_one(self, volume: Path, manifest: dict[str, Any], sealed: dict[str, bytes], reason: str) -> Path | None:
         try:
             if not volume.is_dir():
                 raise FileNotFoundError(f"{volume} is not mounted")
-            return write_backup(source, volume, manifest, audit, sealed)
+            return write_backup(self._p.store, volume, manifest, sealed)
         except (OSError, sqlite3.Error) as exc:
             _log.warning("a configuration backup failed", volume=str(volume), reason=reason, error=str(exc))
             with self._p.db.write() as conn:
