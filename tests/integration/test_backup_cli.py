@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import httpx2 as httpx
@@ -82,6 +83,22 @@ def test_restore_through_the_daemon_asks_then_brings_the_accounts_back(ready: Da
     assert reasons == ["manual", "restore"]
     ready.stop()
     refused(ready.cli("backup", "restore", backup, "--yes"), 3, "homeport recover restore-backup")
+
+
+def test_a_device_that_was_off_makes_its_daily_backup_when_it_starts(ready: Daemon) -> None:
+    ready.stop()  # set up, never backed up: the next start is a day late
+    ready.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = json.loads(ok(ready.cli("backup", "list", "--json")).stdout)["backups"]
+        if found:
+            break
+        time.sleep(0.2)
+    assert [b["reason"] for b in found] == ["daily"]
+    ready.stop()
+    ready.start()  # a fresh daily exists: no second one
+    time.sleep(1)
+    assert len(json.loads(ok(ready.cli("backup", "list", "--json")).stdout)["backups"]) == 1
 
 
 def test_keys_come_back_onto_a_fresh_home_only_with_the_passphrase(ready: Daemon, short_tmp: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import structlog
 
-from homeport.backups.schedule import catch_up_due, next_daily
+from homeport.backups.schedule import DAY, catch_up_due, next_daily
 from homeport.backups.service import BackupService
 from homeport.core.clock import Clock
 
@@ -37,7 +37,8 @@ class BackupScheduler:
     def next_due(self) -> float:
         """When the next daily backup runs (recomputed when the time of day changes)."""
         daily_at = self._backups.settings().daily_at
-        if self._next is None or daily_at != self._planned_for:
+        jumped_back = self._next is not None and self._next - self._clock.now() > DAY + 3600  # the clock was set back
+        if self._next is None or daily_at != self._planned_for or jumped_back:
             hour, minute = (int(part) for part in daily_at.split(":"))
             self._next, self._planned_for = next_daily(self._clock.now(), hour, minute, self._zone), daily_at
         return self._next

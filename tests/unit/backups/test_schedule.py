@@ -59,3 +59,11 @@ def test_a_device_that_was_off_makes_its_daily_at_the_next_start(services: Servi
     restarted = BackupScheduler(services.backups, clock, lambda: True, zone=ZONE)
     assert restarted.catch_up() is True
     assert len(services.backups.backups()) == 2
+
+
+def test_a_clock_set_back_does_not_postpone_the_daily(services: Services, clock: FakeClock) -> None:
+    clock._now = at("2026-05-10T10:00")
+    scheduler = BackupScheduler(services.backups, clock, lambda: True, zone=ZONE)
+    assert scheduler.next_due() == at("2026-05-11T03:00")
+    clock._now = at("2026-05-01T10:00")  # an RTC without battery, then time sync the wrong way
+    assert scheduler.next_due() == at("2026-05-02T03:00")
