@@ -181,3 +181,13 @@ def test_restore_previews_then_brings_the_configuration_back(installed: TestClie
         "invalid_input"
     )
     assert services.audit.query(action="backup.restored")[0].target == made["id"]
+
+
+def test_a_damaged_backup_is_not_restored(installed: TestClient, services: Services) -> None:
+    made = make(installed)
+    (folder_of(services, made["id"]) / "audit.jsonl").write_text("tampered\n")
+    answer = installed.post(
+        f"/api/v1/backups/{made['id']}/restore", json={"confirm": True, "current_password": ADMIN_PASSWORD}
+    )
+    assert answer.status_code == 409 and error_code(answer) == "backup_damaged" and "checksums" in answer.text
+    assert installed.get("/api/v1/backups").status_code == 200  # nothing happened: the session goes on

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from homeport.accounts.guardrails import sign_in_problem
 from homeport.audit.log import Actor, AuditLog
 from homeport.auth.sessions import SessionService
 from homeport.backups.layout import STORE_FILE, FoundBackup
@@ -95,6 +96,9 @@ class LiveRestore:
                     with p.db.write() as conn:
                         ended = p.sessions.end_all(conn)
                         _replace_tables(conn, same_key)
+                        problem = sign_in_problem(conn)
+                        if problem:  # verify checked the copy; this is the store as it would be committed
+                            raise Conflict(f"After the restore, {problem}; nothing was changed.", code="no_sign_in")
                         if name:
                             p.device.set_name(conn, str(name))
                         p.audit.record(
