@@ -14,16 +14,17 @@ import base64
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2.low_level import Type, hash_secret_raw
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from homeport.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+# `cryptography` is imported where a key is made or opened: the daemon does not load its native module (~10 MB,
+# see auth/sealing.py) until the owner sets a passphrase or a backup seals its keys.
 
 KEYS_FORMAT = 1
 PASSPHRASE_MIN = 12
@@ -79,6 +80,10 @@ def _derive(passphrase: bytes, salt: bytes, params: dict[str, Any]) -> bytes:
 
 def make_recipient(passphrase: str, params: WrapParameters | None = None) -> dict[str, Any]:
     """A new key pair for the backups: what the store keeps (public key, wrapped private key; no secret)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     encoded = check_passphrase(passphrase)
     chosen = (params or WrapParameters()).as_dict()
     private = X25519PrivateKey.generate()
@@ -102,12 +107,19 @@ def make_recipient(passphrase: str, params: WrapParameters | None = None) -> dic
 
 
 def _box_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient, info=BOX_CONTEXT).derive(shared)
 
 
 def seal_material(recipient: dict[str, Any], material: dict[str, bytes]) -> bytes:
     """The `keys.json` of a backup: `material` (file name -> bytes) sealed to the recipient's public key, with
     the wrapped private key beside it so the passphrase alone opens it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     public = _unb64(recipient["public_key"])
     ephemeral = X25519PrivateKey.generate()
     ephemeral_public = ephemeral.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -128,6 +140,10 @@ def seal_material(recipient: dict[str, Any], material: dict[str, bytes]) -> byte
 
 def unwrap_private_key(wrapped: dict[str, Any], passphrase: str) -> X25519PrivateKey:
     """The private key, or a clear refusal: a wrong passphrase and a damaged record read alike (AES-GCM's tag)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         salt, nonce, ciphertext = (_unb64(wrapped[k]) for k in ("salt", "nonce", "ciphertext"))
         if wrapped.get("kdf") != "argon2id":
@@ -143,6 +159,11 @@ def unwrap_private_key(wrapped: dict[str, Any], passphrase: str) -> X25519Privat
 
 def open_material(document: bytes, passphrase: str) -> dict[str, bytes]:
     """A backup's key material, opened with the recovery passphrase that was set when the backup was made."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         sealed = json.loads(document)
         wrapped = sealed["wrapped_private_key"]
