@@ -162,7 +162,7 @@ def backup_restore(
             if as_json or not sys.stdin.isatty():
                 fail("Add --yes to restore (nothing was changed).", INVALID, as_json=as_json)
             if not typer.confirm("Restore it now? Everyone signs in again afterwards"):
-                fail("Nothing was changed.", INVALID)
+                fail("Nothing was changed.", INVALID, as_json=as_json)
         outcome = daemon.call("POST", f"/backups/{backup}/restore", json={"confirm": True})
     if as_json:
         emit_json({"preview": preview, "restore": outcome})
