@@ -24,6 +24,7 @@ from homeport.backups.preview import KEPT_SETTINGS, Preview, network_of, preview
 from homeport.backups.service import BackupService
 from homeport.backups.verify import migrated_copy, verify
 from homeport.core.errors import Conflict
+from homeport.network.model import NetworkConfig
 from homeport.network.service import ApplyOutcome, NetworkService, Via
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
@@ -86,6 +87,21 @@ class LiveRestore:
             raise Conflict("A network change is waiting for confirmation; confirm it first.", code="change_pending")
         before = await asyncio.to_thread(p.backups.before, "restore")
         same_key = self._same_key(found)
+        # Copying, migrating and swapping thousands of rows: in a worker thread, the event loop keeps answering.
+        network, ended = await asyncio.to_thread(self._swap, actor, found, [b.id for b in before], same_key)
+        p.settings.invalidate()
+        p.device.invalidate()
+        outcome = None
+        if network is not None and network != p.network.current():
+            outcome = await p.network.apply(actor, network, f"restore of backup {found.id}", via)
+        return RestoreOutcome(found.id, [b.id for b in before], ended, outcome, same_key)
+
+    def _swap(
+        self, actor: Actor, found: FoundBackup, before: list[str], same_key: bool
+    ) -> tuple[NetworkConfig | None, int]:
+        """The backup's configuration in place of the live one, in one transaction; its network settings, to
+        apply next."""
+        p = self._p
         with migrated_copy(found.path / STORE_FILE) as copy:
             network = network_of(copy)
             name = read_value(copy, "system.name")
@@ -102,17 +118,12 @@ class LiveRestore:
                         if name:
                             p.device.set_name(conn, str(name))
                         p.audit.record(
-                            conn, "backup.restored", actor, target=found.id, before_restore=[b.id for b in before],
+                            conn, "backup.restored", actor, target=found.id, before_restore=before,
                             second_factors_kept=same_key,
                         )  # fmt: skip
                 finally:
                     store.execute("DETACH DATABASE restored")
-        p.settings.invalidate()
-        p.device.invalidate()
-        outcome = None
-        if network is not None and network != p.network.current():
-            outcome = await p.network.apply(actor, network, f"restore of backup {found.id}", via)
-        return RestoreOutcome(found.id, [b.id for b in before], ended, outcome, same_key)
+        return network, ended
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> str:
