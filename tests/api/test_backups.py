@@ -11,9 +11,11 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from homeport.backups.keys import open_material
+from homeport.backups.verify import verify
+from homeport.recovery.button import Decision
 from homeport.services import Services
 from tests.support.api import ADMIN_PASSWORD, create_user, error_code, sign_in
-from tests.support.recovery import browser
+from tests.support.recovery import browser, mode
 
 PASSPHRASE = "blue kettle morning harbour"
 
@@ -191,3 +193,13 @@ def test_a_damaged_backup_is_not_restored(installed: TestClient, services: Servi
     )
     assert answer.status_code == 409 and error_code(answer) == "backup_damaged" and "checksums" in answer.text
     assert installed.get("/api/v1/backups").status_code == 200  # nothing happened: the session goes on
+
+
+def test_mode_2_writes_through_the_same_writer_with_its_reason(installed: TestClient, services: Services) -> None:
+    installed.put("/api/v1/backups/passphrase", json={"passphrase": PASSPHRASE, "current_password": ADMIN_PASSWORD})
+    reset = mode(installed, services, Decision.MODE_2)
+    [backup] = services.backups.backups()
+    assert backup.reason == "mode2" and backup.manifest["reset"] == reset and backup.has_keys
+    assert backup.manifest["counts"]["accounts"] == 2  # the configuration as it was before the reset
+    report = verify(backup.path, PASSPHRASE)
+    assert report.ok, report.checks
