@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from homeport.accounts.passwords import Argon2Parameters
 from homeport.application import create_app
+from homeport.backups.keys import WrapParameters
 from homeport.daemon import BuildOptions, build_services, close_services
 from homeport.home import Home
 from homeport.services import Services
@@ -25,6 +26,7 @@ from tests.support.fakes import StaticInterfaces
 from tests.support.loopwatch import loop_never_blocked
 
 FLOOR = Argon2Parameters()  # OWASP m=19 MiB, t=2, p=1: the cheapest the code accepts
+CHEAP_WRAP = WrapParameters(memory_kib=64, time_cost=1)  # the recovery passphrase's Argon2id, cheap in tests
 
 # No per-example deadline (a loaded CI machine is slow, not wrong); in CI the examples are the same every run,
 # so a red build can be reproduced, while local runs keep exploring new ones.
@@ -94,7 +96,7 @@ def services(home: Home, clock: FakeClock, short_tmp: Path) -> Iterator[Services
     volume.mkdir()
     built = build_services(
         home,
-        BuildOptions(volumes=(volume,), argon2=FLOOR, hash_workers=2, tls_issuer=issue),
+        BuildOptions(volumes=(volume,), argon2=FLOOR, hash_workers=2, tls_issuer=issue, backup_wrap=CHEAP_WRAP),
         clock=clock,
         interfaces=StaticInterfaces(),
     )

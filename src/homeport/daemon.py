@@ -39,6 +39,11 @@ from homeport.auth.pending import WaitingSignIns
 from homeport.auth.sealing import Sealer
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
+from homeport.backups.keys import WrapParameters
+from homeport.backups.restore import LiveRestore, RestoreParts
+from homeport.backups.scheduler import BackupScheduler
+from homeport.backups.service import BackupService
+from homeport.backups.writer import BackupWriter, WriterParts
 from homeport.core.clock import Clock, SystemClock
 from homeport.core.events import (
     AddressesChanged,
@@ -132,6 +137,8 @@ class BuildOptions:
     smb_port: int = DEFAULT_SMB_PORT
     smb_binds: tuple[str, ...] = ()
     selftest: SelfTestPaths = field(default_factory=SelfTestPaths)  # dpkg's log and apt's cache (tests: own)
+    backup_wrap: WrapParameters | None = None  # Argon2id for the recovery passphrase (tests: a cheap one)
+    backup_poll_seconds: float = 30.0
 
 
 class StartupError(Exception):
@@ -226,9 +233,10 @@ def build_services(
         _record_damage(db, device, audit, damage)
     backend = _backend(options, home, managed, interfaces, bus)
     listeners = listeners or FixedPorts()
+    writer, backups = _backup_services(db, clock, device, audit, bus, home, options, login)
     network = NetworkService(
         db, clock, backend, device, audit, managed, listeners, options.confirm_seconds,
-        on_addresses_changed=lambda: bus.publish(AddressesChanged()),
+        on_addresses_changed=lambda: bus.publish(AddressesChanged()), before_confirmed_change=backups.before,
     )  # fmt: skip
     bus.subscribe(DhcpEvent, network.record_lease)
     _keep_certificate_current(tls, device, network, interfaces, bus)
@@ -244,10 +252,10 @@ def build_services(
         feedback = feedback_from(options.buzzer, options.led)
     except SpecError as exc:
         raise StartupError(str(exc)) from exc
-    parts = RecoveryParts(
-        db, clock, device, network, settings, sessions, throttle, audit, volume_service.paths, feedback.play, factors
-    )
-    executor = RecoveryExecutor(parts)
+    executor = RecoveryExecutor(RecoveryParts(
+        db, clock, device, network, settings, sessions, throttle, audit, volume_service.paths, feedback.play, factors,
+        lambda reason, extra: [b.path for b in backups.create(reason, extra=extra)],
+    ))  # fmt: skip
     access = RecoveryAccess(
         db, clock, device, accounts, sessions, settings, audit, factors, local, feedback.play,
         options.presence_seconds,
@@ -297,6 +305,13 @@ def build_services(
         selftest=SelfTestService(db, clock, audit, bus, _selftest_paths(options.selftest, home)),
         notices=_notices(db, clock, sealer, audit, bus, device, listeners, accounts, login, volume_service),
         started_at=clock.monotonic(),
+        backups=backups,
+        backup_restore=LiveRestore(
+            RestoreParts(db, backups, network, device, settings, sessions, audit, writer.sealing_key_id)
+        ),
+        backup_scheduler=BackupScheduler(
+            backups, clock, lambda: device.state() == "ready", poll_seconds=options.backup_poll_seconds
+        ),
     )
 
 
@@ -305,6 +320,19 @@ def _selftest_paths(paths: SelfTestPaths, home: Home) -> SelfTestPaths:
     if paths.kept is not None:
         return paths
     return dataclasses.replace(paths, kept=kept_folder(home.root))
+
+
+def _backup_services(
+    db: Database, clock: Clock, device: DeviceService, audit: AuditLog, bus: EventBus, home: Home,
+    options: BuildOptions, login: LoginService,
+) -> tuple[BackupWriter, BackupService]:  # fmt: skip
+    """Configuration backups on the data volumes (before the network service, which calls them)."""
+    volume_paths = list(options.volumes)
+    writer = BackupWriter(WriterParts(db, clock, device, audit, bus, lambda: volume_paths, home.root, home.db_path))
+    backups = BackupService(
+        db, clock, audit, writer, lambda: volume_paths, login.confirm_password, options.backup_wrap
+    )  # fmt: skip
+    return writer, backups
 
 
 def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) -> None:
@@ -507,6 +535,7 @@ async def start_services(services: Services) -> None:
     await services.network.start()
     await services.recovery.resume()
     await asyncio.to_thread(services.selftest.start)
+    services.backup_scheduler.start()
     await asyncio.to_thread(services.files.start)
     if services.advertiser is not None:
         await services.advertiser.start()
@@ -518,6 +547,7 @@ async def start_services(services: Services) -> None:
 async def stop_services(services: Services) -> None:
     await services.notices.dispatcher.close()
     services.approvals.close()
+    await services.backup_scheduler.close()
     await asyncio.to_thread(services.files.stop)
     await services.button.close()
     services.recovery.close()

@@ -16,6 +16,9 @@ from homeport.auth.login import LoginService
 from homeport.auth.passkeys import PasskeyService
 from homeport.auth.sessions import SessionService
 from homeport.auth.throttle import LoginThrottle
+from homeport.backups.restore import LiveRestore
+from homeport.backups.scheduler import BackupScheduler
+from homeport.backups.service import BackupService
 from homeport.core.clock import Clock
 from homeport.core.events import EventBus
 from homeport.discovery.advertiser import Advertiser
@@ -83,6 +86,9 @@ class Services:
     selftest: SelfTestService
     notices: Notices
     started_at: float
+    backups: BackupService
+    backup_restore: LiveRestore
+    backup_scheduler: BackupScheduler
 
     def other_homeports(self) -> list[Sighting]:
         """Every Homeport seen on the LAN but this one."""

@@ -5,7 +5,6 @@ page are kept in test-artifacts/e2e/walk/ for a person to look at."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -34,7 +33,8 @@ CHECKS = """() => {
 
 
 # Run in the signed-in page: a second user, a group, a self-test, a webhook that cannot be reached and a notice for it
-# (bob's second factors cleared: the overview's banner, a delivery waiting with its error), and a network snapshot's id.
+# (bob's second factors cleared: the overview's banner, a delivery waiting with its error), a configuration backup,
+# and the ids of a network snapshot and of the backup to look at.
 SEED = """async ([name, password]) => {
   const json = (body, csrf) => ({method: "POST", body: JSON.stringify(body),
     headers: {"content-type": "application/json", ...(csrf ? {"X-CSRF-Token": csrf} : {})}});
@@ -46,7 +46,8 @@ SEED = """async ([name, password]) => {
   await fetch("/api/v1/notifications/settings",
     {...json({webhook, current_password: password}, login.csrf_token), method: "PUT"});
   await fetch("/api/v1/users/bob/factors", {...json({admin_password: password}, login.csrf_token), method: "DELETE"});
-  return (await (await fetch("/api/v1/network/snapshots")).json())[0].id;
+  const backups = await (await fetch("/api/v1/backups", json({}, login.csrf_token))).json();
+  return [(await (await fetch("/api/v1/network/snapshots")).json())[0].id, backups[0].id];
 }"""
 
 
@@ -99,7 +100,7 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(base + "/")
-    snapshot: Any = page.evaluate(SEED, [ADMIN, PASSWORD])
+    snapshot, backup = page.evaluate(SEED, [ADMIN, PASSWORD])
 
     pages = {
         "overview": "/", "users": "/users", "user": f"/users/{ADMIN}", "groups": "/groups", "network": "/network",
@@ -108,6 +109,7 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
         "password": "/password", "sign-in-methods": "/account/sign-in-methods", "shares": "/shares",
         "file-services": "/file-services", "system-health": "/system-health",
         "notifications": "/notifications",
+        "backups": "/backups", "backup-restore": f"/backups/restore?backup={backup}",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

@@ -10,6 +10,7 @@ from homeport.cli import (
     accounts_cmd,
     advisor_cmd,
     approve_cmd,
+    backup_cmd,
     button_cmd,
     files_cmd,
     find_cmd,
@@ -48,6 +49,7 @@ app.add_typer(files_cmd.share_app, name="share")
 app.add_typer(files_cmd.smb_app, name="smb")
 app.add_typer(selftest_cmd.apt_hook_app, name="apt-hook")
 app.add_typer(notify_cmd.notify_app, name="notify")
+app.add_typer(backup_cmd.backup_app, name="backup")
 
 
 def run(argv: list[str] | None = None) -> None:

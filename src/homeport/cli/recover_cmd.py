@@ -10,7 +10,7 @@ import typer
 
 from homeport.cli.options import DEFAULT, HomeOption
 from homeport.cli.output import EXIT_OF_STATUS, FAILED, NOT_ALLOWED, OK, fail, say
-from homeport.cli.secrets import read_new_password
+from homeport.cli.secrets import read_new_password, read_secret
 from homeport.core.errors import Conflict, HomeportError, InvalidInput, NotFound
 from homeport.recovery.console import (
     ClearAutoBlock,
@@ -86,11 +86,16 @@ def clear_auto_block(home: HomeOption = DEFAULT, dry_run: DryRun = False) -> Non
 
 @recover_app.command("restore-backup")
 def restore_backup(
-    source: Annotated[
-        Path, typer.Argument(help="A Mode 2 backup folder (…/@homeport/config/<stamp>) or a config.sqlite.")
-    ],
+    source: Annotated[Path, typer.Argument(help="A backup folder (…/@homeport/config/<stamp>) or a config.sqlite.")],
     home: HomeOption = DEFAULT,
+    with_keys: Annotated[
+        bool,
+        typer.Option(
+            "--with-keys", help="Restore the backup's keys too (recovery passphrase from the terminal or stdin)."
+        ),
+    ] = False,
     dry_run: DryRun = False,
 ) -> None:
     """Replace the configuration with a backup; the current one is kept in the home's backups."""
-    _run(home, RestoreBackup(source), dry_run)
+    passphrase = read_secret("Recovery passphrase") if with_keys else None
+    _run(home, RestoreBackup(source, passphrase), dry_run)

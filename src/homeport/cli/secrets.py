@@ -26,3 +26,15 @@ def read_new_password(prompt: str = "New password", *, as_json: bool = False) ->
         # A second line is a mistake (two passwords, a file piped in): refuse rather than guess which one.
         fail(f"Standard input held {len(lines)} lines; give exactly one line: the password.", INVALID, as_json=as_json)
     return lines[0]
+
+
+def read_secret(prompt: str, *, as_json: bool = False) -> str:
+    """One secret that already exists (a passphrase to open something): asked once on a terminal, or one line
+    of standard input."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{prompt}: ")
+    text = sys.stdin.read(MAX_STDIN)
+    lines = text.splitlines()
+    if len(lines) != 1 or len(text) >= MAX_STDIN:
+        fail(f"Give the {prompt.lower()} as exactly one line on standard input.", INVALID, as_json=as_json)
+    return lines[0]

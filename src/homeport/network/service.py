@@ -105,6 +105,7 @@ class NetworkService:
         confirm_seconds: int = DEFAULT_CONFIRM_SECONDS,
         on_addresses_changed: Callable[[], None] = lambda: None,
         answer_first_seconds: float = ANSWER_FIRST_SECONDS,
+        before_confirmed_change: Callable[[str], object] = lambda _reason: None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -116,6 +117,7 @@ class NetworkService:
         self.confirm_seconds = confirm_seconds
         self._on_addresses_changed = on_addresses_changed
         self._answer_first = answer_first_seconds
+        self._before_confirmed_change = before_confirmed_change  # a configuration backup (backups/), off the loop
         self._lock = asyncio.Lock()
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -196,6 +198,8 @@ class NetworkService:
             if config == previous:
                 return ApplyOutcome(snapshot_id=previous_id)
             confirm = await self._strands(previous, config, via)
+            if confirm:  # a change that may need undoing by hand is backed up first
+                await asyncio.to_thread(self._before_confirmed_change, "network")
             token = new_token() if confirm else None
             pending = None
             if token is not None:

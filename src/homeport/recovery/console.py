@@ -23,13 +23,17 @@ from homeport.accounts.policy import PasswordPolicy
 from homeport.audit.log import Actor, AuditLog
 from homeport.auth.factors import FactorService
 from homeport.auth.sealing import KEY_BYTES, Sealer
+from homeport.backups.keys import open_material
+from homeport.backups.layout import KEYS_FILE, STORE_FILE
+from homeport.backups.verify import verify
+from homeport.backups.writer import KEY_MATERIAL
+from homeport.core.atomic import write_atomic
 from homeport.core.clock import SystemClock
 from homeport.core.errors import Conflict, InvalidInput, NotFound
 from homeport.home import Home, HomeUnusable
 from homeport.network import snapshots
 from homeport.network.model import dhcp_everywhere
 from homeport.network.service import CURRENT_KEY, PENDING_KEY
-from homeport.recovery.backups import STORE_FILE
 from homeport.store.backup import backup_to, restore_from
 from homeport.store.db import Database, connect
 from homeport.store.migrate import migrate
@@ -234,12 +238,14 @@ class ClearAutoBlock:
 
 @dataclass
 class RestoreBackup:
-    """Replace the store with a configuration backup (a Mode 2 folder or a store file); the current store is
-    kept in the home's backups first."""
+    """Replace the store with a configuration backup (a backup folder or a store file); the current store is
+    kept in the home's backups first. With the recovery passphrase, the backup's key material (the sealing key,
+    the TLS authority) replaces the home's too, the current files kept beside them."""
 
     source: Path
+    passphrase: str | None = None
     name: str = "restore-backup"
-    summary: str = "replace the configuration with a backup (a Mode 2 folder or a config.sqlite)"
+    summary: str = "replace the configuration with a backup (a backup folder or a config.sqlite)"
 
     def _file(self) -> Path:
         path = self.source / STORE_FILE if self.source.is_dir() else self.source
@@ -248,21 +254,33 @@ class RestoreBackup:
         return path
 
     def _check(self) -> tuple[int, list[str]]:
-        """Migrate a copy to this version and check that an administrator can sign in with it."""
+        """Verify a backup folder; migrate a copy to this version and check that an administrator can sign in."""
+        notes = []
+        if self.source.is_dir():
+            report = verify(self.source, self.passphrase)
+            damaged = [c for c in report.checks if c.failed and c.name in ("manifest", "checksums", "opens", "schema")]
+            if damaged:
+                raise Conflict(
+                    f"The backup is damaged ({damaged[0].name}: {damaged[0].detail}).", code="backup_damaged"
+                )
+            keys = next(c for c in report.checks if c.name == "keys")
+            if keys.failed:
+                raise InvalidInput.field("passphrase", keys.detail)
+            notes.append(f"keys: {keys.detail}" if self.passphrase is not None else "keys: left as they are")
         with tempfile.TemporaryDirectory(prefix="homeport-first-aid-") as work:
             copy = Path(work) / STORE_FILE
             shutil.copyfile(self._file(), copy)
             conn = connect(copy)
             try:
-                report = migrate(conn, copy, Path(work) / "backups", MIGRATIONS, lambda _: None)
+                migrated = migrate(conn, copy, Path(work) / "backups", MIGRATIONS, lambda _: None)
                 admins = [u.name for u in repository.list_users(conn) if u.is_admin and u.enabled and u.has_password]
                 problem = sign_in_problem(conn)
             finally:
                 conn.close()
-        notes = [f"administrators who can sign in: {', '.join(admins) or 'none'}"]
+        notes.append(f"administrators who can sign in: {', '.join(admins) or 'none'}")
         if problem:
             notes.append(f"warning: {problem}; run reset-password after restoring")
-        return report.from_version, notes
+        return migrated.from_version, notes
 
     def plan(self, store: Store) -> list[str]:  # noqa: ARG002 - the first aid interface
         version, notes = self._check()
@@ -270,11 +288,30 @@ class RestoreBackup:
 
     def apply(self, store: Store) -> list[str]:
         changes = self.plan(store)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
         with store.db.read() as conn:
-            kept = backup_to(conn, store.home.backups / f"before-first-aid-{time.strftime('%Y%m%dT%H%M%S')}.sqlite")
+            kept = backup_to(conn, store.home.backups / f"before-first-aid-{stamp}.sqlite")
+        if self.passphrase is not None and self.source.is_dir() and (self.source / KEYS_FILE).is_file():
+            material = open_material((self.source / KEYS_FILE).read_bytes(), self.passphrase)
+            changes += _restore_keys(store.home.root, material, stamp)
         store.db.close()
         restore_from(self._file(), store.home.db_path)
         store.db = Database(connect(store.home.db_path))
         store.audit = AuditLog(store.db, SystemClock())
         store.audit.record_now("recovery.console", ROOT, target=str(self._file()), aid=self.name, kept=str(kept))
         return [*changes, f"the previous configuration is kept at {kept}"]
+
+
+def _restore_keys(home_root: Path, material: dict[str, bytes], stamp: str) -> list[str]:
+    """The backup's key files into the home, each written atomically; a file they replace is kept beside it."""
+    done = []
+    for name, data in sorted(material.items()):
+        if name not in KEY_MATERIAL:
+            continue  # only the files a backup is meant to hold, never a path of its choosing
+        target = home_root / name
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if target.is_file() and target.read_bytes() != data:
+            write_atomic(target.with_name(f"{target.name}.before-first-aid-{stamp}"), target.read_bytes())
+        write_atomic(target, data)
+        done.append(f"restored the key file {name}")
+    return done

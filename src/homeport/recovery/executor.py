@@ -18,17 +18,16 @@ from typing import Any
 
 import structlog
 
-from homeport import __version__
 from homeport.accounts import credentials
 from homeport.accounts.models import ADMINISTRATORS, BUILTIN_ADMIN, USERS
 from homeport.audit.log import SYSTEM, AuditLog
 from homeport.auth.factors import FactorService
 from homeport.auth.sessions import RECOVERY, RECOVERY_PENDING, SessionService
 from homeport.auth.throttle import LoginThrottle
+from homeport.backups.layout import find_backups, remove_partials
 from homeport.core.clock import Clock
 from homeport.network.service import NetworkService
 from homeport.recovery import journal, window
-from homeport.recovery.backups import find_backups, remove_partials, write_backup
 from homeport.recovery.button import Decision
 from homeport.store.db import Database
 from homeport.system.device import DeviceService
@@ -63,6 +62,8 @@ class RecoveryParts:
     volumes: list[Path]
     feedback: Callable[[str], None]
     factors: FactorService
+    # Writes a configuration backup on every volume (backups/writer.py): reason, manifest extras -> folders.
+    write_backups: Callable[[str, dict[str, Any]], list[Path]]
 
 
 class RecoveryExecutor:
@@ -167,22 +168,7 @@ class RecoveryExecutor:
         return reset_id
 
     def _write_backups(self, reset_id: int) -> list[Path]:
-        p = self.parts
-        manifest = {
-            "serial": p.device.identity.serial,
-            "name": p.device.name(),
-            "version": __version__,
-            "reset": reset_id,
-            "created_at": p.clock.now(),
-        }
-        audit = [r.__dict__ for r in reversed(p.audit.query(limit=100_000))]
-        written = []
-        with p.db.read() as conn:
-            manifest["schema"] = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            for volume in p.volumes:
-                if volume.is_dir():
-                    written.append(write_backup(conn, volume, manifest, audit))
-        return written
+        return self.parts.write_backups("mode2", {"reset": reset_id})
 
     # --- applying (idempotent) -------------------------------------------------------------------------
 

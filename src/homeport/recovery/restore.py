@@ -22,6 +22,7 @@ from homeport.accounts.credentials import NewPassword
 from homeport.accounts.models import BUILTIN_ADMIN, Group, User
 from homeport.accounts.service import AccountService
 from homeport.audit.log import Actor, AuditLog
+from homeport.backups.layout import STORE_FILE, FoundBackup, find_backups
 from homeport.core.clock import Clock
 from homeport.core.errors import Conflict, InvalidInput, NotFound
 from homeport.files import repository as shares_repository
@@ -29,7 +30,6 @@ from homeport.files.models import Share
 from homeport.files.service import draft_of
 from homeport.network import snapshots
 from homeport.network.model import NetworkConfig
-from homeport.recovery.backups import STORE_FILE, FoundBackup, find_backups
 from homeport.smb.settings import SMB_KEY
 from homeport.store.db import connect
 from homeport.store.migrate import migrate

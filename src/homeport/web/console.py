@@ -18,6 +18,7 @@ from homeport.http.requests import resolve_session
 from homeport.web import (
     advisor,
     approvals,
+    backups,
     factors,
     file_services,
     manage,
@@ -74,6 +75,7 @@ def install(app: FastAPI) -> None:
     app.include_router(file_services.router)
     app.include_router(selftest.router)
     app.include_router(notifications.router)
+    app.include_router(backups.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -58,6 +58,12 @@ SECRET_FIELDS = frozenset(
         "factors_admin_password",
         "restore_password",
         "restore_password_again",
+        "passphrase",
+        "passphrase_again",
+        "passphrase_password",
+        "leave_out_password",
+        "download_password",
+        "verify_passphrase",
         "token",
     }
 )

@@ -40,6 +40,7 @@ SECTIONS: tuple[Section, ...] = (
             Page("/log", "Log"),
             Page("/system-health", "System health"),
             Page("/notifications", "Notifications"),
+            Page("/backups", "Backups"),
             Page("/recovery/report", "Reset report"),
         ),
     ),

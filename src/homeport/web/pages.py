@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from homeport.audit.log import Actor
 from homeport.auth.login import SecondStep
+from homeport.backups.layout import shared_folders
 from homeport.core.errors import Forbidden, HomeportError, InvalidInput
 from homeport.http.cookies import (
     SESSION_COOKIE,
@@ -20,7 +21,6 @@ from homeport.http.cookies import (
 from homeport.http.inputs import LoginIn, PasswordChangeIn, RestoreIn, SetupAdminIn, SetupIn
 from homeport.http.relying_party import local_host
 from homeport.http.requests import client_address, origin_of, services
-from homeport.recovery.backups import shared_folders
 from homeport.system.health import read_health
 from homeport.web.forms import EXPIRED_FORM, Submitted, handle, limits, parse, run_form, token_matches
 from homeport.web.guard import Redirect, Viewer, redirect, state_redirect, viewer

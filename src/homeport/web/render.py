@@ -84,6 +84,16 @@ DONE_MESSAGES = {
     "selftest-dismissed": "The package change banner is dismissed (the log keeps the run).",
     "notify-email-saved": "The email settings have been saved. Send a test message to check them.",
     "notify-webhook-saved": "The webhook settings have been saved. Send a test message to check them.",
+    "backup-settings-saved": "The backup schedule and retention have been saved.",
+    "backup-passphrase-set": "The recovery passphrase is set: the next backups hold the keys, protected by it. Keep "
+    "it somewhere safe: Homeport cannot show it again, and no one can recover it.",
+    "backup-keys-left-out": "The next backups hold no keys: after a restore, second factors and SMB passwords are set "
+    "up again.",
+    "backup-made": "A backup has been made on every connected volume.",
+    "backup-not-made": "No volume took the backup: see the log, and check that the volumes are connected.",
+    "backup-verified": "The backup passed every check.",
+    "backup-restored": "The backup is restored and every session has ended: sign in with the passwords as they were "
+    "in the backup.",
 }
 
 

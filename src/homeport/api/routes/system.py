@@ -21,10 +21,10 @@ from homeport.api.schemas import (
     VolumeOut,
 )
 from homeport.audit.log import Actor
+from homeport.backups.layout import shared_folders
 from homeport.core.errors import Conflict, Forbidden
 from homeport.http.inputs import RestoreIn, SetupIn
 from homeport.http.requests import client_address
-from homeport.recovery.backups import shared_folders
 from homeport.services import Services
 from homeport.system.health import read_health
 from homeport.system.volumes import Volume
