@@ -78,6 +78,9 @@ from homeport.system.settings import SettingsService, read_value, write_value
 from homeport.system.setup import SetupService
 from homeport.system.volumes import VolumeService
 from homeport.tls.manager import CertificateSubject, Issuer, TlsManager, issue_in_child
+from homeport.updates.releases import ReleaseRoot
+from homeport.updates.service import DEFAULT_TRIAL_SECONDS, UpdateService
+from homeport.updates.trial import ConsoleAddress, Trial, TrialCheck
 
 _log = structlog.get_logger("homeport.daemon")
 
@@ -116,6 +119,12 @@ class BuildOptions:
     smb: SmbMode = "off"  # `homeport serve` defaults to embedded; in-process tests run without Samba
     smb_port: int = DEFAULT_SMB_PORT
     smb_binds: tuple[str, ...] = ()
+    console_binds: tuple[
+        str, ...
+    ] = ()  # the console's listening addresses (empty: all); the update trial signs in there
+    releases: Path | None = None  # where releases live (updates are off without one)
+    trial_seconds: float = DEFAULT_TRIAL_SECONDS
+    trial_checks: tuple[TrialCheck, ...] = ()  # extra checks of an update's trial (SMB, mDNS, network)
 
 
 class StartupError(Exception):
@@ -278,7 +287,23 @@ def build_services(
             ButtonTimings().scaled(options.button_time_scale),
         ),
         feedback=feedback,
+        updates=_updates(home, options, db, audit, bus, sealer, hasher, accounts, tls, listeners),
         started_at=clock.monotonic(),
+    )
+
+
+def _updates(
+    home: Home, options: BuildOptions, db: Database, audit: AuditLog, bus: EventBus, sealer: Sealer,
+    hasher: PasswordHasher, accounts: AccountService, tls: TlsManager, listeners: WebListeners,
+) -> UpdateService:  # fmt: skip
+    """The trial signs in on loopback unless the console listens only on given addresses (then the first)."""
+    specific = [b for b in options.console_binds if b not in ("0.0.0.0", "::")]  # noqa: S104
+    host = specific[0] if specific else "localhost"
+    console = ConsoleAddress(host, lambda: listeners.ports.https, tls.ca_cert_path)
+    trial = Trial(db, accounts, console, options.trial_checks)
+    root = ReleaseRoot(options.releases) if options.releases is not None else None
+    return UpdateService(
+        home.root, root, db, audit, bus, sealer, hasher.params, accounts, trial, trial_seconds=options.trial_seconds
     )
 
 
@@ -438,9 +463,11 @@ async def start_services(services: Services) -> None:
         await services.advertiser.start()
     services.button.start()
     services.feedback.play("recovery" if services.device.state() == "recovery" else "ready")
+    await services.updates.start()
 
 
 async def stop_services(services: Services) -> None:
+    await services.updates.stop()
     services.approvals.close()
     await asyncio.to_thread(services.files.stop)
     await services.button.close()

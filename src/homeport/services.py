@@ -35,6 +35,7 @@ from homeport.system.settings import SettingsService
 from homeport.system.setup import SetupService
 from homeport.system.volumes import VolumeService
 from homeport.tls.manager import TlsManager
+from homeport.updates.service import UpdateService
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Services:
     restore: ConfigurationRestore
     button: ButtonDriver
     feedback: FeedbackPanel
+    updates: UpdateService
     started_at: float
 
     def other_homeports(self) -> list[Sighting]:

@@ -18,6 +18,7 @@ from homeport.cli import (
     recover_cmd,
     serve_cmd,
     status_cmd,
+    update_cmd,
 )
 from homeport.cli.output import OK, CliExit, json_error
 
@@ -34,6 +35,8 @@ app.command("log")(log_cmd.log)
 app.command("find")(find_cmd.find)
 app.command("advisor")(advisor_cmd.advisor)
 app.command("approve")(approve_cmd.approve)
+app.command("update")(update_cmd.update)
+app.command("update-check", hidden=True)(update_cmd.update_check)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,15 @@ from homeport.cli.output import FAILED, INVALID, fail
 from homeport.daemon import BuildOptions, NetworkKind
 from homeport.serve import ServeOptions, StartupFailed, run
 from homeport.smb.service import SmbMode
+
+DEFAULT_RELEASES = Path("/opt/homeport")
+
+
+def default_releases(given: Path | None) -> Path | None:
+    """Root's installs keep releases in /opt/homeport (where the systemd unit looks); others only when asked."""
+    if given is not None:
+        return given.absolute()
+    return DEFAULT_RELEASES if os.geteuid() == 0 else None
 
 
 def serve(
@@ -93,6 +103,20 @@ def serve(
         int,
         typer.Option("--smb-port", envvar="HOMEPORT_SMB_PORT", min=1, max=65535, help="SMB port (default 445)."),
     ] = 445,
+    releases: Annotated[
+        Path | None,
+        typer.Option(
+            "--releases",
+            envvar="HOMEPORT_RELEASES",
+            help="Where releases live for updates (default /opt/homeport when run as root; off otherwise).",
+        ),
+    ] = None,
+    trial_seconds: Annotated[
+        float,
+        typer.Option(
+            "--trial-seconds", min=1, max=3600, hidden=True, help="Time an update's trial has to pass (default 120)."
+        ),
+    ] = 120.0,
     button_time_scale: Annotated[
         float,
         typer.Option(
@@ -136,6 +160,9 @@ def serve(
             smb=smb_mode,
             smb_port=smb_port,
             smb_binds=tuple(bind or ()),
+            console_binds=tuple(bind or ()),
+            releases=default_releases(releases),
+            trial_seconds=trial_seconds,
         ),
     )
     try:

@@ -21,6 +21,7 @@ from homeport.api.routes import (
     shares,
     smb,
     system,
+    updates,
     users,
     volumes,
 )
@@ -38,7 +39,7 @@ def api_router(local: bool) -> APIRouter:
     api.include_router(me.router)
     api.include_router(factors.router, dependencies=[Depends(installed)])
     for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router,
-                   advisor.router, volumes.router, shares.router, smb.router):  # fmt: skip
+                   advisor.router, volumes.router, shares.router, smb.router, updates.router):  # fmt: skip
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).
     api.include_router(network.router)

@@ -1,0 +1,110 @@
+"""`homeport update PATH` (through the daemon, root only) and the hidden `homeport update-check`, the half of
+the preflight a new release runs with its own code."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from homeport.cli.client import DaemonClient
+from homeport.cli.options import DEFAULT, HomeOption, JsonOption
+from homeport.cli.output import CHECK_FAILED, FAILED, REFUSED, emit_json, fail, say
+
+BUILD_TIMEOUT_SECONDS = 900.0  # building a venv and the preflight, on a slow device
+POLL_SECONDS = 0.5
+SETTLED = ("committed", "rolled-back", "failed")
+
+
+def update(
+    source: Annotated[Path, typer.Argument(help="A homeport wheel, or a folder of wheels (offline: with its deps).")],
+    home: HomeOption = DEFAULT,
+    as_json: JsonOption = False,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait for the trial's outcome (committed or rolled back).")
+    ] = True,
+) -> None:
+    """Update Homeport: build the release beside this one, check it, switch, and keep it only if its trial passes."""
+    if not as_json:
+        say(f"Building and checking {source} (this takes a minute; nothing changes unless every check passes)...")
+    with DaemonClient(home, as_json=as_json, timeout=BUILD_TIMEOUT_SECONDS) as daemon:
+        started = daemon.call("POST", "/updates", json={"source": str(source.absolute())})
+        if not as_json:
+            say(f"Preflight passed: switching from {started['from_version']} to {started['to_version']}.")
+            say("The daemon restarts into the new release's trial...")
+        if not wait:
+            if as_json:
+                emit_json(started)
+            return
+        trial_seconds = float(started.get("trial_seconds") or 120)
+    outcome = _wait_for_outcome(home, started["id"], trial_seconds + 120, as_json)
+    if as_json:
+        emit_json(outcome)
+    state = outcome.get("state")
+    if state == "committed":
+        if not as_json:
+            say(f"Committed: Homeport {outcome['to_version']} passed its trial and runs now.")
+        return
+    fail(
+        f"The update to {outcome.get('to_version')} was {state}: {outcome.get('reason') or 'see homeport log'}. "
+        f"Homeport {outcome.get('from_version')} runs again with the configuration from before.",
+        REFUSED if state == "rolled-back" else FAILED,
+        as_json=as_json,
+    )
+
+
+def _wait_for_outcome(home: Path, update_id: str, seconds: float, as_json: bool) -> dict[str, Any]:
+    """Poll the daemon (it restarts, perhaps twice) until the update settles; bounded in time."""
+    deadline = time.monotonic() + seconds
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        answer = _quiet_get(home)
+        if answer is None:  # the daemon is restarting: its socket is gone for a moment
+            time.sleep(POLL_SECONDS)
+            continue
+        last = answer.get("last") or {}
+        if last.get("id") == update_id and last.get("state") in SETTLED:
+            return dict(last)
+        time.sleep(POLL_SECONDS)
+    fail(
+        f"The update had not settled after {seconds:.0f} s (last step: {last.get('state', 'unknown')}); "
+        "see `homeport log` and the Updates page.",
+        FAILED,
+        as_json=as_json,
+    )
+    return last  # unreachable: fail() raises
+
+
+def _quiet_get(home: Path) -> dict[str, Any] | None:
+    """GET /updates, or None while the daemon is not answering (no error printed: a restart is expected)."""
+    import httpx2 as httpx
+
+    from homeport.home import Home
+
+    transport = httpx.HTTPTransport(uds=str(Home(home).socket_path))
+    try:
+        with httpx.Client(transport=transport, base_url="http://homeport/api/v1", timeout=10) as client:
+            response = client.get("/updates")
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def update_check(
+    store: Annotated[Path, typer.Option("--store", help="A copy of the store to migrate.")],
+    canaries: Annotated[Path, typer.Option("--canaries", help="The running release's canary credentials.")],
+    key: Annotated[Path, typer.Option("--key", help="The device's secrets key (read only).")],
+) -> None:
+    """Run by the running release with this release's Python: migrate a store copy, verify canaries, answer JSON."""
+    from homeport.updates.check import check_release
+
+    answer = check_release(store, canaries, key)
+    print(json.dumps(answer))
+    if not answer["ok"]:
+        raise typer.Exit(CHECK_FAILED)
