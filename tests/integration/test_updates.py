@@ -5,19 +5,25 @@ administrator signing in over HTTPS. About 4-6 minutes in all (a release build i
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.releases import ReleaseDaemon, Wheelhouse, add_migration, build_base_release, replace_in
+from homeport.updates.supervisor import restore_store
+from tests.support.releases import (
+    Patch,
+    ReleaseDaemon,
+    Wheelhouse,
+    add_migration,
+    build_base_release,
+    replace_in,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -66,22 +72,6 @@ def local(device: ReleaseDaemon, *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(command, capture_output=True, text=True, timeout=SETTLE_SECONDS + 300, check=False)
 
 
-def updates(device: ReleaseDaemon) -> dict[str, object]:
-    done = local(device, "status", "--json")
-    assert done.returncode == 0, done.stderr
-    status, body, _ = _local_get(device, "/api/v1/updates")
-    assert status == 200, body
-    return dict(body)
-
-
-def _local_get(device: ReleaseDaemon, path: str) -> tuple[int, dict[str, object], None]:
-    import httpx2 as httpx
-
-    with httpx.Client(transport=httpx.HTTPTransport(uds=str(device.home / "homeport.sock")), timeout=10) as client:
-        answer = client.get(f"http://homeport{path}")
-    return answer.status_code, answer.json(), None
-
-
 def wait_answering(device: ReleaseDaemon, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,9 +116,7 @@ def current_version(device: ReleaseDaemon) -> str:
 def test_an_update_with_a_new_migration_is_committed_and_an_older_release_is_refused(
     device: ReleaseDaemon, wheelhouse: Wheelhouse
 ) -> None:
-    newer = wheelhouse.variant(
-        "migrates", "0.2.0", add_migration(TEST_MIGRATION, 'conn.execute("CREATE TABLE update_test (id INTEGER)")')
-    )
+    newer = wheelhouse.variant("migrates", "0.2.0", MIGRATES)
     before = schema(device)
     done = local(device, "update", str(newer), "--json")
     assert done.returncode == 0, done.stdout + done.stderr + device.log()
@@ -148,3 +136,257 @@ def test_an_update_with_a_new_migration_is_committed_and_an_older_release_is_ref
     assert "newer Homeport" in refused.stderr
     assert current_version(device) == "0.2.0"
     assert signs_in(device)
+
+
+# --- refused by the preflight: nothing changes ----------------------------------------------------------------
+
+
+def releases_built(device: ReleaseDaemon) -> list[str]:
+    return sorted(p.name for p in (device.releases / "releases").iterdir())
+
+
+def assert_untouched(device: ReleaseDaemon, schema_before: int, releases_before: list[str]) -> None:
+    assert current_version(device) == "0.1.0"
+    assert schema(device) == schema_before
+    assert releases_built(device) == releases_before
+    assert signs_in(device)
+    assert not list((device.home / "updates").glob("*/canaries.json"))
+    assert not list((device.home / "updates").glob("*/preflight-store.sqlite"))
+
+
+@pytest.mark.parametrize(
+    ("name", "patch", "said"),
+    [
+        (
+            "breaks-hashes",
+            add_migration(TEST_MIGRATION, "conn.execute(\"UPDATE users SET password_hash = 'gone'\")"),
+            "migrations: Migration to schema 50 failed: it would leave no administrator able to sign in",
+        ),
+        (
+            "argon2-refuses",
+            replace_in("accounts/passwords.py", "return self._argon.verify(password_hash, secret)", "return False"),
+            "this release refused the right password",
+        ),
+    ],
+)
+def test_a_release_that_would_lock_people_out_fails_its_preflight_and_changes_nothing(
+    device: ReleaseDaemon, wheelhouse: Wheelhouse, name: str, patch: Patch, said: str
+) -> None:
+    before, built = schema(device), releases_built(device)
+    done = local(device, "update", str(wheelhouse.variant(name, "0.3.0", patch)), "--json")
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert said in json.loads(done.stderr)["error"]["message"]
+    assert_untouched(device, before, built)
+    assert journal(device)["state"] == "failed"
+    assert audit_actions(device) == ["update.failed"]
+
+
+# --- rolled back after the switch -----------------------------------------------------------------------------
+
+
+def assert_rolled_back(device: ReleaseDaemon, schema_before: int, why: str) -> None:
+    wait_answering(device)
+    assert current_version(device) == "0.1.0"
+    assert schema(device) == schema_before  # the store from before: the old code never opens the migrated one
+    assert signs_in(device)
+    settled = journal(device)
+    assert settled["state"] == "rolled-back", settled
+    assert why in str(settled["reason"])
+    deadline = time.monotonic() + 10
+    while "update.rolled_back" not in audit_actions(device) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert audit_actions(device)[-1] == "update.rolled_back"
+    assert journal(device)["reported"] is True
+    failed = Path(str(settled["to_release"]))
+    assert (failed / "FAILED").exists()
+
+
+MIGRATES = add_migration(TEST_MIGRATION, 'conn.execute("CREATE TABLE update_test (id INTEGER)")')
+
+
+def both(*patches: Patch) -> Patch:
+    def patch(package: Path) -> None:
+        for one in patches:
+            one(package)
+
+    return patch
+
+
+@pytest.mark.parametrize(
+    ("name", "patch", "why"),
+    [
+        (
+            "cannot-start",
+            both(MIGRATES, replace_in("serve.py", "    configure_logging()\n", "    raise StartupFailed('test')\n")),
+            "stopped during its trial",
+        ),
+        (
+            "fails-trial",
+            both(
+                MIGRATES,
+                replace_in(
+                    "api/routes/auth.py",
+                    "    result = svc.login.sign_in(body.username, body.password, origin_of(request))\n",
+                    "    raise HomeportError('every sign-in refused (test)')\n",
+                ),
+                replace_in(
+                    "api/routes/auth.py",
+                    "from homeport.",
+                    "from homeport.core.errors import HomeportError\nfrom homeport.",
+                ),
+            ),
+            "the trial failed: a sign-in with a new account's right password was refused",
+        ),
+    ],
+)
+def test_a_release_that_passes_the_preflight_but_not_its_start_or_trial_is_rolled_back(
+    device: ReleaseDaemon, wheelhouse: Wheelhouse, name: str, patch: Patch, why: str
+) -> None:
+    before = schema(device)
+    done = local(device, "update", str(wheelhouse.variant(name, "0.4.0", patch)), "--json")
+    assert done.returncode == 5, done.stdout + done.stderr + device.log()
+    assert "rolled-back" in json.loads(done.stderr)["error"]["message"]
+    assert_rolled_back(device, before, why)
+
+
+# --- SIGKILL at every step --------------------------------------------------------------------------------------
+
+SLOW_TRIAL = both(
+    MIGRATES,
+    replace_in(
+        "updates/trial.py",
+        "        problem = await self._sign_in_works()\n",
+        "        await asyncio.sleep(4)\n        problem = await self._sign_in_works()\n",
+    ),
+)
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def update_in_background(device: ReleaseDaemon, source: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "homeport",
+        "update",
+        str(source),
+        "--no-wait",
+        "--json",
+        "--home",
+        str(device.home),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_cli(cli: subprocess.Popen[bytes]) -> None:
+    if cli.poll() is None:
+        cli.kill()
+    cli.wait(10)
+
+
+def unfinished_build(device: ReleaseDaemon) -> bool:
+    return any(not (p / "release.json").exists() for p in (device.releases / "releases").iterdir())
+
+
+def preflight_running(device: ReleaseDaemon) -> bool:
+    return any((device.home / "updates").glob("*/canaries.json"))
+
+
+@pytest.mark.parametrize("step", ["building", "preflight"])
+def test_sigkill_before_the_switch_leaves_everything_as_it_was(
+    device: ReleaseDaemon, wheelhouse: Wheelhouse, step: str
+) -> None:
+    before, built = schema(device), releases_built(device)
+    cli = update_in_background(device, wheelhouse.variant("migrates", "0.2.0", MIGRATES))
+    try:
+        wait_for(step, lambda: (unfinished_build if step == "building" else preflight_running)(device))
+        device.kill()  # SIGKILL to the daemon's process group: pip or the new release's check with it
+    finally:
+        stop_cli(cli)
+    device.start()
+    assert_untouched(device, before, built)
+    assert journal(device)["state"] == "failed"
+    assert "while the update was being prepared" in str(journal(device)["reason"])
+
+
+def killed_in_trial(device: ReleaseDaemon, wheelhouse: Wheelhouse) -> dict[str, object]:
+    """An update whose new release is answering in its trial (it migrated the store), then SIGKILL to all."""
+    cli = update_in_background(device, wheelhouse.variant("slow-trial", "0.5.0", SLOW_TRIAL))
+    try:
+        wait_for("the trial", lambda: journal_state(device) == "trial")
+        wait_for("the new release answering", lambda: version_or_none(device) == "0.5.0", timeout=60)
+        assert journal_state(device) == "trial"
+        device.kill()
+    finally:
+        stop_cli(cli)
+    return journal(device)
+
+
+def journal_state(device: ReleaseDaemon) -> str | None:
+    path = device.home / "updates" / "journal.json"
+    return str(json.loads(path.read_text())["state"]) if path.exists() else None
+
+
+def version_or_none(device: ReleaseDaemon) -> str | None:
+    try:
+        return current_version(device)
+    except (OSError, AssertionError):
+        return None
+
+
+def rewrite(device: ReleaseDaemon, settled: dict[str, object], state: str, **changes: object) -> None:
+    (device.home / "updates" / "journal.json").write_text(json.dumps({**settled, **changes, "state": state}))
+
+
+def relink(device: ReleaseDaemon, target: object) -> None:
+    link = device.releases / "current"
+    link.unlink()
+    link.symlink_to(str(target))
+
+
+@pytest.mark.parametrize(
+    ("step", "ends_on"),
+    [
+        ("switching, link not moved yet", "0.1.0"),
+        ("switching, link moved, not restarted yet", "0.5.0"),
+        ("trial, new release migrated the store", "0.1.0"),
+        ("rolling-back, store restored, link not moved back yet", "0.1.0"),
+    ],
+)
+def test_sigkill_at_the_switch_and_in_the_trial_ends_on_one_release_with_sign_in_intact(
+    device: ReleaseDaemon, wheelhouse: Wheelhouse, step: str, ends_on: str
+) -> None:
+    before = schema(device)
+    settled = killed_in_trial(device, wheelhouse)  # a real SIGKILL in the trial; earlier steps are derived from it
+    assert schema(device) == TEST_MIGRATION
+    backup = Path(str(settled["backup"]))
+    store = device.home / "config.sqlite"
+    if step.startswith("switching"):
+        restore_store(backup, store)  # the new release never started: the store is the one from before
+        rewrite(device, settled, "switching", attempts=0)
+        if "not moved" in step:
+            relink(device, settled["from_release"])
+    elif step.startswith("rolling-back"):
+        restore_store(backup, store)
+        rewrite(device, settled, "rolling-back", reason="the trial failed: test")
+    device.supervised = True
+    device.start(wait=False)
+    wait_answering(device)
+    if ends_on == "0.5.0":
+        wait_for("the commit", lambda: journal_state(device) == "committed", timeout=60)
+        assert current_version(device) == "0.5.0"
+        assert schema(device) == TEST_MIGRATION
+        assert signs_in(device)
+        return
+    wait_for("the rollback report", lambda: journal(device).get("reported") is True, timeout=60)
+    assert current_version(device) == "0.1.0"
+    assert schema(device) == before
+    assert signs_in(device)
+    assert journal_state(device) == "rolled-back"

@@ -56,7 +56,7 @@ class Wheelhouse:
         shutil.copy2(CHECKOUT / "README.md", source / "README.md")
         pyproject = (CHECKOUT / "pyproject.toml").read_text()
         (source / "pyproject.toml").write_text(
-            re.sub(r'^version = ".*"$', f'version = "{version}"', pyproject, 1, re.M)
+            re.sub(r'^version = ".*"$', f'version = "{version}"', pyproject, count=1, flags=re.M)
         )
         init = source / "src" / "homeport" / "__init__.py"
         init.write_text(re.sub(r'__version__ = ".*"', f'__version__ = "{version}"', init.read_text()))
@@ -113,8 +113,11 @@ class ReleaseDaemon(Daemon):
 
     releases: Path = Path()
     trial_seconds: int = 30
+    supervised: bool = False  # started as a real install starts it: the supervisor, with the system Python
 
     def command(self, *extra: str) -> list[str]:
+        if self.supervised:
+            return self.supervisor()
         command = super().command(*extra)
         program = str(self.releases / "current" / "venv" / "bin" / "homeport")
         return [program, *command[3:], "--releases", str(self.releases), "--trial-seconds", str(self.trial_seconds)]

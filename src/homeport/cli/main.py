@@ -37,6 +37,9 @@ app.command("advisor")(advisor_cmd.advisor)
 app.command("approve")(approve_cmd.approve)
 app.command("update")(update_cmd.update)
 app.command("update-check", hidden=True)(update_cmd.update_check)
+app.command("install-supervisor", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    update_cmd.install_supervisor
+)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")

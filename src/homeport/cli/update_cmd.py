@@ -108,3 +108,25 @@ def update_check(
     print(json.dumps(answer))
     if not answer["ok"]:
         raise typer.Exit(CHECK_FAILED)
+
+
+def install_supervisor(
+    ctx: typer.Context,
+    releases: Annotated[Path, typer.Option("--releases", help="The releases root (with `current`).")] = Path(
+        "/opt/homeport"
+    ),
+) -> None:
+    """Put the update supervisor in the releases root for the systemd unit; arguments after `--` go to serve."""
+    from homeport.updates.restart import install_supervisor as install
+    from homeport.updates.service import DEFAULT_TRIAL_SECONDS
+
+    serve = list(ctx.args)
+    if "--home" not in serve:
+        serve += ["--home", str(DEFAULT)]
+    if "--releases" not in serve:
+        serve += ["--releases", str(releases.absolute())]
+    home = Path(serve[serve.index("--home") + 1])
+    if not (releases / "current").is_symlink():
+        fail(f"{releases}/current does not exist: build the first release there and link it first.", REFUSED)
+    script = install(releases.absolute(), home, serve, DEFAULT_TRIAL_SECONDS)
+    say(f"Installed {script}; start it with: python3 -I {script} {releases.absolute() / 'supervisor.json'}")

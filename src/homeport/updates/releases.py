@@ -119,8 +119,8 @@ class ReleaseRoot:
             )
         return sorted(found, key=lambda r: r.built_at)
 
-    def build(self, source: UpdateSource, log: list[str]) -> Release:
-        """A venv at the release's final path with the wheel installed offline; removed again if anything fails."""
+    def new_folder(self, source: UpdateSource) -> Path:
+        """The release's final path, `<version>-<stamp>`, made empty (a build starts there)."""
         self.releases.mkdir(mode=0o755, parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         folder = self.releases / f"{source.version}-{stamp}"
@@ -129,6 +129,10 @@ class ReleaseRoot:
             suffix += 1
             folder = self.releases / f"{source.version}-{stamp}-{suffix}"
         folder.mkdir(mode=0o755)
+        return folder
+
+    def build(self, source: UpdateSource, folder: Path, log: list[str]) -> Release:
+        """A venv at the release's final path with the wheel installed offline; removed again if anything fails."""
         try:
             self._run([self.python, "-m", "venv", str(folder / "venv")], log)
             links = [source.folder, *([self.wheels] if self.wheels.is_dir() else [])]
@@ -179,17 +183,28 @@ class ReleaseRoot:
                     shutil.copy2(wheel, target)
 
     def discard(self, release: Release) -> None:
-        if release.path.is_symlink():  # a release kept elsewhere: only its entry here goes
-            release.path.unlink()
-        elif release.path.parent == self.releases:
-            shutil.rmtree(release.path, ignore_errors=True)
+        self.discard_path(release.path)
+
+    def discard_path(self, path: Path) -> None:
+        """Remove a release (never the current one); a link to a release kept elsewhere loses only its entry."""
+        if path.parent != self.releases or Path(os.path.realpath(path)) == self.current():
+            return
+        if path.is_symlink():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def discard_unfinished(self) -> None:
+        """Builds that never wrote their release.json (the daemon stopped while pip ran); never the current one."""
+        current = self.current()
+        for folder in self.releases.glob("*") if self.releases.is_dir() else []:
+            if not (folder / RELEASE_FILE).exists() and Path(os.path.realpath(folder)) != current:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def prune(self, previous: Path | None, keep: int = KEEP_RELEASES) -> list[str]:
         """Keep the newest `keep` releases and never the current or the previous one; drop unfinished builds."""
         protected = {Path(os.path.realpath(p)) for p in (self.current(), previous) if p is not None}
-        for folder in self.releases.glob("*") if self.releases.is_dir() else []:
-            if not (folder / RELEASE_FILE).exists() and Path(os.path.realpath(folder)) not in protected:
-                shutil.rmtree(folder, ignore_errors=True)
+        self.discard_unfinished()
         releases = self.kept()
         removed = []
         for old in releases[: max(0, len(releases) - keep)]:

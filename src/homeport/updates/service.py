@@ -121,13 +121,18 @@ class UpdateService:
         folder = self.folder / update_id
         folder.mkdir(mode=0o700, parents=True)
         log: list[str] = [f"Update {update_id}: {__version__} -> {source.version} from {source.wheel}"]
-        start = {"id": update_id, "from_version": __version__, "to_version": source.version, "actor": actor.name}
+        previous = running_release(root.root)
+        journal: dict[str, Any] = {
+            "id": update_id, "from_version": __version__, "to_version": source.version, "actor": actor.name,
+            "from_release": str(previous) if previous else None, "to_release": str(root.new_folder(source)),
+            "trial_seconds": self.trial_seconds, "attempts": 0, "reason": "", "started_at": time.time(), "log": log,
+        }  # fmt: skip
+        journal = supervisor.set_state(self.home, journal, "preparing")  # a crash from here on is cleaned at start
         try:
             log.append("Building the release beside the running one")
-            release = root.build(source, log)
+            release = root.build(source, Path(journal["to_release"]), log)
             log.append(f"Built {release.name}; checking it on a copy of the store with canary credentials")
-            venv = release.path / "venv"
-            result = run_preflight(self._db, self.home, self._sealer, self._argon2, venv, folder)
+            result = run_preflight(self._db, self.home, self._sealer, self._argon2, release.path / "venv", folder)
             if not result.ok:
                 root.discard(release)
                 log.append(f"Preflight failed: {result.summary()}")
@@ -139,30 +144,24 @@ class UpdateService:
             log.append("Preflight passed; backing up the configuration")
             backup = self._backup(folder)
         except HomeportError as exc:
-            self._failed(start, log, exc.message, actor)
+            self._failed(journal, log, exc.message, actor)
             raise
-        previous = running_release(root.root)
-        journal = {
-            **start, "from_release": str(previous) if previous else None, "to_release": str(release.path),
-            "backup": str(backup), "trial_seconds": self.trial_seconds, "attempts": 0, "reason": "",
-            "log": log[-LOG_LINES_KEPT:], "started_at": time.time(),
-        }  # fmt: skip
         install_supervisor(root.root, self.home, serve_arguments(_argv()), self.trial_seconds)
-        supervisor.set_state(self.home, journal, "switching")
+        log.append(f"Switching to {release.name} and restarting into its trial")
+        journal = supervisor.set_state(self.home, journal, "switching", backup=str(backup), log=log[-LOG_LINES_KEPT:])
         supervisor.switch_link(root.root, release.path)
         self._audit.record_now("update.switched", actor, target=source.version, release=release.name)
-        log.append(f"Switched to {release.name}; restarting into its trial")
         self.restart.request()
-        return {**journal, "state": "switching"}
+        return journal
 
     def _store_backup(self, folder: Path) -> Path:
         with self._db.read() as conn:
             return backup_to(conn, folder / "store-before-update.sqlite")
 
-    def _failed(self, start: dict[str, Any], log: list[str], why: str, actor: Actor) -> None:
-        supervisor.set_state(self.home, {**start, "reason": why, "log": log[-LOG_LINES_KEPT:]}, "failed")
-        self._audit.record_now("update.failed", actor, target=str(start["to_version"]), outcome="failure", reason=why)
-        self._notify("update.failed", f"The update to {start['to_version']} did not start", why, "warning")
+    def _failed(self, journal: dict[str, Any], log: list[str], why: str, actor: Actor) -> None:
+        supervisor.set_state(self.home, journal, "failed", reason=why, log=log[-LOG_LINES_KEPT:], reported=True)
+        self._audit.record_now("update.failed", actor, target=str(journal["to_version"]), outcome="failure", reason=why)
+        self._notify("update.failed", f"The update to {journal['to_version']} did not start", why, "warning")
 
     # --- at start: the trial, or the report of a rollback -----------------------------------------------
 
@@ -171,6 +170,7 @@ class UpdateService:
         for name in await asyncio.to_thread(leftover_canaries, self._accounts):
             with contextlib.suppress(HomeportError):
                 await asyncio.to_thread(self._accounts.delete_user, SYSTEM, name)
+        await asyncio.to_thread(self._tidy)
         journal = self.journal()
         if journal is None or self.root is None:
             return
@@ -180,6 +180,19 @@ class UpdateService:
             self._task = asyncio.create_task(self._run_trial(journal))
         elif state == "rolled-back" and not journal.get("reported"):
             self._report_rollback(journal)
+        elif state == "preparing":  # the daemon stopped (a crash, power loss) before the switch: nothing changed
+            if journal.get("to_release"):
+                await asyncio.to_thread(self.root.discard_path, Path(journal["to_release"]))
+            why = "the device stopped while the update was being prepared; nothing changed"
+            self._failed(journal, list(journal.get("log", [])), why, SYSTEM)
+
+    def _tidy(self) -> None:
+        """What a preflight killed halfway leaves: its store copy and test credentials, an unfinished build."""
+        for leftover in [*self.folder.glob("*/canaries.json"), *self.folder.glob("*/preflight-store.sqlite*")]:
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        if self.root is not None:
+            self.root.discard_unfinished()
 
     async def stop(self) -> None:
         if self._task is not None:
