@@ -100,7 +100,7 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
         "snapshot": f"/network/snapshots/{snapshot}", "security": "/security", "sessions": "/sessions",
         "log": "/log", "report": "/recovery/report", "advisor": "/advisor", "account": "/account",
         "password": "/password", "sign-in-methods": "/account/sign-in-methods", "shares": "/shares",
-        "file-services": "/file-services",
+        "file-services": "/file-services", "updates": "/system/updates",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

@@ -74,7 +74,8 @@ class Wheelhouse:
 def build_base_release(wheelhouse: Wheelhouse, where: Path) -> Path:
     """The release every test starts from (this checkout as it is), built once at its final path."""
     root = ReleaseRoot(where)
-    return root.build(source_of(wheelhouse.variant("base", "0.1.0")), []).path
+    source = source_of(wheelhouse.variant("base", "0.1.0"))
+    return root.build(source, root.new_folder(source), []).path
 
 
 def add_migration(number: int, body: str) -> Patch:

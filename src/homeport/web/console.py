@@ -28,6 +28,7 @@ from homeport.web import (
     security,
     shares,
     signin,
+    updates,
 )
 from homeport.web.flash import Kept
 from homeport.web.forms import Submissions
@@ -70,6 +71,7 @@ def install(app: FastAPI) -> None:
     app.include_router(advisor.router)
     app.include_router(shares.router)
     app.include_router(file_services.router)
+    app.include_router(updates.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

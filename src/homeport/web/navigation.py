@@ -34,7 +34,9 @@ SECTIONS: tuple[Section, ...] = (
             Page("/sessions", "Sessions", admin=False),
         ),
     ),
-    Section("System", (Page("/log", "Log"), Page("/recovery/report", "Reset report"))),
+    Section(
+        "System", (Page("/log", "Log"), Page("/recovery/report", "Reset report"), Page("/system/updates", "Updates"))
+    ),
 )
 
 

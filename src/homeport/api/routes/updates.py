@@ -3,8 +3,6 @@ device (a wheel or a folder of wheels). Starting needs the current password (roo
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,13 +10,10 @@ from pydantic import BaseModel, Field
 
 from homeport.api.deps import Admin, ServicesDep
 from homeport.api.errors import documented
-from homeport.core.errors import InvalidInput
-from homeport.http.inputs import PASSWORD_MAX, Strict
-from homeport.services import Services
+from homeport.http.update_inputs import UpdateIn, start_update
 from homeport.updates.service import UpdateStatus
 
 router = APIRouter(prefix="/updates", tags=["updates"])
-SOURCE_MAX = 4096
 
 
 class ReleaseOut(BaseModel):
@@ -47,14 +42,6 @@ class UpdatesOut(BaseModel):
     supervised: bool
     releases: list[ReleaseOut]
     last: LastUpdateOut | None
-
-
-class UpdateIn(Strict):
-    source: str = Field(
-        min_length=1, max_length=SOURCE_MAX,
-        description="A homeport wheel, or a folder with one and its dependencies, on a data volume of the device.",
-    )  # fmt: skip
-    current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
 
 
 def updates_out(status: UpdateStatus) -> UpdatesOut:
@@ -104,19 +91,4 @@ def get_updates(_: Admin, svc: ServicesDep) -> UpdatesOut:
     "restart into its trial (202: the daemon restarts now; GET /updates tells the outcome)",
 )
 def post_update(body: UpdateIn, caller: Admin, svc: ServicesDep) -> LastUpdateOut:
-    source = Path(body.source)
-    if caller.user is not None and caller.session is not None:  # a console session, not root on the socket
-        svc.login.require_proof(
-            caller.user, caller.session.id, body.current_password, caller.actor.client, "current_password"
-        )
-        source = _on_a_volume(svc, source)
-    return last_out(svc.updates.update(source, caller.actor))
-
-
-def _on_a_volume(svc: Services, source: Path) -> Path:
-    """From the console, a release comes from a data volume (as a shared folder's files do), nowhere else."""
-    real = Path(os.path.realpath(source))
-    for volume in svc.volumes.paths:
-        if real.is_relative_to(os.path.realpath(volume)):
-            return real
-    raise InvalidInput.field("source", "Choose a release on one of the device's data volumes.")
+    return last_out(start_update(svc, caller.user, caller.session, caller.actor, body))
