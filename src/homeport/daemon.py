@@ -287,20 +287,20 @@ def build_services(
             ButtonTimings().scaled(options.button_time_scale),
         ),
         feedback=feedback,
-        updates=_updates(home, options, db, audit, bus, sealer, hasher, accounts, tls, listeners),
+        updates=_updates(home, options, db, audit, bus, sealer, hasher, accounts, tls, listeners, files),
         started_at=clock.monotonic(),
     )
 
 
 def _updates(
     home: Home, options: BuildOptions, db: Database, audit: AuditLog, bus: EventBus, sealer: Sealer,
-    hasher: PasswordHasher, accounts: AccountService, tls: TlsManager, listeners: WebListeners,
+    hasher: PasswordHasher, accounts: AccountService, tls: TlsManager, listeners: WebListeners, files: FileService,
 ) -> UpdateService:  # fmt: skip
     """The trial signs in on loopback unless the console listens only on given addresses (then the first)."""
     specific = [b for b in options.console_binds if b not in ("0.0.0.0", "::")]  # noqa: S104
     host = specific[0] if specific else "localhost"
     console = ConsoleAddress(host, lambda: listeners.ports.https, tls.ca_cert_path)
-    trial = Trial(db, accounts, console, options.trial_checks)
+    trial = Trial(db, accounts, console, options.trial_checks, {"The SMB file service": files.running})
     root = ReleaseRoot(options.releases) if options.releases is not None else None
     return UpdateService(
         home.root, root, db, audit, bus, sealer, hasher.params, accounts, trial, trial_seconds=options.trial_seconds

@@ -128,8 +128,8 @@ def test_a_release_that_cannot_be_installed_fails_and_is_removed(with_releases: 
     (folder / "homeport-9.0.0-py3-none-any.whl").write_bytes(b"not a zip")
     body = {"source": str(folder), "current_password": ADMIN_PASSWORD}
     answer = with_releases.post("/api/v1/updates", json=body)
-    assert answer.status_code in (409, 500), answer.text
-    assert "could not be installed" in answer.json()["error"]["message"]
+    assert answer.status_code == 422, answer.text
+    assert "could not be installed" in answer.json()["error"]["fields"]["source"]
     last = with_releases.get("/api/v1/updates").json()["last"]
     assert last["state"] == "failed"
     assert last["to_version"] == "9.0.0"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homeport.core.atomic import write_atomic
-from homeport.core.errors import InvalidInput, OperationFailed
+from homeport.core.errors import Conflict, InvalidInput
 from homeport.updates.supervisor import current_release, read_json
 
 KEEP_RELEASES = 3
@@ -163,15 +163,17 @@ class ReleaseRoot:
                 command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_SECONDS, env=env, check=False
             )
         except subprocess.TimeoutExpired as exc:
-            raise OperationFailed(f"Building the release took longer than {BUILD_TIMEOUT_SECONDS} s.") from exc
+            raise Conflict(
+                f"Building the release took longer than {BUILD_TIMEOUT_SECONDS} s; nothing changed."
+            ) from exc
         lines = [line for line in (done.stdout + done.stderr).splitlines() if not line.startswith("WARNING: Loc")]
         log.extend(lines[-20:])
         if done.returncode != 0:
             last = next((line for line in reversed(lines) if line.strip()), "no output")
-            raise OperationFailed(
+            raise InvalidInput.field(
+                "source",
                 f"The release could not be installed ({last.strip()}). An offline update needs a folder with the "
                 "homeport wheel and every dependency it needs.",
-                code="release_build_failed",
             )
 
     def _keep_wheels(self, folder: Path) -> None:

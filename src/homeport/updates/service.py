@@ -126,6 +126,7 @@ class UpdateService:
             "id": update_id, "from_version": __version__, "to_version": source.version, "actor": actor.name,
             "from_release": str(previous) if previous else None, "to_release": str(root.new_folder(source)),
             "trial_seconds": self.trial_seconds, "attempts": 0, "reason": "", "started_at": time.time(), "log": log,
+            "services_before": self._trial.running_now(),
         }  # fmt: skip
         journal = supervisor.set_state(self.home, journal, "preparing")  # a crash from here on is cleaned at start
         try:
@@ -202,7 +203,7 @@ class UpdateService:
 
     async def _run_trial(self, journal: dict[str, Any]) -> None:
         try:
-            problem = await self._trial.run()
+            problem = await self._trial.run(dict(journal.get("services_before") or {}))
         except Exception as exc:
             problem = f"the trial could not run ({type(exc).__name__})"
         if problem is None:

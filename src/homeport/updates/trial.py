@@ -11,7 +11,7 @@ import json
 import secrets
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,9 @@ _log = structlog.get_logger("homeport.updates")
 
 TrialCheck = Callable[[], Awaitable[str | None]]
 """An extra trial check: None when the service it checks works, else a sentence saying what does not."""
+ServiceProbes = Mapping[str, Callable[[], bool]]
+"""Service name -> "is it running now?": what ran before the switch must run again in the trial."""
+SERVICE_START_SECONDS = 30.0
 
 CANARY_PREFIX = "update-canary-"
 WAIT_FOR_CONSOLE_SECONDS = 30.0
@@ -45,18 +48,26 @@ class ConsoleAddress:
 
 class Trial:
     def __init__(
-        self, db: Database, accounts: AccountService, console: ConsoleAddress, extra: Sequence[TrialCheck]
-    ) -> None:
+        self, db: Database, accounts: AccountService, console: ConsoleAddress, extra: Sequence[TrialCheck],
+        probes: ServiceProbes,
+    ) -> None:  # fmt: skip
         self._db = db
         self._accounts = accounts
         self._console = console
         self._extra = tuple(extra)
+        self.probes = probes
 
-    async def run(self) -> str | None:
+    def running_now(self) -> dict[str, bool]:
+        """Which services run, recorded in the journal before the switch."""
+        return {name: probe() for name, probe in self.probes.items()}
+
+    async def run(self, before: Mapping[str, bool]) -> str | None:
         """None when the release passed, else why it failed."""
         problem = await self._sign_in_works()
         if problem is None:
             problem = await asyncio.to_thread(self._invariant)
+        if problem is None:
+            problem = await self._services_run_again(before)
         for check in self._extra:
             if problem is not None:
                 break
@@ -65,6 +76,19 @@ class Trial:
             except Exception as exc:  # a check that breaks is a failed check, never a passed one
                 problem = f"a trial check failed to run ({type(exc).__name__}: {exc})"
         return problem
+
+    async def _services_run_again(self, before: Mapping[str, bool]) -> str | None:
+        """Each service that ran before the switch runs again (a started service may take a few seconds)."""
+        for name, was_running in before.items():
+            probe = self.probes.get(name)
+            if not was_running or probe is None:
+                continue
+            deadline = time.monotonic() + SERVICE_START_SECONDS
+            while not await asyncio.to_thread(probe):
+                if time.monotonic() > deadline:
+                    return f"{name} ran before the update and does not run now"
+                await asyncio.sleep(0.5)
+        return None
 
     def _invariant(self) -> str | None:
         with self._db.read() as conn:

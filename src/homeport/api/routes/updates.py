@@ -86,7 +86,7 @@ def get_updates(_: Admin, svc: ServicesDep) -> UpdatesOut:
     "",
     status_code=202,
     response_model=LastUpdateOut,
-    responses=documented(400, 401, 403, 409, 422),
+    responses=documented(400, 401, 403, 409, 422, 429, 503),
     summary="Build the release, check it on a copy of the store with canary credentials, back up, switch and "
     "restart into its trial (202: the daemon restarts now; GET /updates tells the outcome)",
 )
