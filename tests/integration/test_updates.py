@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from homeport.updates.supervisor import restore_store
+from tests.support.daemon import Daemon
 from tests.support.releases import (
     Patch,
     ReleaseDaemon,
@@ -72,7 +73,7 @@ def local(device: ReleaseDaemon, *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(command, capture_output=True, text=True, timeout=SETTLE_SECONDS + 300, check=False)
 
 
-def wait_answering(device: ReleaseDaemon, timeout: float = 60) -> None:
+def wait_answering(device: Daemon, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -212,6 +213,18 @@ def both(*patches: Patch) -> Patch:
     return patch
 
 
+FAILS_TRIAL = both(
+    replace_in(
+        "api/routes/auth.py",
+        "    result = svc.login.sign_in(body.username, body.password, origin_of(request))\n",
+        "    raise HomeportError('every sign-in refused (test)')\n",
+    ),
+    replace_in(
+        "api/routes/auth.py", "from homeport.", "from homeport.core.errors import HomeportError\nfrom homeport."
+    ),
+)
+
+
 @pytest.mark.parametrize(
     ("name", "patch", "why"),
     [
@@ -222,19 +235,7 @@ def both(*patches: Patch) -> Patch:
         ),
         (
             "fails-trial",
-            both(
-                MIGRATES,
-                replace_in(
-                    "api/routes/auth.py",
-                    "    result = svc.login.sign_in(body.username, body.password, origin_of(request))\n",
-                    "    raise HomeportError('every sign-in refused (test)')\n",
-                ),
-                replace_in(
-                    "api/routes/auth.py",
-                    "from homeport.",
-                    "from homeport.core.errors import HomeportError\nfrom homeport.",
-                ),
-            ),
+            both(MIGRATES, FAILS_TRIAL),
             "the trial failed: a sign-in with a new account's right password was refused",
         ),
     ],
@@ -261,13 +262,13 @@ SLOW_TRIAL = both(
 )
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 180) -> None:
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 180, device: ReleaseDaemon | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
+    raise AssertionError(f"{what} did not happen within {timeout} s\n" + (what_happened(device) if device else ""))
 
 
 def update_in_background(device: ReleaseDaemon, source: Path) -> subprocess.Popen[bytes]:
@@ -282,7 +283,17 @@ def update_in_background(device: ReleaseDaemon, source: Path) -> subprocess.Pope
         "--home",
         str(device.home),
     ]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    with (device.home.parent / "update-cli.log").open("wb") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def what_happened(device: ReleaseDaemon) -> str:
+    """For a failure's message: the CLI's answer, the journal, the daemon's log."""
+    cli = device.home.parent / "update-cli.log"
+    path = device.home / "updates" / "journal.json"
+    return "\n".join(
+        [cli.read_text() if cli.exists() else "", path.read_text() if path.exists() else "no journal", device.log()]
+    )
 
 
 def stop_cli(cli: subprocess.Popen[bytes]) -> None:
@@ -306,7 +317,7 @@ def test_sigkill_before_the_switch_leaves_everything_as_it_was(
     before, built = schema(device), releases_built(device)
     cli = update_in_background(device, wheelhouse.variant("migrates", "0.2.0", MIGRATES))
     try:
-        wait_for(step, lambda: (unfinished_build if step == "building" else preflight_running)(device))
+        wait_for(step, lambda: (unfinished_build if step == "building" else preflight_running)(device), device=device)
         device.kill()  # SIGKILL to the daemon's process group: pip or the new release's check with it
     finally:
         stop_cli(cli)
@@ -320,8 +331,8 @@ def killed_in_trial(device: ReleaseDaemon, wheelhouse: Wheelhouse) -> dict[str, 
     """An update whose new release is answering in its trial (it migrated the store), then SIGKILL to all."""
     cli = update_in_background(device, wheelhouse.variant("slow-trial", "0.5.0", SLOW_TRIAL))
     try:
-        wait_for("the trial", lambda: journal_state(device) == "trial")
-        wait_for("the new release answering", lambda: version_or_none(device) == "0.5.0", timeout=60)
+        wait_for("the trial", lambda: journal_state(device) == "trial", device=device)
+        wait_for("the new release answering", lambda: version_or_none(device) == "0.5.0", timeout=60, device=device)
         assert journal_state(device) == "trial"
         device.kill()
     finally:
@@ -390,3 +401,35 @@ def test_sigkill_at_the_switch_and_in_the_trial_ends_on_one_release_with_sign_in
     assert schema(device) == before
     assert signs_in(device)
     assert journal_state(device) == "rolled-back"
+
+
+# --- an installation that is not a release yet (a checkout, `make run`) -----------------------------------------
+
+
+def test_an_installation_that_is_not_a_release_gets_its_own_command_back_after_a_rollback(
+    short_tmp: Path, wheelhouse: Wheelhouse
+) -> None:
+    """The daemon runs from this checkout; the failed release's link goes and the checkout's daemon starts again."""
+    volume = short_tmp / "volume1"
+    volume.mkdir()
+    releases = short_tmp / "opt"
+    checkout = Daemon(short_tmp / "home", volume, extra=("--releases", str(releases), "--trial-seconds", "30"))
+    try:
+        checkout.start().set_up(ADMIN, PASSWORD)
+        failing = wheelhouse.variant("fails-trial", "0.4.0", both(MIGRATES, FAILS_TRIAL))
+        done = subprocess.run(
+            [sys.executable, "-m", "homeport", "update", str(failing),
+             "--json", "--home", str(checkout.home)],
+            capture_output=True, text=True, timeout=SETTLE_SECONDS + 300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 5, done.stdout + done.stderr + checkout.log()
+        wait_answering(checkout)
+        assert checkout.get("/api/v1/system")["version"] == "0.1.0"
+        assert not (releases / "current").is_symlink()
+        status, _, _ = checkout.request("POST", "/api/v1/auth/login", {"username": ADMIN, "password": PASSWORD})
+        assert status == 200
+        settled = json.loads((checkout.home / "updates" / "journal.json").read_text())
+        assert settled["state"] == "rolled-back"
+        assert settled["from_release"] is None
+    finally:
+        checkout.kill()
