@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from homeport.accounts.passwords import Argon2Parameters
 from homeport.accounts.service import AccountService
 from homeport.audit.log import SYSTEM, Actor, AuditLog
 from homeport.auth.sealing import Sealer
-from homeport.core.errors import Conflict, HomeportError
+from homeport.core.errors import Conflict, HomeportError, OperationFailed
 from homeport.core.events import EventBus, NoticeRaised
 from homeport.core.ids import new_token
 from homeport.store.backup import backup_to
@@ -147,6 +148,11 @@ class UpdateService:
         except HomeportError as exc:
             self._failed(journal, log, exc.message, actor)
             raise
+        except (OSError, sqlite3.Error) as exc:  # a full disk, an unreadable folder: said, and nothing changed
+            root.discard_path(Path(journal["to_release"]))
+            why = f"the update could not be prepared ({type(exc).__name__}: {exc}); nothing changed"
+            self._failed(journal, log, why, actor)
+            raise OperationFailed(f"The {why}.") from exc
         install_supervisor(root.root, self.home, serve_arguments(_argv()), self.trial_seconds)
         log.append(f"Switching to {release.name} and restarting into its trial")
         journal = supervisor.set_state(self.home, journal, "switching", backup=str(backup), log=log[-LOG_LINES_KEPT:])
