@@ -150,3 +150,16 @@ def test_the_updates_page(with_releases: TestClient, short_tmp: Path, clock: Fak
     assert sent.status_code in (200, 422)
     assert "Enter your current password" in sent.text
     assert str(short_tmp / "volume1" / "x.whl") in sent.text  # what was typed comes back, the password never
+
+
+def test_releases_that_another_user_may_change_are_refused(with_releases: TestClient, short_tmp: Path) -> None:
+    releases = short_tmp / "opt"
+    (releases / "releases").mkdir(parents=True)
+    releases.chmod(0o777)
+    wheel = short_tmp / "volume1" / "homeport-1.0.0-py3-none-any.whl"
+    wheel.write_bytes(b"never opened")
+    answer = with_releases.post("/api/v1/updates", json={"source": str(wheel), "current_password": ADMIN_PASSWORD})
+    assert answer.status_code == 409
+    assert error_code(answer) == "releases_unsafe"
+    assert "chmod go-w" in answer.json()["error"]["message"]
+    assert list((releases / "releases").iterdir()) == []

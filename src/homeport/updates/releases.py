@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -119,9 +120,21 @@ class ReleaseRoot:
             )
         return sorted(found, key=lambda r: r.built_at)
 
+    def check_safe(self) -> None:
+        """The releases hold code the daemon runs as itself: whoever may change their folders could run theirs."""
+        for folder in (self.root, self.releases):
+            info = folder.stat()
+            if info.st_uid not in (0, os.geteuid()) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                raise Conflict(
+                    f"{folder} may be changed by another user, and it holds the code Homeport runs; fix it with "
+                    f"chown {os.geteuid()} {folder} && chmod go-w {folder}.",
+                    code="releases_unsafe",
+                )
+
     def new_folder(self, source: UpdateSource) -> Path:
         """The release's final path, `<version>-<stamp>`, made empty (a build starts there)."""
         self.releases.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.check_safe()
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         folder = self.releases / f"{source.version}-{stamp}"
         suffix = 1
