@@ -100,7 +100,7 @@ class Trial:
         if not self._installed():
             return None  # nobody can sign in before setup: the console answering is what can be checked
         name = f"{CANARY_PREFIX}{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(24)  # kept only in this frame
+        password = secrets.token_urlsafe(48)  # 64 characters, kept only in this frame
         try:
             prepared = await asyncio.to_thread(self._accounts.prepare_user, name, password)
             await asyncio.to_thread(self._accounts.create_user, SYSTEM, prepared)
