@@ -246,7 +246,7 @@ def test_a_release_that_passes_the_preflight_but_not_its_start_or_trial_is_rolle
     before = schema(device)
     done = local(device, "update", str(wheelhouse.variant(name, "0.4.0", patch)), "--json")
     assert done.returncode == 5, done.stdout + done.stderr + device.log()
-    assert "rolled-back" in json.loads(done.stderr)["error"]["message"]
+    assert "was rolled back" in json.loads(done.stderr)["error"]["message"]
     assert_rolled_back(device, before, why)
 
 
@@ -419,10 +419,14 @@ def test_an_installation_that_is_not_a_release_gets_its_own_command_back_after_a
         failing = wheelhouse.variant("fails-trial", "0.4.0", both(MIGRATES, FAILS_TRIAL))
         done = subprocess.run(
             [sys.executable, "-m", "homeport", "update", str(failing),
-             "--json", "--home", str(checkout.home)],
+             "--home", str(checkout.home)],
             capture_output=True, text=True, timeout=SETTLE_SECONDS + 300, check=False,
         )  # fmt: skip
         assert done.returncode == 5, done.stdout + done.stderr + checkout.log()
+        # Progress as it happens, then the outcome (a person at a terminal, not --json)
+        assert "  Building the release beside the running one" in done.stdout
+        assert "Preflight passed: switching from 0.1.0 to 0.4.0." in done.stdout
+        assert "was rolled back: the trial failed" in done.stderr
         wait_answering(checkout)
         assert checkout.get("/api/v1/system")["version"] == "0.1.0"
         assert not (releases / "current").is_symlink()

@@ -4,6 +4,7 @@ the preflight a new release runs with its own code."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,11 +13,13 @@ import typer
 
 from homeport.cli.client import DaemonClient
 from homeport.cli.options import DEFAULT, HomeOption, JsonOption
-from homeport.cli.output import CHECK_FAILED, FAILED, REFUSED, emit_json, fail, say
+from homeport.cli.output import CHECK_FAILED, FAILED, REFUSED, CliExit, emit_json, fail, say
 
 BUILD_TIMEOUT_SECONDS = 900.0  # building a venv and the preflight, on a slow device
 POLL_SECONDS = 0.5
+PROGRESS_SECONDS = 1.0
 SETTLED = ("committed", "rolled-back", "failed")
+OUTCOME_WORDS = {"rolled-back": "rolled back", "failed": "refused"}
 
 
 def update(
@@ -31,7 +34,7 @@ def update(
     if not as_json:
         say(f"Building and checking {source} (this takes a minute; nothing changes unless every check passes)...")
     with DaemonClient(home, as_json=as_json, timeout=BUILD_TIMEOUT_SECONDS) as daemon:
-        started = daemon.call("POST", "/updates", json={"source": str(source.absolute())})
+        started = _post_showing_progress(daemon, home, source, as_json)
         if not as_json:
             say(f"Preflight passed: switching from {started['from_version']} to {started['to_version']}.")
             say("The daemon restarts into the new release's trial...")
@@ -49,11 +52,47 @@ def update(
             say(f"Committed: Homeport {outcome['to_version']} passed its trial and runs now.")
         return
     fail(
-        f"The update to {outcome.get('to_version')} was {state}: {outcome.get('reason') or 'see homeport log'}. "
+        f"The update to {outcome.get('to_version')} was {OUTCOME_WORDS.get(str(state), state)}: "
+        f"{outcome.get('reason') or 'see homeport log'}. "
         f"Homeport {outcome.get('from_version')} runs again with the configuration from before.",
         REFUSED if state == "rolled-back" else FAILED,
         as_json=as_json,
     )
+
+
+def _post_showing_progress(daemon: DaemonClient, home: Path, source: Path, as_json: bool) -> dict[str, Any]:
+    """POST the update (it answers once the release is built and checked) while printing the journal's new lines."""
+    outcome: dict[str, Any] = {}
+
+    def post() -> None:
+        try:
+            outcome["answer"] = daemon.call("POST", "/updates", json={"source": str(source.absolute())})
+        except CliExit as exc:  # already printed; raised again in the main thread
+            outcome["exit"] = exc
+
+    worker = threading.Thread(target=post, name="update-post", daemon=True)
+    worker.start()
+    shown = 0
+    while worker.is_alive():
+        worker.join(PROGRESS_SECONDS)
+        if not as_json:
+            shown = _show_progress(home, shown)
+    if "exit" in outcome:
+        raise outcome["exit"]
+    answer: dict[str, Any] = outcome["answer"]
+    return answer
+
+
+def _show_progress(home: Path, shown: int) -> int:
+    """Print the lines of the update being prepared that were not printed yet; returns how many are printed."""
+    answer = _quiet_get(home)
+    last = (answer or {}).get("last") or {}
+    if last.get("state") != "preparing":
+        return shown
+    lines = list(last.get("log") or [])
+    for line in lines[shown:]:
+        say(f"  {line}")
+    return max(shown, len(lines))
 
 
 def _wait_for_outcome(home: Path, update_id: str, seconds: float, as_json: bool) -> dict[str, Any]:

@@ -131,9 +131,9 @@ class UpdateService:
         }  # fmt: skip
         journal = supervisor.set_state(self.home, journal, "preparing")  # a crash from here on is cleaned at start
         try:
-            log.append("Building the release beside the running one")
+            self._step(journal, log, "Building the release beside the running one")
             release = root.build(source, Path(journal["to_release"]), log)
-            log.append(f"Built {release.name}; checking it on a copy of the store with canary credentials")
+            self._step(journal, log, f"Built {release.name}; checking it on a store copy with canary credentials")
             result = run_preflight(self._db, self.home, self._sealer, self._argon2, release.path / "venv", folder)
             if not result.ok:
                 root.discard(release)
@@ -143,7 +143,7 @@ class UpdateService:
                     f"{result.summary()}.",
                     code="preflight_failed",
                 )
-            log.append("Preflight passed; backing up the configuration")
+            self._step(journal, log, "Preflight passed; backing up the configuration")
             backup = self._backup(folder)
         except HomeportError as exc:
             self._failed(journal, log, exc.message, actor)
@@ -160,6 +160,11 @@ class UpdateService:
         self._audit.record_now("update.switched", actor, target=source.version, release=release.name)
         self.restart.request()
         return journal
+
+    def _step(self, journal: dict[str, Any], log: list[str], line: str) -> None:
+        """A line of progress, in the journal at once (`homeport update` and the Updates page show it)."""
+        log.append(line)
+        supervisor.write_json(supervisor.journal_path(self.home), {**journal, "log": log[-LOG_LINES_KEPT:]})
 
     def _store_backup(self, folder: Path) -> Path:
         with self._db.read() as conn:
