@@ -134,6 +134,10 @@ def test_a_release_that_cannot_be_installed_fails_and_is_removed(with_releases: 
     assert last["state"] == "failed"
     assert last["to_version"] == "9.0.0"
     assert not any((short_tmp / "opt" / "releases").iterdir())
+    page = with_releases.get("/system/updates").text
+    assert "refused before anything changed" in page
+    assert "could not be installed" in page
+    assert 'data-testid="update-log"' in page
 
 
 def test_the_updates_page(with_releases: TestClient, short_tmp: Path, clock: FakeClock) -> None:
