@@ -145,7 +145,9 @@ def roll_back(root: Path, home: Path, journal: dict[str, Any], reason: str) -> d
     return set_state(home, journal, "rolled-back", reported=False)
 
 
-def prepare_start(root: Path, home: Path, trial_seconds: float) -> dict[str, Any] | None:
+def prepare_start(
+    root: Path, home: Path, trial_seconds: float, start_grace: float = START_GRACE_SECONDS
+) -> dict[str, Any] | None:
     """Settle the journal before a child starts (see the table above); returns it."""
     journal = read_json(journal_path(home))
     if journal is None:
@@ -162,7 +164,7 @@ def prepare_start(root: Path, home: Path, trial_seconds: float) -> dict[str, Any
         if int(journal.get("attempts", 0)) >= 1:
             why = journal.get("reason") or "the new release stopped during its trial"
             return roll_back(root, home, journal, why)
-        deadline = time.time() + float(journal.get("trial_seconds", trial_seconds)) + START_GRACE_SECONDS
+        deadline = time.time() + float(journal.get("trial_seconds", trial_seconds)) + start_grace
         return set_state(home, journal, "trial", attempts=1, deadline=deadline)
     if state == "rolling-back":
         return roll_back(root, home, journal, journal.get("reason") or "the trial failed")
@@ -182,6 +184,7 @@ class Supervisor:
         self.base: list[str] = list(config["base"])
         self.serve: list[str] = list(config["serve"])
         self.trial_seconds = float(config.get("trial_seconds", 120))
+        self.start_grace = float(config.get("start_grace_seconds", START_GRACE_SECONDS))
         self.child: subprocess.Popen[bytes] | None = None
         self.stopping = False
 
@@ -194,7 +197,7 @@ class Supervisor:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._forward)
         while True:
-            journal = prepare_start(self.root, self.home, self.trial_seconds)
+            journal = prepare_start(self.root, self.home, self.trial_seconds, self.start_grace)
             env = {**os.environ, SUPERVISED_ENV: "1"}
             if current_release(self.root) is not None:
                 env.pop("PYTHONPATH", None)  # a release runs its own venv's code, never a development checkout's
