@@ -7,6 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 HOME_DIR ?= var/homeport
 VOLUME ?= var/volume1
+RELEASES_DIR ?= var/releases
 HTTP_PORT ?= 5000
 HTTPS_PORT ?= 5001
 # Debian packages the tests drive for real: Chromium (console e2e), fonts for its screenshots,
@@ -56,7 +57,7 @@ SMB_PORT ?= 445
 run: $(RUN_STAMP) smb-deps
 	mkdir -p $(VOLUME)
 	$(BIN)/homeport serve --home $(HOME_DIR) --volume $(VOLUME) --http-port $(HTTP_PORT) --https-port $(HTTPS_PORT) \
-	  --smb $(SMB) --smb-port $(SMB_PORT)
+	  --smb $(SMB) --smb-port $(SMB_PORT) --releases $(RELEASES_DIR)
 
 smb-deps:
 	$(call install_debs,$(SMB_DEBS),echo "SMB stays off until they are installed.")

@@ -15,8 +15,9 @@ second step adds <= 2 ms at p99), bench/passkeys.py (passwordless passkey sign-i
 10x the rate, p99 <= 10 ms), bench/approvals.py (approve click to the waiting browser's session: goal
 p99 <= 100 ms), and bench/files.py (the SMB file service: big files over SMB3 beside Samba's defaults, a
 password or share change until SMB sees it, the drift check with 1,000 accounts, the daemon's RSS with SMB
-embedded vs off), and bench/backups.py (a configuration backup of 10,000 accounts and 100,000 audit records:
-time and size beside a plain copy of the store). `python -m bench --only signin-flood` runs one part.
+embedded vs off), bench/backups.py (a configuration backup of 10,000 accounts and 100,000 audit records:
+time and size beside a plain copy of the store). bench/updates.py (an update from staged to committed,
+a failed trial to rolled back, beside a plain restart). `python -m bench --only signin-flood` runs one part.
 """
 
 from __future__ import annotations
@@ -194,7 +195,18 @@ def main() -> None:
 if __name__ == "__main__":
     import argparse
 
-    from bench import approvals, backups, files, lists, network, passkeys, recovery, second_factor, signin_flood
+    from bench import (
+        approvals,
+        backups,
+        files,
+        lists,
+        network,
+        passkeys,
+        recovery,
+        second_factor,
+        signin_flood,
+        updates,
+    )
 
     parts = {
         "foundation": main,
@@ -207,6 +219,7 @@ if __name__ == "__main__":
         "approvals": approvals.main,
         "files": files.main,
         "backups": backups.main,
+        "updates": updates.main,
     }
     parser = argparse.ArgumentParser(prog="python -m bench", description="Homeport's benchmarks (all by default).")
     parser.add_argument("--only", nargs="+", choices=list(parts), default=list(parts), help="run only these")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import json
 import os
 import sqlite3
 import threading
@@ -44,6 +45,7 @@ from homeport.backups.restore import LiveRestore, RestoreParts
 from homeport.backups.scheduler import BackupScheduler
 from homeport.backups.service import BackupService
 from homeport.backups.writer import BackupWriter, WriterParts
+from homeport.core.atomic import write_atomic
 from homeport.core.clock import Clock, SystemClock
 from homeport.core.events import (
     AddressesChanged,
@@ -85,8 +87,10 @@ from homeport.recovery.button import ButtonTimings
 from homeport.recovery.driver import ButtonDriver
 from homeport.recovery.executor import RecoveryExecutor, RecoveryParts
 from homeport.recovery.restore import ConfigurationRestore
+from homeport.selftest.checks import run_checks
 from homeport.selftest.kept_packages import kept_folder
 from homeport.selftest.service import SelfTestPaths, SelfTestService
+from homeport.selftest.snapshot import Snapshot, take_snapshot
 from homeport.services import Notices, Services
 from homeport.smb.layout import SambaLayout
 from homeport.smb.service import DEFAULT_SMB_PORT, FileService, SmbMode
@@ -98,6 +102,9 @@ from homeport.system.settings import SettingsService, read_value, write_value
 from homeport.system.setup import SetupService
 from homeport.system.volumes import VolumeService
 from homeport.tls.manager import CertificateSubject, Issuer, TlsManager, issue_in_child
+from homeport.updates.releases import ReleaseRoot
+from homeport.updates.service import DEFAULT_TRIAL_SECONDS, UpdateService
+from homeport.updates.trial import ConsoleAddress, Trial, TrialCheck
 
 _log = structlog.get_logger("homeport.daemon")
 
@@ -139,6 +146,12 @@ class BuildOptions:
     selftest: SelfTestPaths = field(default_factory=SelfTestPaths)  # dpkg's log and apt's cache (tests: own)
     backup_wrap: WrapParameters | None = None  # Argon2id for the recovery passphrase (tests: a cheap one)
     backup_poll_seconds: float = 30.0
+    console_binds: tuple[
+        str, ...
+    ] = ()  # the console's listening addresses (empty: all); the update trial signs in there
+    releases: Path | None = None  # where releases live (updates are off without one)
+    trial_seconds: float = DEFAULT_TRIAL_SECONDS
+    trial_checks: tuple[TrialCheck, ...] = ()  # extra checks of an update's trial (SMB, mDNS, network)
 
 
 class StartupError(Exception):
@@ -265,53 +278,56 @@ def build_services(
     advisor = Advisor(db, clock, facts)
     _advise_when_back_in_service(advisor, settings, bus)
     _tidy(audit, throttle, sessions)
-    return Services(
-        clock=clock,
-        db=db,
-        bus=bus,
-        device=device,
-        settings=settings,
-        audit=audit,
-        hasher=hasher,
-        sessions=sessions,
-        throttle=throttle,
-        login=login,
-        factors=factors,
-        approvals=approvals,
-        passkeys=PasskeyService(db, clock, audit, login, factors, device),
-        accounts=accounts,
-        credentials=CredentialService(accounts, login, settings),
-        setup=setup,
-        volumes=volume_service,
-        shares=shares,
-        files=files,
-        tls=tls,
-        network=network,
-        advertiser=advertiser,
-        neighbours=neighbours,
-        recovery=executor,
-        recovery_access=access,
-        report=RecoveryReport(db, settings, network, accounts, factors, audit, advisor),
-        advisor=advisor,
-        restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volume_service.paths),
-        button=ButtonDriver(
-            button,
-            executor,
-            feedback.play,
-            access.confirm_presence,
-            ButtonTimings().scaled(options.button_time_scale),
-        ),
-        feedback=feedback,
-        selftest=SelfTestService(db, clock, audit, bus, _selftest_paths(options.selftest, home)),
-        notices=_notices(db, clock, sealer, audit, bus, device, listeners, accounts, login, volume_service),
-        started_at=clock.monotonic(),
-        backups=backups,
-        backup_restore=LiveRestore(
-            RestoreParts(db, backups, network, device, settings, sessions, audit, writer.sealing_key_id)
-        ),
-        backup_scheduler=BackupScheduler(
-            backups, clock, lambda: device.state() == "ready", poll_seconds=options.backup_poll_seconds
-        ),
+    return _wire_update_trial(
+        Services(
+            clock=clock,
+            db=db,
+            bus=bus,
+            device=device,
+            settings=settings,
+            audit=audit,
+            hasher=hasher,
+            sessions=sessions,
+            throttle=throttle,
+            login=login,
+            factors=factors,
+            approvals=approvals,
+            passkeys=PasskeyService(db, clock, audit, login, factors, device),
+            accounts=accounts,
+            credentials=CredentialService(accounts, login, settings),
+            setup=setup,
+            volumes=volume_service,
+            shares=shares,
+            files=files,
+            tls=tls,
+            network=network,
+            advertiser=advertiser,
+            neighbours=neighbours,
+            recovery=executor,
+            recovery_access=access,
+            report=RecoveryReport(db, settings, network, accounts, factors, audit, advisor),
+            advisor=advisor,
+            restore=ConfigurationRestore(db, clock, device, accounts, settings, audit, volume_service.paths),
+            button=ButtonDriver(
+                button,
+                executor,
+                feedback.play,
+                access.confirm_presence,
+                ButtonTimings().scaled(options.button_time_scale),
+            ),
+            feedback=feedback,
+            selftest=SelfTestService(db, clock, audit, bus, _selftest_paths(options.selftest, home)),
+            notices=_notices(db, clock, sealer, audit, bus, device, listeners, accounts, login, volume_service),
+            updates=_updates(home, options, db, audit, bus, sealer, hasher, accounts, tls, listeners, files),
+            started_at=clock.monotonic(),
+            backups=backups,
+            backup_restore=LiveRestore(
+                RestoreParts(db, backups, network, device, settings, sessions, audit, writer.sealing_key_id)
+            ),
+            backup_scheduler=BackupScheduler(
+                backups, clock, lambda: device.state() == "ready", poll_seconds=options.backup_poll_seconds
+            ),
+        )
     )
 
 
@@ -333,6 +349,48 @@ def _backup_services(
         db, clock, audit, writer, lambda: volume_paths, login.confirm_password, options.backup_wrap
     )  # fmt: skip
     return writer, backups
+
+
+def _updates(
+    home: Home, options: BuildOptions, db: Database, audit: AuditLog, bus: EventBus, sealer: Sealer,
+    hasher: PasswordHasher, accounts: AccountService, tls: TlsManager, listeners: WebListeners, files: FileService,
+) -> UpdateService:  # fmt: skip
+    """The trial signs in on loopback unless the console listens only on given addresses (then the first)."""
+    specific = [b for b in options.console_binds if b not in ("0.0.0.0", "::")]  # noqa: S104
+    host = specific[0] if specific else "localhost"
+    console = ConsoleAddress(host, lambda: listeners.ports.https, tls.ca_cert_path)
+    trial = Trial(db, accounts, console, options.trial_checks, {"The SMB file service": files.running})
+    root = ReleaseRoot(options.releases) if options.releases is not None else None
+    return UpdateService(
+        home.root, root, db, audit, bus, sealer, hasher.params, accounts, trial, trial_seconds=options.trial_seconds
+    )
+
+
+UPDATE_SNAPSHOT = "services-before.json"
+
+
+def _wire_update_trial(services: Services) -> Services:
+    """Before an update switches: a configuration backup on every volume (its failures are told by the backups
+    part) and a snapshot of what runs. In the new release's trial: the self-test's checks against that snapshot,
+    so SMB (with a canary sign-in), mDNS and the network must be as they were. Samba drift is not a reason to roll
+    back: the file service repairs it."""
+
+    def before_switch(folder: Path) -> None:
+        services.backups.before("update")
+        write_atomic(folder / UPDATE_SNAPSHOT, json.dumps(take_snapshot(services).as_dict()).encode())
+
+    async def self_test_passes() -> str | None:
+        journal = services.updates.journal() or {}
+        saved = Path(str(journal.get("backup", ""))).parent / UPDATE_SNAPSHOT
+        before = (
+            Snapshot.from_dict(json.loads(saved.read_text())) if journal.get("backup") and saved.is_file() else None
+        )
+        failed = [r for r in await run_checks(services, before) if not r.ok and r.name != "smb_drift"]
+        return "; ".join(f"{r.name}: {r.detail}" for r in failed) or None
+
+    services.updates.before_switch = before_switch
+    services.updates.trial.add_check(self_test_passes)
+    return services
 
 
 def _tidy(audit: AuditLog, throttle: LoginThrottle, sessions: SessionService) -> None:
@@ -542,10 +600,12 @@ async def start_services(services: Services) -> None:
     services.button.start()
     services.notices.dispatcher.start()
     services.feedback.play("recovery" if services.device.state() == "recovery" else "ready")
+    await services.updates.start()
 
 
 async def stop_services(services: Services) -> None:
     await services.notices.dispatcher.close()
+    await services.updates.stop()
     services.approvals.close()
     await services.backup_scheduler.close()
     await asyncio.to_thread(services.files.stop)

@@ -30,6 +30,7 @@ from homeport.selftest.apt_hook import apply_choice
 from homeport.services import Services
 from homeport.slow_clients import HandshakeBoundLoop
 from homeport.store.migrate import MigrationError
+from homeport.updates.restart import restart_into_current
 from homeport.web.redirect import create_redirect_app
 
 _log = structlog.get_logger("homeport.daemon")
@@ -126,6 +127,7 @@ async def _serve(services: Services, options: ServeOptions, home: Home, web: Web
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop)
+    services.updates.restart.bind(loop, stop)
     try:
         await start_services(services)
         _log.info(
@@ -231,3 +233,7 @@ def run(options: ServeOptions) -> None:
         close_services(services)
         os.close(lock_fd)
         _log.info("homeport stopped")
+    root = services.updates.root
+    if services.updates.restart.requested and root is not None:
+        _log.info("restarting into the release now current")
+        restart_into_current(root.root)

@@ -41,6 +41,7 @@ from homeport.system.settings import SettingsService
 from homeport.system.setup import SetupService
 from homeport.system.volumes import VolumeService
 from homeport.tls.manager import TlsManager
+from homeport.updates.service import UpdateService
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Services:
     feedback: FeedbackPanel
     selftest: SelfTestService
     notices: Notices
+    updates: UpdateService
     started_at: float
     backups: BackupService
     backup_restore: LiveRestore

@@ -110,6 +110,7 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
         "file-services": "/file-services", "system-health": "/system-health",
         "notifications": "/notifications",
         "backups": "/backups", "backup-restore": f"/backups/restore?backup={backup}",
+        "updates": "/system/updates",
         "not-found": "/no-such-page",
     }  # fmt: skip
     for name, path in pages.items():

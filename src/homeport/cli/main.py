@@ -21,6 +21,7 @@ from homeport.cli import (
     selftest_cmd,
     serve_cmd,
     status_cmd,
+    update_cmd,
 )
 from homeport.cli.output import OK, CliExit, json_error
 
@@ -39,6 +40,11 @@ app.command("advisor")(advisor_cmd.advisor)
 app.command("approve")(approve_cmd.approve)
 app.command("selftest")(selftest_cmd.selftest)
 app.command("keep-packages", hidden=True)(selftest_cmd.keep_packages)
+app.command("update")(update_cmd.update)
+app.command("update-check", hidden=True)(update_cmd.update_check)
+app.command("install-supervisor", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    update_cmd.install_supervisor
+)
 app.add_typer(accounts_cmd.user_app, name="user")
 app.add_typer(accounts_cmd.group_app, name="group")
 app.add_typer(status_cmd.store_app, name="store")

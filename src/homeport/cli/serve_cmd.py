@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,15 @@ from homeport.selftest.packages import APT_ARCHIVES, DPKG_LOG
 from homeport.selftest.service import SelfTestPaths
 from homeport.serve import ServeOptions, StartupFailed, run
 from homeport.smb.service import SmbMode
+
+DEFAULT_RELEASES = Path("/opt/homeport")
+
+
+def default_releases(given: Path | None) -> Path | None:
+    """Root's installs keep releases in /opt/homeport (where the systemd unit looks); others only when asked."""
+    if given is not None:
+        return given.absolute()
+    return DEFAULT_RELEASES if os.geteuid() == 0 else None
 
 
 def serve(
@@ -111,6 +121,20 @@ def serve(
     apt_archives: Annotated[
         Path, typer.Option("--apt-archives", hidden=True, help="apt's package cache (tests only).")
     ] = APT_ARCHIVES,
+    releases: Annotated[
+        Path | None,
+        typer.Option(
+            "--releases",
+            envvar="HOMEPORT_RELEASES",
+            help="Where releases live for updates (default /opt/homeport when run as root; off otherwise).",
+        ),
+    ] = None,
+    trial_seconds: Annotated[
+        float,
+        typer.Option(
+            "--trial-seconds", min=1, max=3600, hidden=True, help="Time an update's trial has to pass (default 120)."
+        ),
+    ] = 120.0,
     button_time_scale: Annotated[
         float,
         typer.Option(
@@ -155,6 +179,9 @@ def serve(
             smb_port=smb_port,
             smb_binds=tuple(bind or ()),
             selftest=SelfTestPaths(dpkg_log=dpkg_log.absolute(), archives=apt_archives.absolute()),
+            console_binds=tuple(bind or ()),
+            releases=default_releases(releases),
+            trial_seconds=trial_seconds,
         ),
         apt_hook=apt_hook,
     )

@@ -31,6 +31,7 @@ from homeport.web import (
     selftest,
     shares,
     signin,
+    updates,
 )
 from homeport.web.flash import Kept
 from homeport.web.forms import Submissions
@@ -76,6 +77,7 @@ def install(app: FastAPI) -> None:
     app.include_router(selftest.router)
     app.include_router(notifications.router)
     app.include_router(backups.router)
+    app.include_router(updates.router)
     app.add_exception_handler(Redirect, _on_redirect)
     api_handler = app.exception_handlers[HomeportError]
 

@@ -41,6 +41,7 @@ SECTIONS: tuple[Section, ...] = (
             Page("/system-health", "System health"),
             Page("/notifications", "Notifications"),
             Page("/backups", "Backups"),
+            Page("/system/updates", "Updates"),
             Page("/recovery/report", "Reset report"),
         ),
     ),

@@ -24,6 +24,7 @@ from homeport.api.routes import (
     shares,
     smb,
     system,
+    updates,
     users,
     volumes,
 )
@@ -42,7 +43,7 @@ def api_router(local: bool) -> APIRouter:
     api.include_router(factors.router, dependencies=[Depends(installed)])
     for router in (users.router, groups.router, sessions.router, log.router, settings.router, recovery.router,
                    advisor.router, volumes.router, shares.router, smb.router, selftest.router,
-                   notifications.router, backups.router):  # fmt: skip
+                   notifications.router, backups.router, updates.router):  # fmt: skip
         api.include_router(router, dependencies=[Depends(installed)])
     # Root may set the network up before the setup wizard runs (e.g. a static address first).
     api.include_router(network.router)

@@ -1,0 +1,49 @@
+"""What starting an update takes, shared by the API and the console: the release's place and the current password.
+
+A console session must give its current password (as for other sensitive actions) and may only choose a release on
+one of the device's data volumes; root on the CLI's socket may give any path on the machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from homeport.accounts.models import User
+from homeport.audit.log import Actor
+from homeport.auth.sessions import Session
+from homeport.core.errors import InvalidInput
+from homeport.http.inputs import PASSWORD_MAX, Strict
+from homeport.services import Services
+
+SOURCE_MAX = 4096
+
+
+class UpdateIn(Strict):
+    source: str = Field(
+        min_length=1, max_length=SOURCE_MAX,
+        description="A homeport wheel, or a folder with one and its dependencies, on a data volume of the device.",
+    )  # fmt: skip
+    current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+
+
+def start_update(
+    svc: Services, user: User | None, session: Session | None, actor: Actor, body: UpdateIn
+) -> dict[str, Any]:
+    """Check who asks, then build, preflight and switch (tens of seconds: call it from a worker thread)."""
+    source = Path(body.source)
+    if user is not None and session is not None:  # a console session, not root on the socket
+        svc.login.require_proof(user, session.id, body.current_password, actor.client, "current_password")
+        source = _on_a_volume(svc, source)
+    return svc.updates.update(source, actor)
+
+
+def _on_a_volume(svc: Services, source: Path) -> Path:
+    """From the console, a release comes from a data volume (as a shared folder's files do), nowhere else."""
+    real = Path(os.path.realpath(source))
+    for volume in svc.volumes.paths:
+        if real.is_relative_to(os.path.realpath(volume)):
+            return real
+    raise InvalidInput.field("source", "Choose a release on one of the device's data volumes (a path under one).")

@@ -1,0 +1,1 @@
+"""Homeport updates: releases side by side, preflight, trial, commit or roll back."""

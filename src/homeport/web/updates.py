@@ -1,0 +1,49 @@
+"""System > Updates: the version that runs, the releases kept, the last update's steps and log, and an update
+from a release on a data volume (with the current password). The daemon restarts into the new release's trial
+right after the form is answered; the page then shows whether it was committed or rolled back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from homeport.http.requests import services
+from homeport.http.update_inputs import UpdateIn, start_update
+from homeport.web.forms import Submitted, handle, limits, parse
+from homeport.web.guard import Viewer, viewer
+from homeport.web.render import render
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/system/updates"
+STATES = {
+    "preparing": "being prepared",
+    "switching": "switching to the new release",
+    "trial": "on trial",
+    "committed": "committed",
+    "rolling-back": "rolling back",
+    "rolled-back": "rolled back",
+    "failed": "refused before anything changed",
+}
+
+
+@router.get(PAGE)
+def updates_page(request: Request) -> Response:
+    who = viewer(request, admin=True)
+    status = services(request).updates.status()
+    return render(
+        request, "updates.html", me=who.user, csrf=who.csrf, status=status, states=STATES, limits=limits(UpdateIn)
+    )
+
+
+@router.post(PAGE)
+async def updates_start(request: Request) -> Response:
+    svc = services(request)
+
+    def act(who: Viewer, form: Submitted) -> str:
+        body = parse(
+            UpdateIn, {"source": form.text("source").strip(), "current_password": form.text("current_password")}
+        )
+        start_update(svc, who.user, who.session, who.actor, body)
+        return f"{PAGE}?done=update-started"
+
+    return await handle(request, act, back=PAGE, admin=True)
