@@ -3,6 +3,7 @@ release on a data volume), and clear refusals that change nothing. Real builds a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from homeport.application import create_app
 from homeport.daemon import BuildOptions, build_services, close_services
 from homeport.home import Home
 from homeport.services import Services
+from homeport.system.settings import read_value, write_value
 from homeport.tls.issue import issue
+from homeport.updates.trial import TRIAL_ACCOUNT_KEY
 from tests.conftest import FLOOR
 from tests.support.api import ADMIN_PASSWORD, create_user, error_code, setup_device, sign_in
 from tests.support.clock import FakeClock
@@ -58,10 +61,9 @@ def test_only_administrators_see_updates(client: TestClient) -> None:
     assert client.post("/api/v1/updates", json={"source": "/tmp"}).status_code == 403
 
 
-def test_an_update_needs_the_current_password(client: TestClient, services: Services, clock: FakeClock) -> None:
+def test_an_update_needs_the_current_password(client: TestClient, services: Services) -> None:
     setup_device(client)
-    sign_in(client)
-    clock.advance(PROOF_SECONDS)
+    sign_in(client)  # even right after signing in (other settings take the sign-in as proof for 5 minutes)
     source = str(volume_of(services) / "homeport-0.2.0-py3-none-any.whl")
     answer = client.post("/api/v1/updates", json={"source": source})
     assert answer.status_code == 422
@@ -167,3 +169,30 @@ def test_releases_that_another_user_may_change_are_refused(with_releases: TestCl
     assert error_code(answer) == "releases_unsafe"
     assert "chmod go-w" in answer.json()["error"]["message"]
     assert list((releases / "releases").iterdir()) == []
+
+
+def test_a_path_with_a_control_character_is_refused_in_words(client: TestClient, services: Services) -> None:
+    setup_device(client)
+    sign_in(client)
+    source = str(volume_of(services)) + "/a\x00b.whl"
+    answer = client.post("/api/v1/updates", json={"source": source, "current_password": ADMIN_PASSWORD})
+    assert answer.status_code == 422
+    assert "control characters" in answer.json()["error"]["fields"]["source"]
+    assert services.updates.journal() is None
+
+
+def test_only_the_trial_account_is_removed_at_start_never_an_owner_account_with_a_like_name(
+    client: TestClient, services: Services
+) -> None:
+    setup_device(client)
+    sign_in(client)
+    create_user(client, "update-canary-lab", password="a long one for the lab")
+    create_user(client, "update-canary-0badf00d", password="a long one for the trial")
+    with services.db.write() as conn:  # as a trial killed between making its account and deleting it leaves it
+        write_value(conn, TRIAL_ACCOUNT_KEY, "update-canary-0badf00d")
+    asyncio.run(services.updates.start())
+    names = {user.name for user in services.accounts.list_users()}
+    assert "update-canary-lab" in names
+    assert "update-canary-0badf00d" not in names
+    with services.db.read() as conn:
+        assert read_value(conn, TRIAL_ACCOUNT_KEY) is None

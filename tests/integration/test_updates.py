@@ -247,6 +247,7 @@ def test_a_release_that_passes_the_preflight_but_not_its_start_or_trial_is_rolle
     done = local(device, "update", str(wheelhouse.variant(name, "0.4.0", patch)), "--json")
     assert done.returncode == 5, done.stdout + done.stderr + device.log()
     assert "was rolled back" in json.loads(done.stderr)["error"]["message"]
+    assert done.stdout.strip() == ""  # --json: one document, the error
     assert_rolled_back(device, before, why)
 
 

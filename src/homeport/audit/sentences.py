@@ -54,7 +54,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "system.start_fresh": "The configuration was started fresh",
     "update.switched": "{who} started an update to {target}: it passed its checks and runs on trial",
     "update.committed": "The update to {target} passed its trial and was kept",
-    ("update.failed", "failure"): "An update to {target} was refused before anything changed",
+    ("update.failed", "failure"): "{who} started an update to {target}: it was refused before anything changed",
     ("update.trial_failed", "failure"): "The update to {target} failed its trial",
     ("update.rolled_back", "failure"): "The update to {target} was rolled back; the release before runs again",
     "store.damaged": "The configuration store was found damaged and set aside",

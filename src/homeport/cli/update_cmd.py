@@ -44,14 +44,14 @@ def update(
             return
         trial_seconds = float(started.get("trial_seconds") or 120)
     outcome = _wait_for_outcome(home, started["id"], trial_seconds + 120, as_json)
-    if as_json:
-        emit_json(outcome)
     state = outcome.get("state")
     if state == "committed":
-        if not as_json:
+        if as_json:
+            emit_json(outcome)
+        else:
             say(f"Committed: Homeport {outcome['to_version']} passed its trial and runs now.")
         return
-    fail(
+    fail(  # with --json, this error is the one document (the journal is not printed beside it)
         f"The update to {outcome.get('to_version')} was {OUTCOME_WORDS.get(str(state), state)}: "
         f"{outcome.get('reason') or 'see homeport log'}. "
         f"Homeport {outcome.get('from_version')} runs again with the configuration from before.",

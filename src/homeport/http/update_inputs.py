@@ -33,9 +33,14 @@ def start_update(
     svc: Services, user: User | None, session: Session | None, actor: Actor, body: UpdateIn
 ) -> dict[str, Any]:
     """Check who asks, then build, preflight and switch (tens of seconds: call it from a worker thread)."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in body.source):  # a NUL would reach the file system's calls
+        raise InvalidInput.field("source", "A path cannot hold control characters; give the release's path as is.")
     source = Path(body.source)
     if user is not None and session is not None:  # a console session, not root on the socket
-        svc.login.require_proof(user, session.id, body.current_password, actor.client, "current_password")
+        # Always the password, even just after signing in: an update runs new code as root.
+        if not body.current_password:
+            raise InvalidInput.field("current_password", "Enter your current password: an update needs it.")
+        svc.login.confirm_password(user, body.current_password, actor.client, "current_password")
         source = _on_a_volume(svc, source)
     return svc.updates.update(source, actor)
 

@@ -32,7 +32,8 @@ def homeport_command() -> list[str]:
     started = Path(sys.argv[0])
     if started.name == "homeport" and started.exists():
         return [str(started.resolve())]
-    return [str(Path(sys.executable).absolute()), "-m", "homeport"]
+    # -I: dpkg runs the hook from root's working folder, whose `homeport/` must never be the one imported.
+    return [str(Path(sys.executable).absolute()), "-I", "-m", "homeport"]
 
 
 def snippet(command: list[str], home: Path, timeout: int = HOOK_TIMEOUT) -> str:

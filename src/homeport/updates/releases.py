@@ -216,6 +216,14 @@ class ReleaseRoot:
             if not (folder / RELEASE_FILE).exists() and Path(os.path.realpath(folder)) != current:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def discard_failed(self) -> list[str]:
+        """Releases an update was rolled back from are never run again: only the newest stays (its reason shows on
+        the Updates page); the others go, with their venvs (a hundred megabytes each)."""
+        failed = [r for r in self.kept() if r.failed and Path(os.path.realpath(r.path)) != self.current()]
+        for old in failed[:-1]:
+            self.discard(old)
+        return [old.name for old in failed[:-1]]
+
     def prune(self, previous: Path | None, keep: int = KEEP_RELEASES) -> list[str]:
         """Keep the newest `keep` releases and never the current or the previous one; drop unfinished builds."""
         protected = {Path(os.path.realpath(p)) for p in (self.current(), previous) if p is not None}

@@ -37,7 +37,7 @@ from homeport.updates import supervisor
 from homeport.updates.preflight import run_preflight
 from homeport.updates.releases import Release, ReleaseRoot, running_release, source_of
 from homeport.updates.restart import RestartRequest, install_supervisor, serve_arguments, supervised
-from homeport.updates.trial import Trial, leftover_canaries
+from homeport.updates.trial import Trial, remove_trial_account
 
 _log = structlog.get_logger("homeport.updates")
 
@@ -184,9 +184,7 @@ class UpdateService:
 
     async def start(self) -> None:
         """After the services started: clear a crashed trial's account, then trial, commit or report."""
-        for name in await asyncio.to_thread(leftover_canaries, self._accounts):
-            with contextlib.suppress(HomeportError):
-                await asyncio.to_thread(self._accounts.delete_user, SYSTEM, name)
+        await asyncio.to_thread(remove_trial_account, self._db, self._accounts)
         await asyncio.to_thread(self._tidy)
         journal = self.journal()
         if journal is None or self.root is None:
@@ -208,8 +206,12 @@ class UpdateService:
         for leftover in [*self.folder.glob("*/canaries.json"), *self.folder.glob("*/preflight-store.sqlite*")]:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+        for folder in self.folder.glob("*") if self.folder.is_dir() else []:  # a refused update's empty folder
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
         if self.root is not None:
             self.root.discard_unfinished()
+            self.root.discard_failed()
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -22,7 +22,7 @@ from homeport.accounts.service import AccountService
 from homeport.audit.log import SYSTEM
 from homeport.core.errors import HomeportError
 from homeport.store.db import Database
-from homeport.system.settings import read_value
+from homeport.system.settings import read_value, write_value
 
 _log = structlog.get_logger("homeport.updates")
 
@@ -33,6 +33,9 @@ ServiceProbes = Mapping[str, Callable[[], bool]]
 SERVICE_START_SECONDS = 30.0
 
 CANARY_PREFIX = "update-canary-"
+# The trial account's exact name, kept in the store from before it is made until it is deleted: only that account
+# is removed after a crash (an owner's own account may well be named `update-canary-...`).
+TRIAL_ACCOUNT_KEY = "updates.trial_account"
 WAIT_FOR_CONSOLE_SECONDS = 30.0
 SIGN_IN_TIMEOUT_SECONDS = 15.0
 
@@ -107,14 +110,19 @@ class Trial:
         password = secrets.token_urlsafe(48)  # 64 characters, kept only in this frame
         try:
             prepared = await asyncio.to_thread(self._accounts.prepare_user, name, password)
+            await asyncio.to_thread(self._remember_account, name)
             await asyncio.to_thread(self._accounts.create_user, SYSTEM, prepared)
         except HomeportError as exc:
+            await asyncio.to_thread(self._remember_account, None)
             return f"the trial account could not be made ({exc.message})"
         try:
             return await asyncio.to_thread(self._sign_in, name, password)
         finally:
-            with contextlib.suppress(HomeportError):
-                await asyncio.to_thread(self._accounts.delete_user, SYSTEM, name)
+            await asyncio.to_thread(remove_trial_account, self._db, self._accounts)
+
+    def _remember_account(self, name: str | None) -> None:
+        with self._db.write() as conn:
+            write_value(conn, TRIAL_ACCOUNT_KEY, name)
 
     def _installed(self) -> bool:
         with self._db.read() as conn:
@@ -151,6 +159,13 @@ class Trial:
             connection.close()
 
 
-def leftover_canaries(accounts: AccountService) -> list[str]:
-    """Trial accounts a crash left behind: removed at the next start."""
-    return [user.name for user in accounts.list_users() if user.name.startswith(CANARY_PREFIX)]
+def remove_trial_account(db: Database, accounts: AccountService) -> None:
+    """Delete the trial's account (at its end, or at the next start after a crash), and only that one."""
+    with db.read() as conn:
+        name = read_value(conn, TRIAL_ACCOUNT_KEY)
+    if not name:
+        return
+    with contextlib.suppress(HomeportError):  # never made (a crash before), or gone already
+        accounts.delete_user(SYSTEM, str(name))
+    with db.write() as conn:
+        write_value(conn, TRIAL_ACCOUNT_KEY, None)

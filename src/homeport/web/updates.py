@@ -4,6 +4,8 @@ right after the form is answered; the page then shows whether it was committed o
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -31,8 +33,19 @@ def updates_page(request: Request) -> Response:
     who = viewer(request, admin=True)
     status = services(request).updates.status()
     return render(
-        request, "updates.html", me=who.user, csrf=who.csrf, status=status, states=STATES, limits=limits(UpdateIn)
-    )
+        request, "updates.html", me=who.user, csrf=who.csrf, status=status, states=STATES, limits=limits(UpdateIn),
+        steps=_steps(status.last),
+    )  # fmt: skip
+
+
+def _steps(last: dict[str, Any] | None) -> list[tuple[str, float]]:
+    """The journal's history, a state said once where it repeats (the supervisor and the release both mark the
+    trial's start)."""
+    steps: list[tuple[str, float]] = []
+    for state, at in (last or {}).get("history", []):
+        if not steps or steps[-1][0] != state:
+            steps.append((str(state), float(at)))
+    return steps
 
 
 @router.post(PAGE)

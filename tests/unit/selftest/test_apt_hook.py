@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from homeport.selftest import apt_hook
 from homeport.selftest.apt_hook import MARKER, AptHookRefused, apply_choice, install, remove, snippet
 
 
@@ -129,3 +130,9 @@ def test_an_uninstall_removes_only_homeports_snippet(tmp_path: Path) -> None:
     assert remove_hook(ours).returncode == 0  # nothing left: nothing to do
     refused = remove_hook(theirs)
     assert refused.returncode == 5 and "not written by Homeport" in refused.stderr and theirs.exists()
+
+
+def test_an_interpreter_launch_runs_isolated_from_the_working_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["/nowhere/python-launched"])
+    command = apt_hook.homeport_command()
+    assert command[1:] == ["-I", "-m", "homeport"]
