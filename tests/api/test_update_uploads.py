@@ -345,3 +345,31 @@ def test_an_update_from_an_upload_needs_the_password_then_removes_it(
     assert last["to_version"] == "9.0.0"
     assert with_releases.get(UPLOADS).json() == []  # tried with it: removed
     assert not any((short_tmp / "home" / "updates" / "uploads").iterdir())
+
+
+def test_the_page_offers_the_uploaded_release(
+    with_releases: TestClient,  # noqa: F811
+    clock: FakeClock,
+) -> None:
+    page = with_releases.get("/system/updates").text
+    assert 'data-testid="update-upload" data-upload hidden' in page  # shown by static/updates.js only
+    assert '<script src="/static/updates.js" defer></script>' in page
+    assert 'data-testid="update-release-choice"' not in page
+    assert 'name="source" type="text" value="" autocomplete="off"\n         required' in page
+    done = upload(with_releases, WHEEL, a_wheel()).json()
+    page = with_releases.get("/system/updates?done=release-uploaded").text
+    assert "The release is uploaded and checked" in page
+    assert f'<strong data-testid="uploaded-release">{WHEEL}</strong>' in page
+    assert f'name="upload" value="{done["id"]}"' in page
+    assert 'value="upload" checked' in page
+    assert 'name="source" type="text" value="" autocomplete="off"\n         required' not in page
+    clock.advance(PROOF_SECONDS)
+    token = with_releases.headers["X-CSRF-Token"]
+    form = {"csrf_token": token, "release": "upload", "upload": done["id"], "source": ""}
+    asked = with_releases.post("/system/updates", data=form)
+    assert "Enter your current password" in asked.text
+    assert [u["id"] for u in with_releases.get(UPLOADS).json()] == [done["id"]]
+    tried = with_releases.post("/system/updates", data={**form, "current_password": ADMIN_PASSWORD})
+    assert "could not be installed" in tried.text
+    assert with_releases.get(UPLOADS).json() == []
+    assert 'data-testid="update-release-choice"' not in tried.text
