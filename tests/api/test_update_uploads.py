@@ -373,3 +373,24 @@ def test_the_page_offers_the_uploaded_release(
     assert "could not be installed" in tried.text
     assert with_releases.get(UPLOADS).json() == []
     assert 'data-testid="update-release-choice"' not in tried.text
+
+
+def test_an_upload_an_update_is_built_from_is_not_pulled_away(admin: TestClient, services: Services) -> None:
+    done = upload(admin, WHEEL, a_wheel()).json()
+    with services.updates.uploads.holding(done["id"]):
+        replacing = start(admin, WHEEL, 100)
+        assert replacing.status_code == 409
+        assert error_code(replacing) == "update_running"
+        assert admin.delete(f"{UPLOADS}/{done['id']}").status_code == 409
+        assert services.updates.uploads.clean_stale() == 0
+    assert [u["id"] for u in admin.get(UPLOADS).json()] == [done["id"]]
+    assert admin.delete(f"{UPLOADS}/{done['id']}").status_code == 204
+
+
+def test_a_zip_that_unpacks_past_the_free_space_is_refused(admin: TestClient, services: Services) -> None:
+    services.updates.uploads.free_space = lambda _: 300 * 1024**2
+    data = declaring(a_zip({WHEEL: b"0" * 100}), 100 * 1024**2)  # small itself, 100 MiB unpacked; 44 MiB free
+    answer = upload(admin, "release.zip", data)
+    assert answer.status_code == 422
+    assert "not enough free space to unpack" in answer.json()["error"]["fields"]["name"]
+    assert list(uploads_folder(services).iterdir()) == []

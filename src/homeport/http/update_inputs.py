@@ -53,7 +53,8 @@ def start_update(
             source = uploads.release_path(upload)
         except NotFound as exc:
             raise InvalidInput.field("upload", "There is no finished upload with this id; upload it again.") from exc
-        return svc.updates.update(source, actor, prepared=lambda: uploads.discard(upload))
+        with uploads.holding(upload):
+            return svc.updates.update(source, actor, prepared=lambda: uploads.discard(upload))
     source = Path(body.source or "")
     if console:
         source = _on_a_volume(svc, source)

@@ -18,7 +18,7 @@ import stat
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,18 @@ class ReleaseUploads:
         self._clock = clock
         self.free_space = free_space  # injectable: a test cannot fill a real disk to see the refusal
         self._lock = threading.Lock()
+        self._held: str | None = None  # the upload an update is being prepared from: not replaced or removed
+
+    @contextlib.contextmanager
+    def holding(self, upload_id: str) -> Iterator[None]:
+        """While an update builds from this upload, a new upload or a removal must not pull it away."""
+        with self._lock:
+            self._held = upload_id
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held = None
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -102,6 +114,7 @@ class ReleaseUploads:
         if size > MAX_SIZE:
             raise InvalidInput.field("size", f"A release upload is at most {MAX_SIZE // 1024**2} MiB.")
         with self._lock:
+            self._refuse_if_held()
             self._remove_all()  # one upload at a time: a new one replaces the one before, finished or not
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             room = self.free_space(self.folder) - FREE_MARGIN
@@ -148,6 +161,8 @@ class ReleaseUploads:
         with self._lock:
             if not _ID.match(upload_id) or not (self.folder / upload_id).is_dir():
                 raise NotFound(f"There is no upload {upload_id!r}.", code="upload_not_found")
+            if upload_id == self._held:
+                self._refuse_if_held()
             shutil.rmtree(self.folder / upload_id)
 
     def discard(self, upload_id: str) -> None:
@@ -162,6 +177,8 @@ class ReleaseUploads:
             for folder in self._folders():
                 upload = self._read(folder.name)
                 idle = self._clock.now() - folder.stat().st_mtime
+                if folder.name == self._held:
+                    continue
                 if upload is None or (not upload.finished and idle > STALE_SECONDS):
                     shutil.rmtree(folder, ignore_errors=True)
                     removed += 1
@@ -175,7 +192,7 @@ class ReleaseUploads:
         try:
             fsync_file(partial)
             if upload.name.endswith(".zip"):
-                wheels = _unpack(partial, folder / RELEASE)
+                wheels = _unpack(partial, folder / RELEASE, self.free_space(folder) - FREE_MARGIN)
                 partial.unlink()
             else:
                 if not zipfile.is_zipfile(partial):
@@ -194,6 +211,12 @@ class ReleaseUploads:
             raise OperationFailed(
                 f"The upload could not be stored ({type(exc).__name__}); check the free space and upload it again."
             ) from exc
+
+    def _refuse_if_held(self) -> None:
+        if self._held is not None:
+            raise Conflict(
+                "An update is being prepared from the uploaded release; wait for its outcome.", code="update_running"
+            )
 
     def _folders(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -233,11 +256,13 @@ def _with(upload: Upload, **changes: Any) -> Upload:
     return Upload(**{**upload.as_dict(), "wheels": upload.wheels, **changes})
 
 
-def _unpack(archive: Path, target: Path) -> tuple[str, ...]:
+def _unpack(archive: Path, target: Path, room: int) -> tuple[str, ...]:
     """Only wheels, flat names, regular files, a bounded count and size: checked before a byte is written."""
     try:
         with zipfile.ZipFile(archive) as zipped:
             entries = _checked_entries(zipped)
+            if sum(e.file_size for e in entries) >= room:
+                raise InvalidInput.field("name", "There is not enough free space to unpack the .zip.")
             partial = target.with_name(target.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir(mode=0o700)

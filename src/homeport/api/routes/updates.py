@@ -141,7 +141,7 @@ def get_uploads(_: Admin, svc: ServicesDep) -> list[UploadOut]:
     "/uploads",
     status_code=201,
     response_model=UploadStartOut,
-    responses=documented(401, 403, 422),
+    responses=documented(401, 403, 409, 422),
     summary="Start uploading a release (replaces an upload before it); then PUT its chunks",
 )
 def post_upload(body: UploadStartIn, caller: Admin, svc: ServicesDep) -> UploadStartOut:
@@ -155,6 +155,21 @@ def post_upload(body: UploadStartIn, caller: Admin, svc: ServicesDep) -> UploadS
     response_model=UploadOut,
     responses=documented(401, 403, 404, 409, 422),
     summary="Append a chunk (raw bytes) at X-Upload-Offset; 409 with the expected X-Upload-Offset to resume",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": OFFSET_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                "description": "Where the chunk starts in the file: the bytes received so far.",
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
 )
 async def put_upload_chunk(upload_id: str, request: Request, caller: Admin, svc: ServicesDep) -> UploadOut:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
