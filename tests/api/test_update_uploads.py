@@ -394,3 +394,10 @@ def test_a_zip_that_unpacks_past_the_free_space_is_refused(admin: TestClient, se
     assert answer.status_code == 422
     assert "not enough free space to unpack" in answer.json()["error"]["fields"]["name"]
     assert list(uploads_folder(services).iterdir()) == []
+
+
+def test_a_path_with_a_nul_character_is_refused_clearly(admin: TestClient) -> None:
+    """Right after signing in no password is asked for; the path then reached os calls that raise on a NUL."""
+    answer = admin.post("/api/v1/updates", json={"source": "/tmp/a\u0000b.whl"})
+    assert answer.status_code == 422
+    assert "NUL" in answer.json()["error"]["fields"]["source"]

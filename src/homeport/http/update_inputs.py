@@ -43,6 +43,8 @@ def start_update(
     An uploaded release is removed once the update was tried with it (switched or refused)."""
     if (body.source is None) == (body.upload is None):
         raise InvalidInput.field("source", "Give either a release's place on a volume or an uploaded release.")
+    if body.source is not None and "\x00" in body.source:  # no path holds one; os calls would raise on it
+        raise InvalidInput.field("source", "A path cannot hold a NUL character; give the release's place.")
     console = user is not None and session is not None  # not root on the socket
     if user is not None and session is not None:
         svc.login.require_proof(user, session.id, body.current_password, actor.client, "current_password")
