@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.e2e.conftest import chromium, opened_page
 from tests.e2e.test_console_walk import ADMIN, PASSWORD, WIDTHS, visit
@@ -116,3 +116,47 @@ def test_a_refused_upload_says_why_on_the_page(
         expect(page.get_by_test_id("upload-status")).to_contain_text("is not a wheel")
         expect(page.get_by_test_id("update-release-choice")).to_have_count(0)
         assert not list((releases_console.home / "updates" / "uploads").glob("*/*"))
+
+
+def test_a_chunk_whose_answer_was_lost_is_not_sent_twice(
+    releases_console: Daemon, releases_browser: Browser, short_tmp: Path
+) -> None:
+    """The second chunk reaches the device but its answer is lost: the page sends it again, the device answers 409
+    with where it stands, and the page resumes there; the file arrives whole, that chunk once."""
+    wheel = tiny_release(short_tmp)
+    lost: list[str] = []
+
+    def lose_one_answer(route: Route) -> None:
+        offset = route.request.headers.get("x-upload-offset")
+        if route.request.method == "PUT" and offset == str(192 * 1024) and not lost:
+            route.fetch()  # the device stores the chunk...
+            lost.append(offset)
+            route.abort("connectionreset")  # ...and the browser never hears of it
+        else:
+            route.continue_()
+
+    # Route.fetch goes out from Playwright's driver, which does not read the browser's trust store.
+    context = releases_browser.new_context(viewport={"width": 1200, "height": 800}, ignore_https_errors=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        answers: list[int] = []
+        page.on("response", lambda r: answers.append(r.status) if "/updates/uploads/" in r.url else None)
+        base = releases_console.base
+        page.goto(base + "/login")
+        page.get_by_label("User name").fill(ADMIN)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(base + "/")
+        page.goto(base + "/system/updates")
+        page.route("**/api/v1/updates/uploads/*", lose_one_answer)
+        page.get_by_label("Release file").set_input_files(str(wheel))
+        page.get_by_test_id("upload-form").get_by_role("button", name="Upload").click()
+        expect(page).to_have_url(base + "/system/updates?done=release-uploaded", timeout=60_000)
+        expect(page.get_by_test_id("uploaded-release")).to_have_text(wheel.name)
+    finally:
+        context.close()
+    assert lost == [str(192 * 1024)]
+    assert 409 in answers
+    kept = list((releases_console.home / "updates" / "uploads").glob(f"*/{wheel.name}"))
+    assert [p.read_bytes() for p in kept] == [wheel.read_bytes()]
