@@ -401,3 +401,18 @@ def test_a_path_with_a_nul_character_is_refused_clearly(admin: TestClient) -> No
     answer = admin.post("/api/v1/updates", json={"source": "/tmp/a\u0000b.whl"})
     assert answer.status_code == 422
     assert "NUL" in answer.json()["error"]["fields"]["source"]
+
+
+def test_the_page_removes_the_uploaded_release(with_releases: TestClient) -> None:  # noqa: F811
+    done = upload(with_releases, WHEEL, a_wheel()).json()
+    assert 'data-testid="upload-remove"' in with_releases.get("/system/updates").text
+    token = with_releases.headers["X-CSRF-Token"]
+    forged = with_releases.post("/system/updates/upload/remove", data={"csrf_token": "nope", "upload": done["id"]})
+    assert forged.status_code in (400, 403)
+    assert [u["id"] for u in with_releases.get(UPLOADS).json()] == [done["id"]]
+    removed = with_releases.post(
+        "/system/updates/upload/remove", data={"csrf_token": token, "upload": done["id"]}, follow_redirects=True
+    )
+    assert "The uploaded release has been removed." in removed.text
+    assert 'data-testid="upload-remove"' not in removed.text
+    assert with_releases.get(UPLOADS).json() == []

@@ -53,3 +53,16 @@ async def updates_start(request: Request) -> Response:
         return f"{PAGE}?done=update-started"
 
     return await handle(request, act, back=PAGE, admin=True)
+
+
+@router.post(PAGE + "/upload/remove")
+async def updates_remove_upload(request: Request) -> Response:
+    svc = services(request)
+
+    def act(who: Viewer, form: Submitted) -> str:
+        upload = svc.updates.uploads.get(form.text("upload"))
+        svc.updates.uploads.remove(upload.id)
+        svc.audit.record_now("update.upload_removed", who.actor, target=upload.name)
+        return f"{PAGE}?done=upload-removed"
+
+    return await handle(request, act, back=PAGE, admin=True)
