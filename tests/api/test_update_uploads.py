@@ -416,3 +416,20 @@ def test_the_page_removes_the_uploaded_release(with_releases: TestClient) -> Non
     assert "The uploaded release has been removed." in removed.text
     assert 'data-testid="upload-remove"' not in removed.text
     assert with_releases.get(UPLOADS).json() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "said"),
+    [
+        ("other-1.0-py3-none-any.whl", a_wheel(), "is not a Homeport release"),
+        ("deps.zip", a_zip({"argon2_cffi-23.1.0-py3-none-any.whl": a_wheel()}), "holds no homeport wheel"),
+        ("two.zip", a_zip({WHEEL: a_wheel(), "homeport-9.1.0-py3-none-any.whl": a_wheel()}), "holds 2 homeport"),
+    ],
+)
+def test_an_upload_without_exactly_one_homeport_wheel_is_refused(
+    admin: TestClient, services: Services, name: str, data: bytes, said: str
+) -> None:
+    answer = upload(admin, name, data)
+    assert answer.status_code == 422
+    assert said in answer.json()["error"]["fields"]["name"]
+    assert list(uploads_folder(services).iterdir()) == []

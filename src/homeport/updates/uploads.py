@@ -27,6 +27,7 @@ from homeport.core.atomic import fsync_directory, fsync_file, write_atomic
 from homeport.core.clock import Clock
 from homeport.core.errors import Conflict, InvalidInput, NotFound, OffsetMismatch, OperationFailed
 from homeport.core.ids import new_token
+from homeport.updates.releases import WHEEL_NAME as HOMEPORT_WHEEL
 
 MAX_SIZE = 1024**3  # a release with its dependencies is tens of MiB; 1 GiB leaves room and bounds the disk used
 CHUNK_SIZE = 192 * 1024  # under the 256 KiB body limit, with room for headers and a slow link's deadline
@@ -199,6 +200,7 @@ class ReleaseUploads:
                     raise InvalidInput.field("name", f"{upload.name} is not a wheel (a wheel is a zip archive).")
                 os.replace(partial, folder / upload.name)
                 wheels = (upload.name,)
+            _is_a_release(upload.name, wheels)
             done = _with(upload, finished=True, wheels=wheels)
             write_atomic(folder / META, json.dumps(done.as_dict()).encode())
             fsync_directory(folder)
@@ -254,6 +256,20 @@ class ReleaseUploads:
 
 def _with(upload: Upload, **changes: Any) -> Upload:
     return Upload(**{**upload.as_dict(), "wheels": upload.wheels, **changes})
+
+
+def _is_a_release(name: str, wheels: tuple[str, ...]) -> None:
+    """Said now rather than when the update starts: the upload must hold one Homeport wheel."""
+    own = [w for w in wheels if HOMEPORT_WHEEL.match(w)]
+    if name.endswith(".whl") and not own:
+        raise InvalidInput.field(
+            "name", f"{name} is not a Homeport release: expected a file named homeport-VERSION-py3-none-any.whl."
+        )
+    if len(own) != 1:
+        raise InvalidInput.field(
+            "name", f"The .zip holds {len(own) or 'no'} homeport wheel{'s' if len(own) != 1 else ''}; put exactly "
+            "one homeport-VERSION-py3-none-any.whl in it, with its dependencies.",
+        )  # fmt: skip
 
 
 def _unpack(archive: Path, target: Path, room: int) -> tuple[str, ...]:
