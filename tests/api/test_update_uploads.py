@@ -207,7 +207,7 @@ def test_a_file_that_is_not_a_wheel_is_refused_and_removed(admin: TestClient, se
     assert answer.status_code == 422
     assert "is not a wheel" in answer.json()["error"]["message"]
     assert list(uploads_folder(services).iterdir()) == []
-    assert audited(services, "update.upload_refused")
+    assert audited(services, "update.upload_refused") == [WHEEL]
 
 
 def test_a_zip_of_wheels_is_unpacked_into_a_folder(admin: TestClient, services: Services) -> None:
@@ -247,7 +247,7 @@ def test_an_unsafe_zip_is_refused_and_nothing_is_kept(
     assert list(uploads_folder(services).iterdir()) == []  # not the zip, not a half-unpacked folder
     assert not (uploads_folder(services).parent / "evil-1.0-py3-none-any.whl").exists()
     assert admin.get(UPLOADS).json() == []
-    assert audited(services, "update.upload_refused")
+    assert audited(services, "update.upload_refused") == ["release.zip"]
 
 
 def test_one_upload_at_a_time_and_removing_it(admin: TestClient, services: Services) -> None:

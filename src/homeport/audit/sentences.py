@@ -55,7 +55,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "update.switched": "{who} started an update to {target}: it passed its checks and runs on trial",
     "update.upload_started": "{who} began uploading the release {target}",
     "update.uploaded": "{who} uploaded the release {target}",
-    ("update.upload_refused", "failure"): "An uploaded release was refused (not a wheel, or an unsafe .zip)",
+    ("update.upload_refused", "failure"): "The uploaded file {target} was refused (not a release, or an unsafe .zip)",
     "update.upload_removed": "{who} removed the uploaded release {target}",
     "update.committed": "The update to {target} passed its trial and was kept",
     ("update.failed", "failure"): "An update to {target} was refused before anything changed",

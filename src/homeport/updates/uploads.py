@@ -58,6 +58,14 @@ class Upload:
         }  # fmt: skip
 
 
+class ReleaseRefused(InvalidInput):
+    """The whole file was refused when its last chunk arrived (and removed); `file_name` says which."""
+
+    def __init__(self, problem: str, file_name: str) -> None:
+        super().__init__(problem, fields={"name": problem})
+        self.file_name = file_name
+
+
 def free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free
 
@@ -205,9 +213,9 @@ class ReleaseUploads:
             write_atomic(folder / META, json.dumps(done.as_dict()).encode())
             fsync_directory(folder)
             return done
-        except InvalidInput:
+        except InvalidInput as exc:
             shutil.rmtree(folder, ignore_errors=True)  # a bad release is not kept half-checked
-            raise
+            raise ReleaseRefused(exc.message, upload.name) from exc
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise OperationFailed(

@@ -16,7 +16,7 @@ from homeport.core.errors import InvalidInput
 from homeport.http.inputs import Strict
 from homeport.http.update_inputs import UpdateIn, start_update
 from homeport.updates.service import UpdateStatus
-from homeport.updates.uploads import CHUNK_SIZE, MAX_SIZE, Upload
+from homeport.updates.uploads import CHUNK_SIZE, MAX_SIZE, ReleaseRefused, Upload
 
 OFFSET_HEADER = "X-Upload-Offset"
 UPLOAD_NAME_MAX = 200
@@ -182,10 +182,10 @@ async def put_upload_chunk(upload_id: str, request: Request, caller: Admin, svc:
     uploads = svc.updates.uploads
     try:
         upload = await asyncio.to_thread(uploads.append, upload_id, int(offset), data)
-    except InvalidInput as exc:
-        if "name" in exc.fields:  # the whole file was refused when it was finished (and removed)
-            svc.audit.record_now("update.upload_refused", caller.actor, target=upload_id, outcome="failure",
-                                 reason=exc.message)  # fmt: skip
+    except ReleaseRefused as exc:  # the whole file, when it was finished (and removed)
+        svc.audit.record_now(
+            "update.upload_refused", caller.actor, target=exc.file_name, outcome="failure", reason=exc.message
+        )
         raise
     if upload.finished:
         svc.audit.record_now("update.uploaded", caller.actor, target=upload.name, wheels=len(upload.wheels))
