@@ -433,3 +433,10 @@ def test_an_upload_without_exactly_one_homeport_wheel_is_refused(
     assert answer.status_code == 422
     assert said in answer.json()["error"]["fields"]["name"]
     assert list(uploads_folder(services).iterdir()) == []
+
+
+def test_the_daemon_start_cleans_a_stale_upload(admin: TestClient, services: Services, clock: FakeClock) -> None:
+    stale = start(admin, WHEEL, 5000).json()
+    clock.advance(STALE_SECONDS + 1)
+    admin.portal.call(services.updates.start)  # type: ignore[union-attr]  # what the daemon runs at start
+    assert not (uploads_folder(services) / stale["id"]).exists()
