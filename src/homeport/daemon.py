@@ -318,7 +318,7 @@ def build_services(
             feedback=feedback,
             selftest=SelfTestService(db, clock, audit, bus, _selftest_paths(options.selftest, home)),
             notices=_notices(db, clock, sealer, audit, bus, device, listeners, accounts, login, volume_service),
-            updates=_updates(home, options, db, audit, bus, sealer, hasher, accounts, tls, listeners, files),
+            updates=_updates(home, options, db, audit, bus, sealer, hasher, accounts, tls, listeners, files, clock),
             started_at=clock.monotonic(),
             backups=backups,
             backup_restore=LiveRestore(
@@ -354,6 +354,7 @@ def _backup_services(
 def _updates(
     home: Home, options: BuildOptions, db: Database, audit: AuditLog, bus: EventBus, sealer: Sealer,
     hasher: PasswordHasher, accounts: AccountService, tls: TlsManager, listeners: WebListeners, files: FileService,
+    clock: Clock,
 ) -> UpdateService:  # fmt: skip
     """The trial signs in on loopback unless the console listens only on given addresses (then the first)."""
     specific = [b for b in options.console_binds if b not in ("0.0.0.0", "::")]  # noqa: S104
@@ -362,8 +363,9 @@ def _updates(
     trial = Trial(db, accounts, console, options.trial_checks, {"The SMB file service": files.running})
     root = ReleaseRoot(options.releases) if options.releases is not None else None
     return UpdateService(
-        home.root, root, db, audit, bus, sealer, hasher.params, accounts, trial, trial_seconds=options.trial_seconds
-    )
+        home.root, root, db, audit, bus, sealer, hasher.params, accounts, trial, trial_seconds=options.trial_seconds,
+        clock=clock,
+    )  # fmt: skip
 
 
 UPDATE_SNAPSHOT = "services-before.json"

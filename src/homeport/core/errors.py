@@ -56,6 +56,16 @@ class Conflict(HomeportError):
     code = "conflict"
 
 
+class OffsetMismatch(Conflict):
+    """A chunk of an upload sent at the wrong place; `expected` is where the next one must start (to resume)."""
+
+    code = "upload_offset_mismatch"
+
+    def __init__(self, message: str, expected: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+
+
 class TooManyAttempts(HomeportError):
     """Throttled: try again after `retry_after` seconds."""
 

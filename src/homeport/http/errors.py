@@ -18,6 +18,7 @@ from homeport.core.errors import (
     HomeportError,
     InvalidInput,
     NotFound,
+    OffsetMismatch,
     OperationFailed,
     TooManyAttempts,
     Unauthenticated,
@@ -77,6 +78,8 @@ def error_response(error: HomeportError) -> JSONResponse:
     headers = {}
     if isinstance(error, TooManyAttempts | Busy):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, OffsetMismatch):
+        headers["X-Upload-Offset"] = str(error.expected)
     fields = error.fields or None
     return AsciiJSONResponse(
         error_body(error.code, error.message, fields), status_code=status_of(error), headers=headers

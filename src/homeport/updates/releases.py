@@ -26,7 +26,7 @@ KEEP_RELEASES = 3
 BUILD_TIMEOUT_SECONDS = 600
 RELEASE_FILE = "release.json"
 FAILED_MARK = "FAILED"
-_WHEEL = re.compile(r"^homeport-(?P<version>[0-9][0-9A-Za-z.+!_-]*?)-(py3|py2\.py3)-none-any\.whl$")
+WHEEL_NAME = re.compile(r"^homeport-(?P<version>[0-9][0-9A-Za-z.+!_-]*?)-(py3|py2\.py3)-none-any\.whl$")
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,14 @@ def source_of(path: Path) -> UpdateSource:
     if not path.exists():
         raise InvalidInput.field("source", f"There is no file or folder {path}.")
     if path.is_dir():
-        wheels = sorted(p for p in path.iterdir() if _WHEEL.match(p.name))
+        wheels = sorted(p for p in path.iterdir() if WHEEL_NAME.match(p.name))
         if len(wheels) != 1:
             found = "no homeport wheel" if not wheels else f"{len(wheels)} homeport wheels"
             raise InvalidInput.field(
                 "source", f"{path} holds {found}; give a folder with exactly one homeport-*.whl and its dependencies."
             )
         path = wheels[0]
-    match = _WHEEL.match(path.name)
+    match = WHEEL_NAME.match(path.name)
     if match is None:
         raise InvalidInput.field(
             "source", f"{path.name} is not a Homeport release: expected a file named homeport-VERSION-py3-none-any.whl."
@@ -193,7 +193,7 @@ class ReleaseRoot:
         self.wheels.mkdir(mode=0o755, exist_ok=True)
         for wheel in folder.glob("*.whl"):
             target = self.wheels / wheel.name
-            if not target.exists() and not _WHEEL.match(wheel.name):
+            if not target.exists() and not WHEEL_NAME.match(wheel.name):
                 with contextlib.suppress(OSError):
                     shutil.copy2(wheel, target)
 

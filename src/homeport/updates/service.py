@@ -28,6 +28,7 @@ from homeport.accounts.passwords import Argon2Parameters
 from homeport.accounts.service import AccountService
 from homeport.audit.log import SYSTEM, Actor, AuditLog
 from homeport.auth.sealing import Sealer
+from homeport.core.clock import Clock, SystemClock
 from homeport.core.errors import Conflict, HomeportError, OperationFailed
 from homeport.core.events import EventBus, NoticeRaised
 from homeport.core.ids import new_token
@@ -38,6 +39,7 @@ from homeport.updates.preflight import run_preflight
 from homeport.updates.releases import Release, ReleaseRoot, running_release, source_of
 from homeport.updates.restart import RestartRequest, install_supervisor, serve_arguments, supervised
 from homeport.updates.trial import Trial, remove_trial_account
+from homeport.updates.uploads import ReleaseUploads
 
 _log = structlog.get_logger("homeport.updates")
 
@@ -63,6 +65,7 @@ class UpdateService:
         self, home: Path, root: ReleaseRoot | None, db: Database, audit: AuditLog, bus: EventBus, sealer: Sealer,
         argon2: Argon2Parameters, accounts: AccountService, trial: Trial,
         *, trial_seconds: float = DEFAULT_TRIAL_SECONDS, backup: ConfigurationBackup | None = None,
+        clock: Clock | None = None,
     ) -> None:  # fmt: skip
         self.home = home
         self.root = root
@@ -80,6 +83,7 @@ class UpdateService:
         # made in the update's folder just before its own store copy.
         self.before_switch: Callable[[Path], None] | None = None
         self._busy = threading.Lock()
+        self.uploads = ReleaseUploads(self.folder / "uploads", clock or SystemClock())
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -102,8 +106,10 @@ class UpdateService:
 
     # --- staging and switching (in a worker thread: a build takes tens of seconds) ----------------------
 
-    def update(self, source: Path, actor: Actor) -> dict[str, Any]:
-        """Build, preflight, back up, switch; the restart follows the answer. Raises with what failed."""
+    def update(self, source: Path, actor: Actor, *, prepared: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Build, preflight, back up, switch; the restart follows the answer. Raises with what failed.
+
+        `prepared` runs once the update was tried (switched or refused), not when another one was in the way."""
         if self.root is None:
             raise Conflict(
                 "Updates are off: start Homeport with --releases DIR (the folder its releases live in).",
@@ -115,7 +121,11 @@ class UpdateService:
             journal = self.journal()
             if journal is not None and journal.get("state") in supervisor.ACTIVE_STATES:
                 raise Conflict(f"An update is in its '{journal['state']}' step; wait for it.", code="update_running")
-            return self._update(self.root, source, actor)
+            try:
+                return self._update(self.root, source, actor)
+            finally:
+                if prepared is not None:
+                    prepared()
         finally:
             self._busy.release()
 
@@ -212,6 +222,7 @@ class UpdateService:
         if self.root is not None:
             self.root.discard_unfinished()
             self.root.discard_failed()
+        self.uploads.clean_stale()
 
     async def stop(self) -> None:
         if self._task is not None:

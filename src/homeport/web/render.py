@@ -58,6 +58,8 @@ DONE_MESSAGES = {
     "passkey-removed": "The passkey has been removed; it no longer signs in.",
     "factors-cleared": "Every second factor of the account has been removed.",
     "passkey-proved": "Your passkey proved it is you: for 5 minutes, changes here need no password.",
+    "release-uploaded": "The release is uploaded and checked; choose it below and give your password to update.",
+    "upload-removed": "The uploaded release has been removed.",
     "update-started": "The release passed its checks. Homeport restarts into it now, on trial: reload this page in a "
     "minute to see whether it was kept.",
     "advisor-ran": "Every check has run again; changes since the run before are marked.",
