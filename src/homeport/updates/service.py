@@ -216,7 +216,8 @@ class UpdateService:
         for leftover in [*self.folder.glob("*/canaries.json"), *self.folder.glob("*/preflight-store.sqlite*")]:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-        for folder in self.folder.glob("*") if self.folder.is_dir() else []:  # a refused update's empty folder
+        # A refused update's empty folder (named by its time, e.g. 20261201T073000-ab12cd; never `uploads`)
+        for folder in self.folder.glob("2*T*") if self.folder.is_dir() else []:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if empty
         if self.root is not None:
