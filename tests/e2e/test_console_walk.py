@@ -58,7 +58,9 @@ DELIVERIES_FIT = r"""() => {
   if (!table) { return ["no deliveries table"]; }
   const problems = [];
   const box = table.parentElement;
-  if (box.scrollWidth > box.clientWidth + 1) { problems.push(`deliveries cut off: ${box.scrollWidth} > ${box.clientWidth}`); }
+  if (box.scrollWidth > box.clientWidth + 1) {
+    problems.push(`deliveries cut off: ${box.scrollWidth} > ${box.clientWidth}`);
+  }
   const walker = document.createTreeWalker(table.tBodies[0], NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     for (const match of node.data.matchAll(/\S{2,20}/g)) {
