@@ -90,3 +90,17 @@ def test_restore_shows_the_preview_and_needs_confirmation(owner: TestClient, ser
     assert "bob" in [u.name for u in services.accounts.list_users()]
     assert owner.get("/backups").status_code == 303  # signed out: every session ended
     assert owner.get("/backups/restore?backup=volume1/nothing").status_code in (303, 404)
+
+
+def test_verify_on_the_page_can_check_the_keys_with_the_passphrase(owner: TestClient, services: Services) -> None:
+    shown(owner, post(owner, "/backups/passphrase", passphrase=PASSPHRASE, passphrase_again=PASSPHRASE,
+                      passphrase_password=ADMIN_PASSWORD))  # fmt: skip
+    shown(owner, post(owner, "/backups/create"))
+    [backup] = services.backups.backups()
+    page = owner.get("/backups").text
+    field = page[page.index('name="verify_passphrase"') - 200 : page.index('name="verify_passphrase"') + 200]
+    assert 'type="password"' in field and 'autocomplete="off"' in field and 'maxlength="1024"' in field
+    wrong = shown(owner, post(owner, "/backups/verify", backup=backup.id, verify_passphrase="not the passphrase"))
+    assert wrong.status_code == 422 and "does not open" in wrong.text and "not the passphrase" not in wrong.text
+    right = shown(owner, post(owner, "/backups/verify", backup=backup.id, verify_passphrase=PASSPHRASE))
+    assert "passed every check" in right.text

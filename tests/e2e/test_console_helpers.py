@@ -3,6 +3,7 @@ after the sign-in, the idle warning shows before the sign-out, and dark mode fol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -43,6 +44,14 @@ def test_a_form_sent_after_the_session_ended_comes_back_after_sign_in(owner: Dae
     expect(page.get_by_test_id("restored-form")).to_be_visible()
     expect(page.get_by_label("Name", exact=True)).to_have_value("family")
     expect(page.get_by_label("Description")).to_have_value("Everyone at home")
+
+
+def test_an_answered_post_brings_no_form_back(owner: Daemon, page: Page) -> None:
+    sign_in(page, owner.base, "/notifications")
+    expect(page).to_have_url(owner.base + "/notifications")
+    page.get_by_role("button", name="Send a test message").first.click()
+    expect(page).to_have_url(re.compile(r".*/notifications\?tested="))
+    expect(page.get_by_test_id("restored-form")).to_be_hidden()
 
 
 def test_the_owner_is_warned_before_an_idle_sign_out(owner: Daemon, page: Page) -> None:

@@ -51,6 +51,30 @@ SEED = """async ([name, password]) => {
 }"""
 
 
+# On the Notifications page: the deliveries table fits its box (nothing cut off at the right) and no short word is
+# split across lines ("updat / ed"): each word of up to 20 characters lies on one line.
+DELIVERIES_FIT = r"""() => {
+  const table = document.querySelector("[data-testid=deliveries]");
+  if (!table) { return ["no deliveries table"]; }
+  const problems = [];
+  const box = table.parentElement;
+  if (box.scrollWidth > box.clientWidth + 1) {
+    problems.push(`deliveries cut off: ${box.scrollWidth} > ${box.clientWidth}`);
+  }
+  const walker = document.createTreeWalker(table.tBodies[0], NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.data.matchAll(/\S{2,20}/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (tops.size > 1) { problems.push(`deliveries: "${match[0]}" is broken across lines`); }
+    }
+  }
+  return problems;
+}"""
+
+
 @pytest.fixture
 def owner_console(console: Daemon) -> Daemon:
     console.set_up(ADMIN, PASSWORD)
@@ -115,4 +139,6 @@ def test_every_page_fits_and_is_labelled(owner_console: Daemon, walker: tuple[st
     }  # fmt: skip
     for name, path in pages.items():
         problems += visit(page, base + path, f"{width}-{name}", errors, signed_in=True)
+        if name == "notifications":
+            problems += [f"{path} at {width}: {p}" for p in page.evaluate(DELIVERIES_FIT)]
     assert not problems, "\n".join(problems)

@@ -81,6 +81,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "backup.keys_left_out": "{who} chose to leave the keys out of the configuration backups",
     ("backup.verified", "failure"): "The configuration backup {target} failed verification",
     "backup.verified": "{who} verified the configuration backup {target}",
+    "backup.passphrase_refused": "{who} gave a recovery passphrase that does not open the keys of backup {target}",
     "backup.pruned": "Old configuration backups were removed (retention)",
     "backup.downloaded": "{who} downloaded the configuration backup {target}",
     "backup.restored": "{who} restored the configuration backup {target}",

@@ -138,6 +138,10 @@ def seal_material(recipient: dict[str, Any], material: dict[str, bytes]) -> byte
     return json.dumps(document, sort_keys=True, indent=2).encode()
 
 
+class WrongPassphrase(InvalidInput):
+    """The passphrase does not open the wrapped key (a damaged record reads alike; checksums tell those apart)."""
+
+
 def unwrap_private_key(wrapped: dict[str, Any], passphrase: str) -> X25519PrivateKey:
     """The private key, or a clear refusal: a wrong passphrase and a damaged record read alike (AES-GCM's tag)."""
     from cryptography.exceptions import InvalidTag
@@ -152,7 +156,7 @@ def unwrap_private_key(wrapped: dict[str, Any], passphrase: str) -> X25519Privat
         raw = AESGCM(key).decrypt(nonce, ciphertext, WRAP_CONTEXT)
         return X25519PrivateKey.from_private_bytes(raw)
     except (InvalidTag, KeyError, ValueError, TypeError) as exc:
-        raise InvalidInput.field(
+        raise WrongPassphrase.field(
             "passphrase", "This recovery passphrase does not open the keys (check it, or restore without keys)."
         ) from exc
 

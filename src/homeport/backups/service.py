@@ -17,6 +17,7 @@ from homeport.accounts.models import User
 from homeport.audit.log import SYSTEM, Actor, AuditLog
 from homeport.backups import keys
 from homeport.backups import settings as stored
+from homeport.backups.guesses import PassphraseGuesses
 from homeport.backups.layout import FoundBackup, find_backups, remove_backup
 from homeport.backups.retention import Dated, to_prune
 from homeport.backups.settings import BackupSettings
@@ -54,6 +55,7 @@ class BackupService:
         self._confirm_password = confirm_password
         self._wrap = wrap
         self._verify_lock = threading.Lock()
+        self._guesses = PassphraseGuesses(clock)
 
     # --- settings and the passphrase -----------------------------------------------------------------
 
@@ -146,9 +148,26 @@ class BackupService:
     # --- verifying -------------------------------------------------------------------------------------
 
     def verify(self, actor: Actor, backup_id: str, passphrase: str | None = None) -> Verification:
+        """A wrong passphrase is the caller's mistake, not the backup's: refused (and counted, so guessing is slow)
+        without touching the backup's recorded verification."""
         found = self.find(backup_id)
+        client = actor.client or "local"
         with self._verify_lock:
+            if passphrase:
+                self._guesses.check(client)
             report = verify(found.path, passphrase or None)
+            if report.wrong_passphrase:
+                self._guesses.failed(client)
+            elif passphrase:
+                self._guesses.succeeded(client)
+        if report.wrong_passphrase:
+            with self._db.write() as conn:
+                self._audit.record(conn, "backup.passphrase_refused", actor, target=found.id, outcome="failure")
+            raise keys.WrongPassphrase.field(
+                "passphrase",
+                "This recovery passphrase does not open the backup's keys. Check it and try again; the backup's "
+                "recorded check is unchanged.",
+            )
         with self._db.write() as conn:
             results = read_value(conn, VERIFIED_KEY) or {}
             results[found.id] = {"at": self._clock.now(), "ok": report.ok}

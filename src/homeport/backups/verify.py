@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from homeport.accounts.guardrails import sign_in_problem
-from homeport.backups.keys import open_material
+from homeport.backups.keys import WrongPassphrase, open_material
 from homeport.backups.layout import FORMAT_VERSION, KEYS_FILE, MANIFEST_FILE, STORE_FILE, read_manifest, sha256_of
 from homeport.core.errors import InvalidInput
 from homeport.store.db import connect
@@ -38,6 +38,7 @@ class Check:
 @dataclass
 class Verification:
     checks: list[Check] = field(default_factory=list)
+    wrong_passphrase: bool = False  # the keys check failed on the passphrase given, not on the backup
 
     @property
     def ok(self) -> bool:
@@ -171,6 +172,9 @@ def _keys(folder: Path, manifest: dict[str, Any], passphrase: str | None, report
     else:
         try:
             held = open_material((folder / KEYS_FILE).read_bytes(), passphrase)
+        except WrongPassphrase as exc:
+            report.wrong_passphrase = True
+            report.add("keys", "failed", exc.message)
         except InvalidInput as exc:
             report.add("keys", "failed", exc.message)
         else:

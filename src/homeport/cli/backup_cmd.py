@@ -80,7 +80,7 @@ def backup_list(home: HomeOption = DEFAULT, as_json: JsonOption = False) -> None
         [b["id"], _when(b["created_at"]), b["reason"], _size(b["size"]), _holds(b), _verified(b)]
         for b in found["backups"]
     ]
-    table("Configuration backups", ["Backup", "Made", "Why", "Size", "Holds", "Verified"], rows)
+    table("Configuration backups", ["Backup", "Made", "Why", "Size", "Holds", "Verified"], rows, whole=("Backup",))
 
 
 @backup_app.command("create")

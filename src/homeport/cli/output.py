@@ -92,13 +92,18 @@ def emit_json(data: Any) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
-def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+def table(title: str, columns: list[str], rows: list[list[str]], whole: tuple[str, ...] = ()) -> None:
+    """`whole` names the columns (ids to copy) that never wrap: the others give up their width instead."""
     from rich.table import Table
     from rich.text import Text
 
     grid = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        grid.add_column(column, overflow="fold")  # a long address wraps; it is never cut short
+    for index, column in enumerate(columns):
+        if column in whole:
+            widest = max([len(column), *(len(row[index]) for row in rows)])
+            grid.add_column(column, no_wrap=True, overflow="ignore", min_width=widest)
+        else:
+            grid.add_column(column, overflow="fold")  # a long address wraps; it is never cut short
     for row in rows:
         # Cells hold data from the daemon or the LAN (names, mDNS answers): shown as plain text, with direction
         # controls replaced, never obeyed as rich markup or as reordering of the terminal line.

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from homeport.core.errors import Problems
 from homeport.notify.models import EmailSettings, WebhookSettings
@@ -59,6 +59,24 @@ def email_changes(current: EmailSettings, changes: dict[str, Any]) -> EmailSetti
     return replace(updated, host=host, from_address=sender, fingerprint=fingerprint or "")
 
 
+def _webhook_address_problem(parts: SplitResult) -> str | None:
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "The port in the address is not a number from 1 to 65535."
+    if parts.scheme == "http":
+        host = parts.hostname or ""
+        try:
+            ipaddress.ip_address(host.split("%", maxsplit=1)[0])
+        except ValueError:
+            return None  # a name: where it leads is checked when sending (webhook.post)
+        if not is_lan_address(host):
+            return "Plain http:// is allowed only to an address on this network; use https:// for this server."
+    return None
+
+
 def webhook_changes(current: WebhookSettings, changes: dict[str, Any]) -> WebhookSettings:
     problems = Problems()
     updated = replace(current, **{k: v for k, v in changes.items() if k in WebhookSettings.__dataclass_fields__})
@@ -75,10 +93,9 @@ def webhook_changes(current: WebhookSettings, changes: dict[str, Any]) -> Webhoo
         elif updated.format == "ntfy" and not parts.path.strip("/"):
             problems.add("url", "For ntfy, end the address with the topic, such as https://ntfy.example.com/nas.")
         else:
-            try:
-                parts.port  # noqa: B018 - raises on a port that is not a number
-            except ValueError:
-                problems.add("url", "The port in the address is not a number from 1 to 65535.")
+            problem = _webhook_address_problem(parts)
+            if problem:
+                problems.add("url", problem)
     elif updated.enabled:
         problems.add("url", "Enter the address to post notices to.")
     problems.check("Some webhook settings are not valid; see the fields.")

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import http.client
+import socket
 from urllib.parse import urlsplit
 
 from homeport import __version__
 from homeport.notify.failures import DeliveryFailed, connection_failure
+from homeport.notify.smtp import is_lan_address
 from homeport.notify.tlspin import check_pin, client_context
 
 TIMEOUT_SECONDS = 10.0
@@ -18,6 +20,17 @@ def where(url: str) -> str:
     """The server part of the address only: the path may hold a secret (many services put one there)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+
+def refuse_plain_http_off_network(sock: socket.socket, server: str) -> None:
+    """Checked on the connected peer, after any name lookup: the token must not leave the home unencrypted."""
+    peer = str(sock.getpeername()[0])
+    if not is_lan_address(peer):
+        raise DeliveryFailed(
+            "not_local",
+            f"Plain http:// is only allowed to a server on this network, and {server} is at {peer}. "
+            "Use an https:// address.",
+        )
 
 
 def post(url: str, body: bytes, token: str, fingerprint: str, timeout: float = TIMEOUT_SECONDS) -> int:
@@ -42,6 +55,8 @@ def post(url: str, body: bytes, token: str, fingerprint: str, timeout: float = T
         conn.connect()
         if conn.sock is not None:
             check_pin(conn.sock, fingerprint)
+            if parts.scheme != "https":
+                refuse_plain_http_off_network(conn.sock, server)
         conn.request("POST", target, body=body, headers=headers)
         response = conn.getresponse()
         response.read(BODY_READ_MAX)

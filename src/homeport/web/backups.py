@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from homeport.backups.service import tar_stream
 from homeport.core.errors import HomeportError, InvalidInput
-from homeport.http.backup_inputs import BackupSettingsIn, PassphraseIn, RestoreBackupIn
+from homeport.http.backup_inputs import BackupSettingsIn, PassphraseIn, RestoreBackupIn, VerifyIn
 from homeport.http.requests import services, via
 from homeport.web.forms import Submitted, handle, limits, parse
 from homeport.web.guard import Viewer, viewer
@@ -49,6 +49,7 @@ def backups_page(request: Request) -> Response:
         request, "backups.html", me=who.user, csrf=who.csrf, settings=svc.backups.settings(),
         passphrase=svc.backups.passphrase_state(), backups=svc.backups.listed(), reasons=REASONS,
         volumes=svc.volumes.paths, next_daily=svc.backup_scheduler.next_due(), limits=limits(BackupSettingsIn),
+        verify_limits=limits(VerifyIn),
     )  # fmt: skip
 
 
@@ -108,7 +109,14 @@ async def backups_verify(request: Request) -> Response:
     svc = services(request)
 
     def act(who: Viewer, form: Submitted) -> str:
-        report = svc.backups.verify(who.actor, form.text("backup"), form.text("verify_passphrase") or None)
+        body = parse(VerifyIn, {"passphrase": form.text("verify_passphrase")})
+        try:
+            report = svc.backups.verify(who.actor, form.text("backup"), body.passphrase or None)
+        except HomeportError as exc:
+            # one passphrase field per row: its problem is told with the backup's (the row is named in it)
+            if "passphrase" in exc.fields:
+                exc.fields = {"backup": f"{form.text('backup')}: {exc.fields['passphrase']}"}
+            raise
         if not report.ok:
             failed = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if c.failed)
             raise InvalidInput.field("backup", f"The backup {form.text('backup')} failed verification ({failed}).")

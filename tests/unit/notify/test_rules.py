@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from homeport.core.errors import InvalidInput
+from homeport.notify.failures import DeliveryFailed
 from homeport.notify.models import EmailSettings, WebhookSettings
 from homeport.notify.queue import retry_delay
 from homeport.notify.rules import email_changes, webhook_changes
 from homeport.notify.smtp import is_lan_address
 from homeport.notify.tlspin import normalise_fingerprint, shown
+from homeport.notify.webhook import refuse_plain_http_off_network as refuse_off_network
 
 HEX = "0123456789abcdef" * 4
 
@@ -62,12 +64,36 @@ def test_webhook_addresses() -> None:
         ("https://user:secret@example.com/x", "token field"),
         ("https://ntfy.example.com/", "topic"),
         ("https://example.com:99999/x", "port"),
+        ("https://example.com:0/x", "port"),
+        ("http://192.168.1.5:0/x", "port"),
+        ("http://8.8.8.8/x", "https://"),
+        ("http://[2001:4860::8888]/x", "https://"),
     ]:
         with pytest.raises(InvalidInput) as error:
             webhook_changes(WebhookSettings(format="ntfy" if "ntfy" in url else "json"), {"url": url})
         assert word in error.value.fields["url"]
     with pytest.raises(InvalidInput):
         webhook_changes(WebhookSettings(), {"enabled": True})
+    for url in ("http://192.168.1.5:8080/x", "http://127.0.0.1/x", "http://[fe80::1%25eth0]/x", "http://nas.lan/x"):
+        assert webhook_changes(WebhookSettings(), {"url": url}).url == url
+
+
+class _Peer:
+    """Where a connected socket says it leads (no traffic leaves the machine in a test)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def getpeername(self) -> tuple[str, int]:
+        return (self.address, 80)
+
+
+def test_plain_http_sends_nothing_to_a_peer_off_this_network() -> None:
+    refuse_off_network(_Peer("192.168.1.5"), "http://nas.lan")  # type: ignore[arg-type]
+    with pytest.raises(DeliveryFailed) as error:
+        refuse_off_network(_Peer("93.184.216.34"), "http://example.com")  # type: ignore[arg-type]
+    assert error.value.reason == "not_local"
+    assert "93.184.216.34" in str(error.value)
 
 
 def test_retries_wait_30_s_doubling_to_an_hour() -> None:

@@ -101,7 +101,7 @@ def leave_keys_out(body: CurrentPasswordIn, caller: Admin, svc: ServicesDep) -> 
 @router.post(
     "/{volume}/{stamp}/verify",
     response_model=VerificationOut,
-    responses=documented(401, 403, 404, 422),
+    responses=documented(401, 403, 404, 422, 429),
     summary="Verify a backup: each check (manifest, checksums, opens, schema, sign_in, keys) by name",
 )
 async def verify_backup(

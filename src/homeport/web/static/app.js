@@ -23,6 +23,7 @@ document.addEventListener("input", (event) => {
 
 // A form sent after the session ended comes back filled in after the next sign-in: what was typed (never a
 // password, never the hidden token) waits in this tab's sessionStorage for at most half an hour.
+const SIGNING_IN = "homeport.signing-in";
 const SAVED_FORM = "homeport.form:";
 const KEEP_MS = 30 * 60 * 1000;
 
@@ -51,9 +52,14 @@ document.addEventListener("submit", (event) => {
 function restoreForms() {
   const params = new URLSearchParams(window.location.search);
   if (window.location.pathname === "/login") {
+    sessionStorage.setItem(SIGNING_IN, "1");
     return; // keep them for the page after sign-in
   }
-  const answered = params.has("done") || params.has("failed"); // the server has shown the outcome
+  // Only the first page after the sign-in page gets a form back: any other page came from an answered post
+  // (its outcome shown however the page shows it, e.g. the Notifications test result), not a lost one.
+  const afterSignIn = sessionStorage.getItem(SIGNING_IN) === "1";
+  sessionStorage.removeItem(SIGNING_IN);
+  const answered = !afterSignIn || params.has("done") || params.has("failed");
   for (const key of Object.keys(sessionStorage)) {
     if (!key.startsWith(SAVED_FORM)) {
       continue;
